@@ -1,0 +1,386 @@
+"""Where call audio comes from: recorded calls on disk (`load_call`, `FileSource`).
+
+Every source hands the pipeline float32 mono blocks at `SAMPLE_RATE` per role.
+Files are decoded with soundfile (libsndfile: WAV incl. G.711, FLAC, OGG/Vorbis,
+OGG/Opus, MP3) and, for what libsndfile refuses (M4A/AAC, WebM, ...), with PyAV;
+they are resampled once, with soxr, while decoding in chunks so that an hour-long
+call never sits in memory in more than its final 16 kHz form.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from poise.audio.types import SAMPLE_RATE, AudioInputError, Block, SourceInfo
+
+AgentChannel = Literal["left", "right"]
+
+DECODE_CHUNK = 1 << 16  # frames at the file's rate: ~8 s of 8 kHz audio, a few MB per chunk
+RESAMPLE_QUALITY = "HQ"  # soxr "high quality": transparent for speech, ~2x faster than VHQ
+SILENCE_PEAK = 10 ** (-70 / 20)  # linear peak (-70 dBFS): below it a file holds no sound at all
+UNKNOWN_LENGTH_GUESS_S = 600.0  # s: first buffer size when a container does not tell its length
+MAX_PREALLOC_S = 6 * 3600.0  # s: a header claiming more is not trusted up front (the buffer grows if needed)
+SUPPORTED = "a WAV, FLAC, OGG, Opus or MP3 recording"
+
+_Mapper = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class LoadedCall:
+    """A whole call at `SAMPLE_RATE`: the agent's audio and, for two-sided calls, the caller's.
+
+    `agent` and `caller` are float32 mono of the same length; `caller` is None for
+    a mono (agent-only) recording. `info` describes the original recording.
+    """
+
+    agent: np.ndarray
+    caller: np.ndarray | None
+    info: SourceInfo
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the resampled call, s."""
+        return len(self.agent) / SAMPLE_RATE
+
+
+@dataclass
+class _Decoded:
+    audio: np.ndarray  # (roles, n) float32 at SAMPLE_RATE, each row contiguous
+    sample_rate: int  # of the original
+    channels: int  # of the original
+    frames: int  # decoded frames at the original rate
+    peak: float  # max |sample| over the roles kept
+
+
+def load_call(
+    path: str | os.PathLike[str],
+    caller_path: str | os.PathLike[str] | None = None,
+    agent_channel: AgentChannel = "left",
+) -> LoadedCall:
+    """Read a recorded call and resample it to 16 kHz mono per role.
+
+    - One stereo file: the agent is the left channel (`agent_channel="right"`
+      swaps), the caller the other one.
+    - One mono file: the agent alone; `caller` is None.
+    - One file with more than two channels: channel 0 is the agent, channel 1 the
+      caller (or 1 and 0 with `agent_channel="right"`); the rest are ignored.
+    - Two files (`caller_path` given): each is downmixed to mono; the shorter one
+      is padded with zeros to the length of the longer. `info` then has the agent
+      file's path and sample rate, the longer file's duration and `channels=2`.
+
+    Raises AudioInputError (one plain sentence naming the file) for anything that
+    cannot be used: missing, a folder, unreadable, empty, no samples, damaged or
+    cut short beyond decoding, not audio, an unknown codec, or only silence.
+    """
+    if agent_channel not in ("left", "right"):
+        raise ValueError(f"agent_channel must be 'left' or 'right', not {agent_channel!r}")
+    if caller_path is None:
+        decoded = _decode_file(path, "recording", _channel_mapper(agent_channel))
+        agent = decoded.audio[0]
+        caller = decoded.audio[1] if decoded.audio.shape[0] > 1 else None
+        info = SourceInfo(
+            path=str(path),
+            duration_s=decoded.frames / decoded.sample_rate,
+            sample_rate=decoded.sample_rate,
+            channels=decoded.channels,
+        )
+        return LoadedCall(agent=agent, caller=caller, info=info)
+
+    a = _decode_file(path, "agent file", _downmix)
+    c = _decode_file(caller_path, "caller file", _downmix)
+    n = max(a.audio.shape[1], c.audio.shape[1])
+    info = SourceInfo(
+        path=str(path),
+        duration_s=max(a.frames / a.sample_rate, c.frames / c.sample_rate),
+        sample_rate=a.sample_rate,
+        channels=2,
+    )
+    return LoadedCall(agent=_pad_to(a.audio[0], n), caller=_pad_to(c.audio[0], n), info=info)
+
+
+class FileSource:
+    """A recorded call delivered as `Block`s, like a live source would deliver them.
+
+    Iterating yields blocks of `block_s` seconds (the last one may be shorter) with
+    `t0` = first sample index / SAMPLE_RATE. With `realtime=True` each block is
+    released when it would have finished arriving live, replayed `speed` times
+    faster than real time; otherwise blocks come as fast as they are consumed.
+    `stop()` (from any thread) ends the iteration before the next block.
+    """
+
+    def __init__(
+        self,
+        call: LoadedCall | str | os.PathLike[str],
+        *,
+        caller_path: str | os.PathLike[str] | None = None,
+        agent_channel: AgentChannel = "left",
+        block_s: float = 0.1,
+        realtime: bool = False,
+        speed: float = 1.0,
+    ) -> None:
+        if block_s <= 0:
+            raise ValueError(f"block_s must be positive, not {block_s}")
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, not {speed}")
+        if not isinstance(call, LoadedCall):
+            call = load_call(call, caller_path=caller_path, agent_channel=agent_channel)
+        self.call = call
+        self.info: SourceInfo = call.info
+        self.block_s = block_s
+        self.realtime = realtime
+        self.speed = speed
+        self._block_len = max(1, round(block_s * SAMPLE_RATE))
+        self._stopped = threading.Event()
+        self._position = 0  # samples delivered so far
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the call, s (audio time)."""
+        return self.call.duration_s
+
+    @property
+    def position_s(self) -> float:
+        """Audio time up to which blocks have been delivered, s."""
+        return self._position / SAMPLE_RATE
+
+    def stop(self) -> None:
+        """End the iteration before the next block; safe to call from any thread."""
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def __iter__(self) -> Iterator[Block]:
+        agent, caller = self.call.agent, self.call.caller
+        n = len(agent)
+        start_wall = time.monotonic()
+        self._position = 0
+        for i in range(0, n, self._block_len):
+            j = min(i + self._block_len, n)
+            if self.realtime:
+                release = start_wall + (j / SAMPLE_RATE) / self.speed
+                delay = release - time.monotonic()
+                if delay > 0 and self._stopped.wait(delay):
+                    return
+            if self._stopped.is_set():
+                return
+            yield Block(
+                t0=i / SAMPLE_RATE,
+                agent=agent[i:j].copy(),
+                caller=None if caller is None else caller[i:j].copy(),
+            )
+            self._position = j
+
+
+# --- decoding ---------------------------------------------------------------
+
+
+def _channel_mapper(agent_channel: AgentChannel) -> _Mapper:
+    """(n, ch) → (n, roles): mono stays mono, otherwise (agent, caller) from channels 0/1."""
+    order = [0, 1] if agent_channel == "left" else [1, 0]
+
+    def mapper(x: np.ndarray) -> np.ndarray:
+        return x[:, :1] if x.shape[1] == 1 else x[:, order]
+
+    return mapper
+
+
+def _downmix(x: np.ndarray) -> np.ndarray:
+    return x if x.shape[1] == 1 else x.mean(axis=1, keepdims=True, dtype=np.float32)
+
+
+def _pad_to(x: np.ndarray, n: int) -> np.ndarray:
+    if len(x) >= n:
+        return x
+    out = np.zeros(n, dtype=np.float32)
+    out[: len(x)] = x
+    return out
+
+
+class _Collector:
+    """Resamples (n, roles) chunks at `rate` to SAMPLE_RATE into one growing (roles, N) buffer."""
+
+    def __init__(self, rate: int, roles: int, expected_frames: int | None) -> None:
+        self.rate = rate
+        self.frames = 0
+        self.peak = 0.0
+        self._stream = None if rate == SAMPLE_RATE else soxr.ResampleStream(
+            rate, SAMPLE_RATE, roles, dtype="float32", quality=RESAMPLE_QUALITY
+        )
+        seconds = min(expected_frames / rate, MAX_PREALLOC_S) if expected_frames else UNKNOWN_LENGTH_GUESS_S
+        self._buf = np.zeros((roles, int(seconds * SAMPLE_RATE) + 64), dtype=np.float32)
+        self._n = 0
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+
+    def add(self, chunk: np.ndarray) -> None:
+        """Take (n, roles) float32 samples at the original rate."""
+        if not len(chunk):
+            return
+        if not np.isfinite(chunk).all():
+            chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
+        self.frames += len(chunk)
+        self.peak = max(self.peak, float(np.abs(chunk).max()))
+        self._pending.append(chunk)
+        self._pending_frames += len(chunk)
+        if self._pending_frames >= DECODE_CHUNK:
+            self._flush(last=False)
+
+    def finish(self) -> np.ndarray:
+        """The resampled audio, (roles, N) with contiguous rows."""
+        self._flush(last=True)
+        out = self._buf[:, : self._n]
+        if self._n < 0.9 * self._buf.shape[1]:  # don't keep a mostly empty buffer alive
+            out = out.copy()
+        self._buf = np.zeros((0, 0), dtype=np.float32)
+        return out
+
+    def _flush(self, last: bool) -> None:
+        if self._pending:
+            x = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
+        else:
+            x = np.zeros((0, self._buf.shape[0]), dtype=np.float32)
+        self._pending, self._pending_frames = [], 0
+        if self._stream is not None:
+            x = self._stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32), last=last)
+        if not len(x):
+            return
+        need = self._n + len(x)
+        if need > self._buf.shape[1]:
+            grown = np.zeros((self._buf.shape[0], max(need, 2 * self._buf.shape[1])), dtype=np.float32)
+            grown[:, : self._n] = self._buf[:, : self._n]
+            self._buf = grown
+        self._buf[:, self._n : need] = x.T
+        self._n = need
+
+
+def _describe(path: str | os.PathLike[str], what: str) -> str:
+    """How a message (which starts with it) names the file: the path as given, and the role for a caller."""
+    return f"The caller file {path}" if what == "caller file" else str(path)
+
+
+def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper) -> _Decoded:
+    """Check, decode and resample one file; every failure becomes an AudioInputError."""
+    name = _describe(path, what)
+    p = Path(path)
+    try:
+        st = p.stat()
+        if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+            with open(p, "rb"):
+                pass
+    except FileNotFoundError:
+        raise AudioInputError(f"{name} does not exist; check the path and try again.") from None
+    except PermissionError:
+        raise AudioInputError(f"{name} cannot be read (permission denied); check the file's permissions.") from None
+    except OSError as e:
+        raise AudioInputError(f"{name} cannot be read ({e.strerror or e}); check the path and try again.") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioInputError(f"{name} is a folder, not a recording; choose an audio file inside it.")
+    if st.st_size == 0:
+        raise AudioInputError(f"{name} is empty (0 bytes); choose a complete recording.")
+
+    no_samples = f"{name} has a header but no audio samples; choose a complete recording."
+    too_long = f"{name} is too long to load into this computer's memory; split it into shorter parts."
+    try:
+        decoded = _decode_soundfile(p, mapper)  # None when libsndfile cannot open it
+    except (sf.SoundFileError, RuntimeError, ValueError) as e:
+        raise AudioInputError(_damaged(name, e)) from None
+    except MemoryError:
+        raise AudioInputError(too_long) from None
+    if decoded is None or decoded.frames == 0:
+        header_ok = decoded is not None  # libsndfile read a valid header: PyAV may still find samples
+        try:
+            decoded = _decode_pyav(p, mapper, name)
+        except AudioInputError:
+            if not header_ok:
+                raise
+            decoded = None
+        except MemoryError:
+            raise AudioInputError(too_long) from None
+        if decoded is None or decoded.frames == 0:
+            raise AudioInputError(no_samples)
+    if decoded.peak < SILENCE_PEAK:
+        raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
+    return decoded
+
+
+def _damaged(name: str, e: BaseException) -> str:
+    return f"{name} is damaged or cut short and cannot be decoded ({_reason(e)}); copy or export the recording again."
+
+
+def _reason(e: BaseException) -> str:
+    """A library's error text, cleaned to a fragment that fits inside a sentence."""
+    text = getattr(e, "strerror", None) or str(e)  # FFmpeg errors: the text without errno and call
+    text = " ".join(str(text).split()).rstrip(".")
+    if text.lower().startswith("error :"):
+        text = text[7:].strip()
+    return text or type(e).__name__
+
+
+def _decode_soundfile(path: Path, mapper: _Mapper) -> _Decoded | None:
+    """Decode with libsndfile in chunks; None if it cannot open the file at all (PyAV gets a turn)."""
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError):
+        return None
+    with f:
+        rate, channels = int(f.samplerate), int(f.channels)
+        if rate <= 0 or channels <= 0:
+            return None
+        roles = mapper(np.zeros((1, channels), dtype=np.float32)).shape[1]
+        col = _Collector(rate, roles, f.frames if f.frames > 0 else None)
+        while True:
+            chunk = f.read(DECODE_CHUNK, dtype="float32", always_2d=True)
+            if not len(chunk):
+                break
+            col.add(mapper(chunk))
+    return _Decoded(col.finish(), rate, channels, col.frames, col.peak)
+
+
+def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
+    """Decode with FFmpeg (PyAV) for containers and codecs libsndfile lacks."""
+    import av  # installed with faster-whisper; imported late because few files need it
+
+    not_audio = f"{name} is not an audio file Poise can read (or it is damaged); choose {SUPPORTED}."
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError):
+        raise AudioInputError(not_audio) from None
+    with container:
+        if not container.streams.audio:
+            raise AudioInputError(not_audio)
+        stream = container.streams.audio[0]
+        ctx = stream.codec_context
+        if ctx is None:
+            raise AudioInputError(f"{name} uses an audio codec Poise cannot decode; convert it to WAV or FLAC first.")
+        rate = int(ctx.sample_rate or 0)
+        channels = len(ctx.layout.channels) if ctx.layout is not None else 0
+        if rate <= 0 or channels <= 0:
+            raise AudioInputError(not_audio)
+        roles = mapper(np.zeros((1, channels), dtype=np.float32)).shape[1]
+        expected = None
+        if container.duration:  # microseconds
+            expected = int(container.duration / 1_000_000 * rate)
+        col = _Collector(rate, roles, expected)
+        to_float = av.AudioResampler(format="fltp", layout=ctx.layout, rate=rate)
+        try:
+            for frame in container.decode(stream):
+                for out in to_float.resample(frame):
+                    col.add(mapper(out.to_ndarray().T))
+            for out in to_float.resample(None):
+                col.add(mapper(out.to_ndarray().T))
+        except (av.FFmpegError, ValueError, RuntimeError) as e:
+            raise AudioInputError(_damaged(name, e)) from None
+    return _Decoded(col.finish(), rate, channels, col.frames, col.peak)
