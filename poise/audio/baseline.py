@@ -1,0 +1,102 @@
+"""The agent's own normal pitch, loudness and pace, calibrated from their speech.
+
+Cues compare the agent with themselves, not with fixed numbers: voices differ by a
+factor of two in pitch and microphones by 20 dB in level. The estimate is a running
+median over all agent speech so far (histograms keep it O(1) per frame), so a
+short stretch of fast or raised speech barely moves it, while a slow drift of the
+line level is followed. Until enough speech has been heard, a saved profile from
+earlier calls (if any) stands in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .types import FRAME_HOP_S, Baseline
+
+CALIBRATION_SPEECH_S = 20.0  # s of agent speech before their own normal is trusted
+MIN_VOICED_S = 5.0  # s of voiced frames needed for a pitch normal
+RATE_CHUNK_SPEECH_S = 2.0  # s of speech per pace sample; the normal is the median of these samples
+PITCH_REF_HZ = 55.0  # semitone scale origin (A1)
+
+_ST_BINS = np.arange(0.0, 48.0 + 0.05, 0.1)  # semitones above PITCH_REF_HZ, 0.1 st resolution
+_DB_BINS = np.arange(-100.0, 0.0 + 0.25, 0.5)  # dBFS, 0.5 dB resolution
+_RATE_BINS = np.arange(0.0, 15.0 + 0.05, 0.1)  # syllables/s, 0.1 resolution
+
+
+def hz_to_st(hz: np.ndarray | float) -> np.ndarray | float:
+    return 12.0 * np.log2(np.asarray(hz) / PITCH_REF_HZ)
+
+
+def st_to_hz(st: float) -> float:
+    return float(PITCH_REF_HZ * 2.0 ** (st / 12.0))
+
+
+def _hist_median(counts: np.ndarray, edges: np.ndarray) -> float | None:
+    total = counts.sum()
+    if total == 0:
+        return None
+    i = int(np.searchsorted(np.cumsum(counts), total / 2.0))
+    return float((edges[i] + edges[i + 1]) / 2.0)
+
+
+class BaselineTracker:
+    """Running estimate of the agent's normal from their frames."""
+
+    def __init__(self, prior: Baseline | None = None) -> None:
+        self.prior = prior if prior is not None and prior.is_ready() else None
+        self._st = np.zeros(len(_ST_BINS) - 1, np.int64)
+        self._db = np.zeros(len(_DB_BINS) - 1, np.int64)
+        self._rate = np.zeros(len(_RATE_BINS) - 1, np.int64)
+        self._speech_frames = 0
+        self._chunk_speech = 0
+        self._chunk_nuclei = 0
+        self._cached: Baseline | None = None
+
+    def update(self, db: np.ndarray, speech: np.ndarray, f0: np.ndarray, nucleus: np.ndarray) -> None:
+        """Add consecutive agent frames (arrays as in `prosody.Frames`)."""
+        n_speech = int(speech.sum())
+        if n_speech == 0:
+            return
+        self._cached = None
+        self._speech_frames += n_speech
+        voiced = np.isfinite(f0)
+        if voiced.any():
+            self._db += np.histogram(db[voiced], _DB_BINS)[0]
+            self._st += np.histogram(hz_to_st(f0[voiced]), _ST_BINS)[0]
+        chunk_frames = int(RATE_CHUNK_SPEECH_S / FRAME_HOP_S)
+        for is_speech, is_nucleus in zip(speech.tolist(), nucleus.tolist()):
+            if is_nucleus:
+                self._chunk_nuclei += 1
+            if is_speech:
+                self._chunk_speech += 1
+                if self._chunk_speech >= chunk_frames:
+                    rate = self._chunk_nuclei / RATE_CHUNK_SPEECH_S
+                    self._rate[min(int(rate / 0.1), len(self._rate) - 1)] += 1
+                    self._chunk_speech = self._chunk_nuclei = 0
+
+    @property
+    def speech_s(self) -> float:
+        return self._speech_frames * FRAME_HOP_S
+
+    def own(self) -> Baseline:
+        """The estimate from this call alone (fields None until calibrated)."""
+        if self._cached is not None:
+            return self._cached
+        ready = self.speech_s >= CALIBRATION_SPEECH_S
+        st = _hist_median(self._st, _ST_BINS) if self._st.sum() * FRAME_HOP_S >= MIN_VOICED_S else None
+        result = Baseline(
+            pitch_hz=st_to_hz(st) if (ready and st is not None) else None,
+            db=_hist_median(self._db, _DB_BINS) if ready else None,
+            rate_sps=_hist_median(self._rate, _RATE_BINS) if ready else None,
+            speech_s=self.speech_s,
+        )
+        self._cached = result
+        return result
+
+    def current(self) -> Baseline:
+        """What cues compare against now: this call's own normal once calibrated, else the saved prior."""
+        own = self.own()
+        if own.is_ready() or self.prior is None:
+            return own
+        return self.prior

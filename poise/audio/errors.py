@@ -1,0 +1,39 @@
+"""One plain sentence for any failure, with the details kept in a log file."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import traceback
+
+from ..paths import data_dir
+from .types import AudioInputError
+
+log = logging.getLogger("poise")
+
+
+def log_path():
+    return data_dir() / "poise.log"
+
+
+def log_exception(exc: BaseException) -> None:
+    """Append the traceback to the log file (never shown to the user)."""
+    try:
+        with open(log_path(), "a", encoding="utf-8") as f:
+            f.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        pass
+
+
+def describe(exc: BaseException) -> str:
+    """What happened and what to do, in one sentence a user can act on."""
+    if isinstance(exc, AudioInputError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "The disk is full: free some space and try again (what was recorded so far is kept)."
+    if isinstance(exc, PermissionError):
+        return f"Poise may not open {exc.filename or 'a file it needs'}: check its permissions and try again."
+    if isinstance(exc, MemoryError):
+        return "The computer ran out of memory: close other programs or analyse a shorter recording."
+    log_exception(exc)
+    return f"Poise hit an unexpected problem ({type(exc).__name__}); details are in {log_path()}. Please try again."

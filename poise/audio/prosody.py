@@ -1,0 +1,210 @@
+"""Per-frame prosody for one role: loudness, voice activity, pitch and syllable nuclei.
+
+`ProsodyTracker` is streaming and causal: feed it samples in blocks of any size and
+it returns the frames whose whole analysis window has arrived. The frames are the
+same whatever the block size, so a file replayed block by block gives exactly the
+numbers of the whole file at once.
+
+Pitch is YIN (de Cheveigné & Kawahara 2002), vectorised over frames with an FFT.
+librosa's `yin` does the same maths but returns no aperiodicity, which we need to
+tell voiced from unvoiced frames, and its `pyin` relies on numba, whose first-call
+compilation would delay the first live result by seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .types import FRAME_HOP, SAMPLE_RATE
+
+FRAME_LEN = 640  # samples (40 ms): two periods of the lowest pitch plus YIN's integration window
+F0_MIN_HZ = 70.0  # lowest male speaking pitch; below is creak, which has no reliable period
+F0_MAX_HZ = 500.0  # above a raised female voice; higher are squeaks and artefacts
+TAU_MAX = int(SAMPLE_RATE / F0_MIN_HZ)  # samples: longest period searched
+TAU_MIN = int(SAMPLE_RATE / F0_MAX_HZ)  # samples: shortest period searched
+YIN_WINDOW = FRAME_LEN - TAU_MAX  # samples summed in the difference function
+YIN_THRESHOLD = 0.15  # CMNDF dip that counts as "periodic" (the paper's 0.1–0.2)
+VOICED_MAX_APERIODICITY = 0.3  # frames less periodic than this have no pitch
+FFT_SIZE = 1024  # ≥ FRAME_LEN + YIN_WINDOW, so circular correlation is linear
+
+SILENCE_DB = -100.0  # dBFS: floor for digital silence, keeps logs finite
+VAD_ABS_MIN_DB = -55.0  # dBFS: quieter frames are never speech (line noise, µ-law hiss)
+VAD_ABOVE_FLOOR_DB = 15.0  # speech stands at least this far above the noise floor
+VAD_FLOOR_RISE_DB_PER_FRAME = 0.005  # 0.5 dB/s: the floor follows slowly rising noise, not speech
+VAD_INITIAL_FLOOR_DB = -65.0  # dBFS: assumed noise floor before any quiet frame is seen
+VAD_ONSET_FRAMES = 2  # 20 ms above threshold starts speech (rejects clicks)
+VAD_HANGOVER_FRAMES = 20  # 200 ms below threshold ends speech (bridges stops and short gaps)
+
+NUCLEUS_DIP_DB = 2.0  # a syllable peak must stand this far above the dips around it (de Jong & Wempe 2009)
+NUCLEUS_MIN_GAP_FRAMES = 8  # 80 ms: no speaker articulates faster than ~12 syllables/s
+NUCLEUS_BELOW_PEAK_DB = 25.0  # peaks this far under the loudest recent speech are noise, not syllables
+NUCLEUS_SMOOTH_FRAMES = 3  # 30 ms moving average of loudness before peak picking
+
+
+@dataclass
+class Frames:
+    """A batch of consecutive frames of one role (index = frame number in the call)."""
+
+    start_index: int
+    db: np.ndarray  # float32 loudness, dBFS
+    speech: np.ndarray  # bool: voice activity (causal, with hangover)
+    f0: np.ndarray  # float32 Hz; NaN where unvoiced or not speech
+    nucleus: np.ndarray  # bool: a syllable nucleus is confirmed at this frame
+
+    def __len__(self) -> int:
+        return len(self.db)
+
+
+def frame_end_time(index: int | np.ndarray) -> float | np.ndarray:
+    """Audio time at which frame `index` has fully arrived (when a live system knows it)."""
+    return (index * FRAME_HOP + FRAME_LEN) / SAMPLE_RATE
+
+
+def frame_center_time(index: int | np.ndarray) -> float | np.ndarray:
+    return (index * FRAME_HOP + FRAME_LEN / 2) / SAMPLE_RATE
+
+
+def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """F0 (Hz) and aperiodicity (CMNDF at the chosen lag, 0 = perfectly periodic) per frame row."""
+    n = frames.shape[0]
+    if n == 0:
+        return np.empty(0, np.float32), np.empty(0, np.float32)
+    x = frames.astype(np.float64, copy=False)
+    spec_full = np.fft.rfft(x, FFT_SIZE, axis=1)
+    spec_head = np.fft.rfft(x[:, :YIN_WINDOW], FFT_SIZE, axis=1)
+    cross = np.fft.irfft(np.conj(spec_head) * spec_full, FFT_SIZE, axis=1)[:, : TAU_MAX + 1]
+    sq = np.concatenate([np.zeros((n, 1)), np.cumsum(x * x, axis=1)], axis=1)
+    energy_head = sq[:, YIN_WINDOW][:, None]
+    taus = np.arange(TAU_MAX + 1)
+    energy_lag = sq[:, taus + YIN_WINDOW] - sq[:, taus]
+    diff = np.maximum(energy_head + energy_lag - 2.0 * cross, 0.0)
+    cum = np.cumsum(diff[:, 1:], axis=1)
+    cmndf = np.ones_like(diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cmndf[:, 1:] = np.where(cum > 0, diff[:, 1:] * taus[1:] / cum, 1.0)
+
+    search = cmndf[:, TAU_MIN:TAU_MAX]
+    below = search < YIN_THRESHOLD
+    has_dip = below.any(axis=1)
+    first = np.where(has_dip, below.argmax(axis=1), search.argmin(axis=1))
+    # walk from the first dip to its local minimum
+    rows = np.arange(n)
+    for _ in range(search.shape[1]):
+        nxt = np.minimum(first + 1, search.shape[1] - 1)
+        step = has_dip & (search[rows, nxt] < search[rows, first])
+        if not step.any():
+            break
+        first = np.where(step, nxt, first)
+    tau = first + TAU_MIN
+    # parabolic interpolation around the minimum for sub-sample precision
+    left = cmndf[rows, np.maximum(tau - 1, 1)]
+    mid = cmndf[rows, tau]
+    right = cmndf[rows, np.minimum(tau + 1, TAU_MAX)]
+    denom = left - 2 * mid + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / denom, 0.0)
+    shift = np.clip(shift, -1.0, 1.0)
+    f0 = SAMPLE_RATE / (tau + shift)
+    return f0.astype(np.float32), mid.astype(np.float32)
+
+
+class ProsodyTracker:
+    """Streaming prosody for one role's 16 kHz samples."""
+
+    def __init__(self) -> None:
+        self._pending = np.zeros(0, np.float32)
+        self._next_index = 0
+        # voice activity state
+        self._floor_db = VAD_INITIAL_FLOOR_DB
+        self._speaking = False
+        self._above_run = 0
+        self._below_run = 0
+        # syllable-nucleus peak picker state
+        self._smooth: list[float] = []
+        self._seeking_peak = True
+        self._extreme_db = SILENCE_DB
+        self._extreme_index = -1
+        self._extreme_voiced = False
+        self._last_nucleus = -NUCLEUS_MIN_GAP_FRAMES
+        self._loud_ref_db = SILENCE_DB  # slowly decaying maximum of speech loudness
+
+    @property
+    def frames_done(self) -> int:
+        return self._next_index
+
+    def process(self, samples: np.ndarray) -> Frames:
+        """Consume samples; return every frame that is now complete."""
+        buf = np.concatenate([self._pending, np.asarray(samples, np.float32)])
+        count = 0 if len(buf) < FRAME_LEN else (len(buf) - FRAME_LEN) // FRAME_HOP + 1
+        start = self._next_index
+        if count == 0:
+            self._pending = buf
+            return Frames(start, *(np.zeros(0, t) for t in (np.float32, bool, np.float32, bool)))
+        windows = np.lib.stride_tricks.sliding_window_view(buf, FRAME_LEN)[::FRAME_HOP][:count]
+        self._pending = buf[count * FRAME_HOP :]
+        self._next_index += count
+
+        rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1))
+        db = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), SILENCE_DB).astype(np.float32)
+        speech = self._voice_activity(db)
+        f0, aperiodicity = yin(windows)
+        voiced = speech & (aperiodicity < VOICED_MAX_APERIODICITY) & (f0 >= F0_MIN_HZ) & (f0 <= F0_MAX_HZ)
+        f0 = np.where(voiced, f0, np.nan).astype(np.float32)
+        nucleus = self._pick_nuclei(start, db, voiced, speech)
+        return Frames(start, db, speech, f0, nucleus)
+
+    def _voice_activity(self, db: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(db), bool)
+        floor, speaking, above, below = self._floor_db, self._speaking, self._above_run, self._below_run
+        for i, level in enumerate(db.tolist()):
+            floor = level if level < floor else floor + VAD_FLOOR_RISE_DB_PER_FRAME
+            threshold = max(floor + VAD_ABOVE_FLOOR_DB, VAD_ABS_MIN_DB)
+            if level > threshold:
+                above += 1
+                below = 0
+                if above >= VAD_ONSET_FRAMES:
+                    speaking = True
+            else:
+                above = 0
+                below += 1
+                if below >= VAD_HANGOVER_FRAMES:
+                    speaking = False
+            out[i] = speaking
+        self._floor_db, self._speaking, self._above_run, self._below_run = floor, speaking, above, below
+        return out
+
+    def _pick_nuclei(self, start: int, db: np.ndarray, voiced: np.ndarray, speech: np.ndarray) -> np.ndarray:
+        """Causal hysteresis peak picker: a peak is confirmed once loudness falls NUCLEUS_DIP_DB below it."""
+        out = np.zeros(len(db), bool)
+        smooth = self._smooth
+        for i, level in enumerate(db.tolist()):
+            index = start + i
+            smooth.append(level)
+            if len(smooth) > NUCLEUS_SMOOTH_FRAMES:
+                smooth.pop(0)
+            value = sum(smooth) / len(smooth)
+            if speech[i]:
+                self._loud_ref_db = max(value, self._loud_ref_db - 0.01)  # forgets a loud burst in ~25 s
+            if self._seeking_peak:
+                if value > self._extreme_db:
+                    self._extreme_db, self._extreme_index, self._extreme_voiced = value, index, bool(voiced[i])
+                elif value < self._extreme_db - NUCLEUS_DIP_DB:
+                    peak = self._extreme_index
+                    if (
+                        self._extreme_voiced
+                        and peak - self._last_nucleus >= NUCLEUS_MIN_GAP_FRAMES
+                        and self._extreme_db > self._loud_ref_db - NUCLEUS_BELOW_PEAK_DB
+                    ):
+                        self._last_nucleus = peak
+                        out[i] = True  # confirmed now (causal), belongs to the peak a few frames back
+                    self._seeking_peak = False
+                    self._extreme_db = value
+            else:
+                if value < self._extreme_db:
+                    self._extreme_db = value
+                elif value > self._extreme_db + NUCLEUS_DIP_DB:
+                    self._seeking_peak = True
+                    self._extreme_db, self._extreme_index, self._extreme_voiced = value, index, bool(voiced[i])
+        return out

@@ -1,0 +1,324 @@
+"""The pipeline: blocks in → prosody → baseline → coach → events out. One for live calls and recordings.
+
+`Session.feed` runs on one worker thread (never the audio callback, never the UI
+thread). Everything is indexed by frame, so the cues depend only on the audio, not
+on how it was cut into blocks or how fast it arrived.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from .baseline import BaselineTracker
+from .coach import (
+    PACE_WINDOW_SPEECH_S,
+    PITCH_WINDOW_VOICED_S,
+    RULE_STEP_FRAMES,
+    VOLUME_WINDOW_SPEECH_S,
+    WINDOW_MAX_SPAN_S,
+    Coach,
+    CoachConfig,
+    wpm_from_rate,
+)
+from .errors import describe
+from .prosody import FRAME_LEN, ProsodyTracker, frame_end_time
+from .stats import build_timeline, conversation_stats, role_stats
+from .track import RoleTrack
+from .types import (
+    FRAME_HOP,
+    FRAME_HOP_S,
+    ROLES,
+    SAMPLE_RATE,
+    AnalysisResult,
+    Baseline,
+    Block,
+    Cue,
+    Event,
+    Meters,
+    Role,
+    Segment,
+    SourceInfo,
+    Status,
+)
+
+UTTERANCE_MAX_S = 3.0  # s: live transcription gets speech in pieces at most this long, so words arrive within ~2 s
+UTTERANCE_MIN_S = 0.3  # s: shorter bursts (clicks, breaths) are not worth a Whisper call
+UTTERANCE_PREROLL_S = 0.2  # s of audio kept before the voice-activity onset (VAD needs a few frames to react)
+CUT_SEARCH_S = 1.0  # s: a forced cut goes at the quietest frame of this last stretch
+METER_STEP_FRAMES = 10  # one Meters event per 100 ms of audio
+
+
+class Transcriber(Protocol):
+    def submit(self, role: Role, start_t: float, samples: np.ndarray) -> None: ...
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+
+class Recorder(Protocol):
+    error: str | None
+
+    def write(self, block: Block) -> None: ...
+
+
+class _UtteranceCutter:
+    """Cuts one role's speech into utterances for live transcription."""
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+        self._audio = np.zeros(0, np.float32)
+        self._audio_start = 0  # absolute sample index of _audio[0]
+        self._utt_start: int | None = None  # absolute sample index
+
+    def add_samples(self, samples: np.ndarray) -> None:
+        self._audio = np.concatenate([self._audio, samples])
+        if self._utt_start is None:  # keep only the pre-roll while nobody speaks
+            keep = int((UTTERANCE_PREROLL_S + FRAME_LEN / SAMPLE_RATE + 0.2) * SAMPLE_RATE)
+            if len(self._audio) > keep:
+                drop = len(self._audio) - keep
+                self._audio = self._audio[drop:]
+                self._audio_start += drop
+
+    def on_frame(self, k: int, speaking: bool, track: RoleTrack) -> tuple[float, np.ndarray] | None:
+        """Update with frame k; returns (start time, samples) when an utterance is complete."""
+        center = k * FRAME_HOP + FRAME_LEN // 2
+        if self._utt_start is None:
+            if speaking:
+                self._utt_start = max(self._audio_start, center - int(UTTERANCE_PREROLL_S * SAMPLE_RATE))
+            return None
+        if not speaking:
+            return self._cut(center, reopen=False)
+        if center - self._utt_start >= UTTERANCE_MAX_S * SAMPLE_RATE:
+            lo = max(0, k - int(CUT_SEARCH_S / FRAME_HOP_S))
+            quietest = lo + int(np.argmin(track.db[lo : k + 1]))
+            return self._cut(quietest * FRAME_HOP + FRAME_LEN // 2, reopen=True)
+        return None
+
+    def flush(self) -> tuple[float, np.ndarray] | None:
+        if self._utt_start is None:
+            return None
+        return self._cut(self._audio_start + len(self._audio), reopen=False)
+
+    def _cut(self, end: int, reopen: bool) -> tuple[float, np.ndarray] | None:
+        start = self._utt_start
+        assert start is not None
+        end = min(end, self._audio_start + len(self._audio))
+        samples = self._audio[start - self._audio_start : end - self._audio_start].copy()
+        self._utt_start = end if reopen else None
+        drop = end - self._audio_start
+        self._audio = self._audio[drop:]
+        self._audio_start = end
+        if len(samples) < UTTERANCE_MIN_S * SAMPLE_RATE:
+            return None
+        return start / SAMPLE_RATE, samples
+
+
+class Session:
+    """One call's analysis, fed block by block in audio time."""
+
+    def __init__(
+        self,
+        *,
+        has_caller: bool,
+        config: CoachConfig | None = None,
+        baseline: Baseline | None = None,
+        transcriber: Transcriber | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.has_caller = has_caller
+        self.config = config or CoachConfig()
+        self.coach = Coach(self.config, has_caller)
+        self.baseline_tracker = BaselineTracker(baseline)
+        self.baseline: Baseline = self.baseline_tracker.current()
+        self.transcriber = transcriber
+        self.recorder = recorder
+        self._recorder_error_reported = False
+        self._prosody = {role: ProsodyTracker() for role in ROLES}
+        self.tracks: dict[Role, RoleTrack] = {role: RoleTrack() for role in ROLES}
+        self._cutters = {role: _UtteranceCutter(role) for role in ROLES} if transcriber else {}
+        self._baseline_done = 0  # frames already given to the baseline tracker
+        self._listeners: list[Callable[[Event], None]] = []
+        self._lock = threading.Lock()
+        self.cues: list[Cue] = []
+        self.segments: list[Segment] = []
+        self.statuses: list[Status] = []
+        self.samples_fed = 0
+
+    # --- events -----------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with every Cue, Segment, Meters and Status (on the thread that produces it)."""
+        self._listeners.append(listener)
+
+    def _publish(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def add_segment(self, segment: Segment) -> None:
+        """A final transcript segment (from the transcription worker's thread)."""
+        with self._lock:
+            self.segments.append(segment)
+        self._publish(segment)
+
+    def report_status(self, status: Status) -> None:
+        with self._lock:
+            self.statuses.append(status)
+        self._publish(status)
+
+    @property
+    def time_s(self) -> float:
+        return self.samples_fed / SAMPLE_RATE
+
+    # --- the pipeline -----------------------------------------------------------------------
+    def feed(self, block: Block) -> None:
+        """Process one block of both roles (the caller part is silence when absent)."""
+        agent = np.asarray(block.agent, np.float32)
+        caller = np.asarray(block.caller, np.float32) if block.caller is not None else np.zeros_like(agent)
+        self.samples_fed += len(agent)
+        if self.recorder is not None:
+            self._record(block)
+        frames = {"agent": self._prosody["agent"].process(agent), "caller": self._prosody["caller"].process(caller)}
+        for role in ROLES:
+            self.tracks[role].append(frames[role])
+        if self._cutters:
+            self._cutters["agent"].add_samples(agent)
+            self._cutters["caller"].add_samples(caller)
+        agent_track = self.tracks["agent"]
+        caller_track = self.tracks["caller"] if self.has_caller else None
+        for k in range(frames["agent"].start_index, agent_track.n):
+            if k % RULE_STEP_FRAMES == 0:
+                self._update_baseline(k)
+            for cue in self.coach.update(k, agent_track, caller_track, self.baseline):
+                self.cues.append(cue)
+                self._publish(cue)
+            for role, cutter in self._cutters.items():
+                if role == "caller" and not self.has_caller:
+                    continue
+                utterance = cutter.on_frame(k, bool(self.tracks[role].speech[k]), self.tracks[role])
+                if utterance is not None and self.transcriber is not None:
+                    self.transcriber.submit(role, *utterance)
+            if k % METER_STEP_FRAMES == 0 and self._listeners:
+                self._publish(self.meters(k))
+
+    def _update_baseline(self, k: int) -> None:
+        lo, hi = self._baseline_done, k
+        if hi > lo:
+            t = self.tracks["agent"]
+            self.baseline_tracker.update(t.db[lo:hi], t.speech[lo:hi], t.f0[lo:hi], t.nucleus[lo:hi])
+            self._baseline_done = hi
+            self.baseline = self.baseline_tracker.current()
+
+    def _record(self, block: Block) -> None:
+        assert self.recorder is not None
+        if self.recorder.error is None:
+            self.recorder.write(block)
+        if self.recorder.error is not None and not self._recorder_error_reported:
+            self._recorder_error_reported = True
+            self.report_status(Status(t=self.time_s, level="error", message=self.recorder.error))
+
+    def meters(self, k: int | None = None) -> Meters:
+        """The live numbers at frame k (default: the newest)."""
+        agent, caller = self.tracks["agent"], self.tracks["caller"]
+        if k is None:
+            k = agent.n - 1
+        end = k + 1
+        rate, rate_speech = agent.rate_sps(agent.window_by_speech(end, PACE_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S), end)
+        rate = rate if rate_speech >= 2.0 else None
+        f0, _ = agent.median_f0(agent.window_by_voiced(end, PITCH_WINDOW_VOICED_S, WINDOW_MAX_SPAN_S), end)
+        db, _ = agent.median_db(agent.window_by_speech(end, VOLUME_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S), end)
+        cdb, _ = caller.median_db(caller.window_by_speech(end, VOLUME_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S), end)
+        b = self.baseline
+        return Meters(
+            t=round(float(frame_end_time(k)), 3),
+            agent_speaking=bool(agent.speech[k]) if k >= 0 else False,
+            caller_speaking=bool(caller.speech[k]) if (k >= 0 and self.has_caller) else False,
+            agent_db=db,
+            agent_pitch_hz=f0,
+            agent_rate_sps=rate,
+            agent_wpm_est=wpm_from_rate(rate) if rate is not None else None,
+            caller_db=cdb if self.has_caller else None,
+            baseline_ready=b.is_ready(),
+            baseline_pitch_hz=b.pitch_hz,
+            baseline_db=b.db,
+            baseline_rate_sps=b.rate_sps,
+        )
+
+    def finish(self, info: SourceInfo | None = None, segments: list[Segment] | None = None) -> AnalysisResult:
+        """End of the call: flush live transcription and compute the whole-call numbers.
+
+        `segments` replaces the live transcript (a recording is transcribed in one pass instead).
+        """
+        if self.transcriber is not None:
+            for role, cutter in self._cutters.items():
+                utterance = cutter.flush()
+                if utterance is not None and (role == "agent" or self.has_caller):
+                    self.transcriber.submit(role, *utterance)
+            self.transcriber.stop()
+        if segments is not None:
+            with self._lock:
+                self.segments = list(segments)
+        self._update_baseline(self.tracks["agent"].n)
+        with self._lock:
+            all_segments = sorted(self.segments, key=lambda s: (s.start, s.role))
+        transcribed = self.transcriber is not None or segments is not None
+        duration = self.time_s
+        info = info or SourceInfo(path="", duration_s=duration, sample_rate=SAMPLE_RATE, channels=2 if self.has_caller else 1)
+        agent, caller = self.tracks["agent"], self.tracks["caller"] if self.has_caller else None
+        return AnalysisResult(
+            source=info,
+            agent=role_stats(agent, all_segments if transcribed else None, "agent"),
+            caller=role_stats(caller, all_segments if transcribed else None, "caller") if caller is not None else None,
+            conversation=conversation_stats(agent, caller, self.coach.interruptions),
+            cues=list(self.cues),
+            segments=all_segments,
+            timeline=build_timeline(agent, caller),
+            baseline=self.baseline_tracker.own() if self.baseline_tracker.own().is_ready() else self.baseline,
+        )
+
+
+class SessionRunner:
+    """Runs a source through a session on a worker thread (live calls, the demo, the review window)."""
+
+    def __init__(self, source: Iterable[Block], session: Session, info: SourceInfo | None = None) -> None:
+        self.source = source
+        self.session = session
+        self.info = info if info is not None else getattr(source, "info", None)
+        self.result: AnalysisResult | None = None
+        self.error: str | None = None
+        self.on_finished: Callable[[], None] | None = None
+        self._thread = threading.Thread(target=self._run, name="poise-session", daemon=True)
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the source to end; the worker then finishes the session."""
+        self._stopping.set()
+        stop = getattr(self.source, "stop", None)
+        if stop is not None:
+            stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            for block in self.source:
+                self.session.feed(block)
+                if self._stopping.is_set():
+                    break
+            self.result = self.session.finish(self.info)
+        except Exception as exc:  # noqa: BLE001 - the worker must report, never die silently
+            self.error = describe(exc)
+            self.session.report_status(Status(t=self.session.time_s, level="error", message=self.error))
+            try:
+                self.result = self.session.finish(self.info)
+            except Exception:  # noqa: BLE001
+                pass
+        finally:
+            if self.on_finished is not None:
+                self.on_finished()
