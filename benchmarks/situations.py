@@ -1,0 +1,210 @@
+"""Build test calls from a real recording with coaching situations injected at known times.
+
+Used by the cue tests and by `benchmarks/cues.py`. A situation is a change to the
+agent's side of a real two-channel call: a stretch sped up, pitch-raised, made
+louder or quieter, agent speech dropped into a long caller turn (taking the floor),
+or a short backchannel inside a caller turn (which must NOT give a cue).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+import soxr
+
+from poise.audio.prosody import ProsodyTracker
+from poise.audio.types import FRAME_HOP_S, SAMPLE_RATE
+
+EXPECTED_CUE = {
+    "fast": "slow_down",
+    "high": "lower_tone",
+    "loud": "lower_volume",
+    "quiet": "speak_up",
+    "interrupt": "let_caller_finish",
+    "backchannel": None,
+}
+STRETCH_S = 10.0  # s of agent audio changed per situation
+CALIBRATION_END_S = 60.0  # s: situations start after the agent's normal is known
+SITUATION_SPACING_S = 30.0  # s between situations in one call (longer than the 20 s cooldown)
+
+
+@dataclass
+class Situation:
+    kind: str  # fast, high, loud, quiet, interrupt, backchannel
+    start: float  # s: when the changed audio begins
+    end: float
+
+    @property
+    def expected_cue(self) -> str | None:
+        return EXPECTED_CUE[self.kind]
+
+
+def load_stereo_16k(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(agent, caller) at 16 kHz from a stereo recording, agent on the left."""
+    x, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    agent, caller = x[:, 0], x[:, 1]
+    if sr != SAMPLE_RATE:
+        agent, caller = soxr.resample(agent, sr, SAMPLE_RATE), soxr.resample(caller, sr, SAMPLE_RATE)
+    return agent.astype(np.float32), caller.astype(np.float32)
+
+
+def speech_mask(x: np.ndarray) -> np.ndarray:
+    """Voice activity per 10 ms frame, from the engine's own tracker."""
+    return ProsodyTracker().process(x).speech
+
+
+def _runs(mask: np.ndarray) -> list[tuple[float, float]]:
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(s * FRAME_HOP_S, e * FRAME_HOP_S) for s, e in zip(edges[::2], edges[1::2])]
+
+
+def agent_stretches(agent: np.ndarray, caller: np.ndarray, min_speech_share: float = 0.4) -> list[float]:
+    """Start times of STRETCH_S windows after calibration that begin with an agent onset while the
+    caller is quiet and hold mostly agent speech, spaced apart."""
+    mask = speech_mask(agent)
+    cmask = speech_mask(caller)
+    per = int(STRETCH_S / FRAME_HOP_S)
+    starts: list[float] = []
+    t = CALIBRATION_END_S
+    while (t + STRETCH_S) / FRAME_HOP_S < len(mask):
+        i = int(t / FRAME_HOP_S)
+        onset = mask[i] and not mask[max(0, i - 20) : i].any()
+        if onset and not cmask[i - 50 : i + 50].any() and mask[i : i + per].mean() >= min_speech_share:
+            starts.append(t)
+            t += SITUATION_SPACING_S
+        else:
+            t += 0.5
+    return starts
+
+
+def caller_turns(agent: np.ndarray, caller: np.ndarray, min_len_s: float = 3.0) -> list[float]:
+    """Start times of caller turns at least min_len_s long (pauses < 0.5 s bridged) during which the agent is silent."""
+    c = speech_mask(caller)
+    a = speech_mask(agent)
+    bridged = c.copy()
+    for s, e in _runs(~c):
+        if e - s < 0.5:
+            bridged[int(s / FRAME_HOP_S) : int(e / FRAME_HOP_S)] = True
+    out = []
+    for s, e in _runs(bridged):
+        lo, hi = int(s / FRAME_HOP_S), int(e / FRAME_HOP_S)
+        if e - s >= min_len_s and not a[lo:hi].any() and s > 5.0:
+            out.append(s)
+    return out
+
+
+def _agent_snippet(agent: np.ndarray, length_s: float) -> np.ndarray:
+    """A stretch of the agent's own speech of about length_s (the loudest-voiced one)."""
+    mask = speech_mask(agent)
+    for s, e in sorted(_runs(mask), key=lambda r: -(r[1] - r[0])):
+        if e - s >= length_s:
+            lo = int(s * SAMPLE_RATE)
+            return agent[lo : lo + int(length_s * SAMPLE_RATE)].copy()
+    raise ValueError("no agent speech long enough for a snippet")
+
+
+def tempo(x: np.ndarray, rate: float) -> np.ndarray:
+    """Speech sped up by `rate` with pitch kept: sox's WSOLA `tempo -s`, which keeps syllables
+    distinct (a phase vocoder smears them and sounds like nobody talking fast)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.wav"
+        sf.write(str(src), x, SAMPLE_RATE, subtype="FLOAT")
+        subprocess.run(["sox", str(src), str(dst), "tempo", "-s", str(rate)], check=True, capture_output=True)
+        y, _ = sf.read(str(dst), dtype="float32")
+    return y
+
+
+def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tuple[np.ndarray, Situation]:
+    """A copy of the agent channel with one situation at `start` (s)."""
+    out = agent.copy()
+    lo = int(start * SAMPLE_RATE)
+    hi = min(len(out), lo + int(STRETCH_S * SAMPLE_RATE))
+    seg = out[lo:hi]
+    end = start + STRETCH_S
+    if kind == "fast":
+        fast = tempo(seg, 1.4)
+        out[lo:hi] = 0.0
+        out[lo : lo + len(fast)] = fast
+        end = start + len(fast) / SAMPLE_RATE
+    elif kind == "high":
+        out[lo:hi] = librosa.effects.pitch_shift(seg, sr=SAMPLE_RATE, n_steps=3.5)
+    elif kind == "loud":
+        out[lo:hi] = np.clip(seg * 10 ** (9 / 20), -1.0, 1.0)
+    elif kind == "quiet":
+        out[lo:hi] = seg * 10 ** (-10 / 20)
+    elif kind == "interrupt":
+        snippet = _agent_snippet(agent, 2.5)
+        out[lo : lo + len(snippet)] += snippet
+        end = start + len(snippet) / SAMPLE_RATE
+    elif kind == "backchannel":
+        snippet = _agent_snippet(agent, 0.3)
+        fade = np.hanning(len(snippet)).astype(np.float32)
+        out[lo : lo + len(snippet)] += snippet * fade
+        end = start + len(snippet) / SAMPLE_RATE
+    else:
+        raise ValueError(kind)
+    return out.astype(np.float32), Situation(kind, start, end)
+
+
+def build_call(agent: np.ndarray, caller: np.ndarray, kind: str, max_situations: int = 4) -> tuple[np.ndarray, list[Situation]]:
+    """The call with up to max_situations of one kind, spaced so cues cannot mask each other."""
+    if kind in ("interrupt", "backchannel"):
+        starts = [s + 1.0 for s in caller_turns(agent, caller)]
+        spaced: list[float] = []
+        for s in starts:
+            if not spaced or s - spaced[-1] >= SITUATION_SPACING_S * (kind == "interrupt"):
+                spaced.append(s)
+        starts = spaced
+    else:
+        starts = agent_stretches(agent, caller)
+    situations = []
+    out = agent
+    for s in starts[:max_situations]:
+        out, sit = inject(out, caller, kind, s)
+        situations.append(sit)
+    return out, situations
+
+
+def write_call(path: Path, agent: np.ndarray, caller: np.ndarray, fmt: str) -> Path:
+    """Write as `ulaw8k` (G.711 µ-law stereo at 8 kHz, as call recorders do) or `pcm16k`."""
+    stereo = np.stack([agent, caller], axis=1)
+    if fmt == "ulaw8k":
+        stereo = soxr.resample(stereo, SAMPLE_RATE, 8000)
+        sf.write(str(path), np.clip(stereo, -1, 1), 8000, subtype="ULAW")
+    elif fmt == "pcm16k":
+        sf.write(str(path), np.clip(stereo, -1, 1), SAMPLE_RATE, subtype="PCM_16")
+    else:
+        raise ValueError(fmt)
+    return path
+
+
+def score(cues: list[dict], situations: list[Situation], kind: str, latency_s: float = 4.0) -> dict:
+    """Hits (the expected cue within latency_s after the situation's start) and false cues of the expected kind."""
+    expected = EXPECTED_CUE[kind]
+    hits, delays = 0, []
+    matched: set[int] = set()
+    for sit in situations:
+        if expected is None:
+            continue
+        for i, cue in enumerate(cues):
+            if cue["kind"] == expected and sit.start <= cue["t"] <= sit.end + latency_s and i not in matched:
+                hits += 1
+                matched.add(i)
+                delays.append(cue["t"] - sit.start)
+                break
+    check_kind = expected or "let_caller_finish"
+    windows = [(s.start, s.end + latency_s) for s in situations]
+    on_backchannel = 0
+    if expected is None:
+        on_backchannel = sum(
+            1 for c in cues if c["kind"] == "let_caller_finish" and any(lo <= c["t"] <= hi for lo, hi in windows)
+        )
+    false = sum(1 for i, c in enumerate(cues) if c["kind"] == check_kind and i not in matched and expected is not None)
+    return {"situations": len(situations), "hits": hits, "delays": delays, "false": false, "on_backchannel": on_backchannel}
