@@ -29,7 +29,7 @@ EXPECTED_CUE = {
     "interrupt": "let_caller_finish",
     "backchannel": None,
 }
-STRETCH_S = 10.0  # s of agent audio changed per situation
+STRETCH_S = 6.0  # s of agent audio changed per situation
 CALIBRATION_END_S = 60.0  # s: situations start after the agent's normal is known
 SITUATION_SPACING_S = 30.0  # s between situations in one call (longer than the 20 s cooldown)
 
@@ -72,15 +72,14 @@ def agent_stretches(agent: np.ndarray, caller: np.ndarray, min_speech_share: flo
     cmask = speech_mask(caller)
     per = int(STRETCH_S / FRAME_HOP_S)
     starts: list[float] = []
-    t = CALIBRATION_END_S
-    while (t + STRETCH_S) / FRAME_HOP_S < len(mask):
-        i = int(t / FRAME_HOP_S)
-        onset = mask[i] and not mask[max(0, i - 20) : i].any()
-        if onset and not cmask[i - 50 : i + 50].any() and mask[i : i + per].mean() >= min_speech_share:
-            starts.append(t)
-            t += SITUATION_SPACING_S
-        else:
-            t += 0.5
+    for onset, _ in _runs(mask):
+        i = int(round(onset / FRAME_HOP_S))
+        if onset < CALIBRATION_END_S or (starts and onset - starts[-1] < SITUATION_SPACING_S):
+            continue
+        if i + per > len(mask) or mask[max(0, i - 20) : i].any() or cmask[max(0, i - 20) : i + 20].any():
+            continue
+        if mask[i : i + per].mean() >= min_speech_share:
+            starts.append(onset)
     return starts
 
 

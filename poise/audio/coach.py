@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .baseline import hz_to_st
 from .prosody import frame_end_time
 from .track import RoleTrack
@@ -46,6 +48,7 @@ RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
+VOICE_RECENT_FRAMES = 10  # 100 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
 
@@ -54,7 +57,7 @@ class CoachConfig:
     """Every threshold the user can tune (Settings), with defaults from the design's norms."""
 
     enabled: dict[str, bool] = field(default_factory=lambda: {k: True for k in CUE_KINDS})
-    pace_ratio: float = 1.2  # recent pace / own normal that triggers "slow down" (≥ 15 %: a tempo change listeners notice)
+    pace_ratio: float = 1.25  # recent pace / own normal that triggers "slow down" (≥ 15 %: a tempo change listeners notice)
     pace_ceiling_wpm: float = 220.0  # estimated wpm above which "slow down" fires whatever the normal
     target_wpm_low: float = 125.0  # comfortable band for phone speech (shown in the live view)
     target_wpm_high: float = 165.0
@@ -118,6 +121,7 @@ class Coach:
         self._monologue_start: int | None = None
         self._last_any_speech: int | None = None
         self._dead_air_open = False
+        self._agent: RoleTrack | None = None
         self.interruptions = 0  # agent took the floor from the caller (counted whatever the cue budget)
 
     # --- the budget ------------------------------------------------------------------------
@@ -134,9 +138,15 @@ class Coach:
         return Cue(t=round(t, 3), kind=kind, message=CUE_MESSAGES[kind], evidence=evidence)
 
     # --- per frame ---------------------------------------------------------------------------
+    def _agent_voiced_within(self, k: int, frames: int) -> bool:
+        """Whether the agent's voice (not just the activity detector's hangover) was heard lately."""
+        assert self._agent is not None
+        return bool(np.isfinite(self._agent.f0[max(0, k - frames + 1) : k + 1]).any())
+
     def update(self, k: int, agent: RoleTrack, caller: RoleTrack | None, baseline: Baseline) -> list[Cue]:
         """Rules at frame index k (both tracks hold frames up to and including k)."""
         t = float(frame_end_time(k))
+        self._agent = agent
         cues: list[Cue] = []
         agent_speaking = bool(agent.speech[k])
         caller_speaking = bool(caller.speech[k]) if caller is not None else False
@@ -215,7 +225,7 @@ class Coach:
         if self._overlap_start is None or self._agent_run_start is None:
             return None
         held = (k - self._overlap_start + 1) * FRAME_HOP_S
-        if held < self.config.backchannel_max_s:
+        if held < self.config.backchannel_max_s or not self._agent_voiced_within(k, VOICE_RECENT_FRAMES):
             return None
         if not self._overlap_counted:
             self._overlap_counted = True
