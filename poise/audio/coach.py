@@ -48,7 +48,7 @@ RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
-VOICE_RECENT_FRAMES = 10  # 100 ms: the agent is still talking, not trailing off into the activity hangover
+VOICE_RECENT_FRAMES = 5  # 50 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
 
@@ -251,8 +251,8 @@ class Coach:
         return self._emit("pause_for_caller", t, {"monologue_s": round(length, 1)})
 
     def _dead_air(self, k: int, t: float) -> Cue | None:
-        if self._last_any_speech is None:
-            return None  # the call has not started yet
+        if not self.has_caller or self._last_any_speech is None:
+            return None  # agent-only audio cannot tell silence from listening; or the call has not started
         silence = (k - self._last_any_speech) * FRAME_HOP_S
         if silence < self.config.dead_air_s:
             return None

@@ -1,0 +1,181 @@
+"""Cue rules on constructed frame streams: timing, backchannels, hysteresis, cooldown, budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from poise.audio.coach import CoachConfig, Coach
+from poise.audio.prosody import Frames, frame_end_time
+from poise.audio.track import RoleTrack
+from poise.audio.types import FRAME_HOP_S, Baseline
+
+BASELINE = Baseline(pitch_hz=200.0, db=-30.0, rate_sps=4.0, speech_s=60.0)
+FPS = int(1 / FRAME_HOP_S)
+
+
+class Stream:
+    """Per-frame arrays for one role, written by time ranges."""
+
+    def __init__(self, seconds: float) -> None:
+        n = int(seconds * FPS)
+        self.db = np.full(n, -70.0, np.float32)
+        self.speech = np.zeros(n, bool)
+        self.f0 = np.full(n, np.nan, np.float32)
+        self.nucleus = np.zeros(n, bool)
+
+    def talk(self, start: float, end: float, db: float = -30.0, f0: float = 200.0, rate_sps: float = 4.0) -> Stream:
+        lo, hi = int(start * FPS), int(end * FPS)
+        self.speech[lo:hi] = True
+        self.db[lo:hi] = db
+        self.f0[lo:hi] = f0
+        step = max(1, int(round(FPS / rate_sps)))
+        self.nucleus[lo:hi:step] = True
+        return self
+
+    def track(self) -> RoleTrack:
+        t = RoleTrack()
+        t.append(Frames(0, self.db, self.speech, self.f0, self.nucleus))
+        return t
+
+
+def run(agent: Stream, caller: Stream | None, config: CoachConfig | None = None, baseline: Baseline = BASELINE):
+    coach = Coach(config or CoachConfig(), has_caller=caller is not None)
+    a, c = agent.track(), caller.track() if caller is not None else None
+    cues = []
+    for k in range(a.n):
+        cues.extend(coach.update(k, a, c, baseline))
+    return cues, coach
+
+
+def kinds(cues) -> list[str]:
+    return [c.kind for c in cues]
+
+
+def test_taking_the_floor_from_the_caller_fires_within_half_a_second():
+    caller = Stream(10).talk(0.5, 6.0)
+    agent = Stream(10).talk(2.0, 4.0)
+    cues, coach = run(agent, caller)
+    assert kinds(cues) == ["let_caller_finish"]
+    assert 2.0 < cues[0].t <= 2.5
+    assert coach.interruptions == 1
+
+
+@pytest.mark.parametrize("length_s", [0.2, 0.3, 0.4])
+def test_a_backchannel_inside_the_caller_turn_is_not_an_interruption(length_s):
+    caller = Stream(10).talk(0.5, 6.0)
+    agent = Stream(10).talk(2.0, 2.0 + length_s)
+    agent.speech[int((2.0 + length_s) * FPS) : int((2.2 + length_s) * FPS)] = True  # the detector's hangover
+    cues, coach = run(agent, caller)
+    assert cues == []
+    assert coach.interruptions == 0
+
+
+def test_answering_after_the_caller_finished_is_not_an_interruption():
+    caller = Stream(10).talk(0.5, 3.0)
+    agent = Stream(10).talk(3.6, 8.0)
+    cues, _ = run(agent, caller)
+    assert "let_caller_finish" not in kinds(cues)
+
+
+def test_louder_speech_fires_soften_within_a_second():
+    agent = Stream(30).talk(0, 10).talk(10, 20, db=-22.0)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["lower_volume"]
+    assert 10.0 < cues[0].t <= 11.0
+    assert cues[0].evidence["rise_db"] == pytest.approx(8.0, abs=0.1)
+
+
+def test_quieter_speech_fires_speak_up():
+    agent = Stream(30).talk(0, 10).talk(10, 20, db=-40.0)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["speak_up"]
+    assert 10.0 < cues[0].t <= 13.0
+
+
+@pytest.mark.parametrize("pitch_hz, expect", [(240.0, ["lower_tone"]), (215.0, [])])
+def test_raised_pitch_fires_lower_tone_only_past_the_threshold(pitch_hz, expect):
+    agent = Stream(30).talk(0, 10).talk(10, 20, f0=pitch_hz)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == expect
+    if expect:
+        assert 10.0 < cues[0].t <= 13.0
+
+
+def test_faster_speech_fires_slow_down_within_three_seconds():
+    agent = Stream(40).talk(0, 12).talk(12, 25, rate_sps=5.9)  # 1.47x the normal 4 syllables/s
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["slow_down"]
+    assert 12.0 < cues[0].t <= 15.0
+
+
+def test_steady_normal_speech_gives_no_cue():
+    cues, _ = run(Stream(60).talk(0, 58), None)
+    assert cues == []
+
+
+def test_no_pace_pitch_or_volume_cue_before_calibration():
+    agent = Stream(30).talk(0, 10).talk(10, 20, db=-15.0, f0=300.0)
+    cues, _ = run(agent, None, baseline=Baseline())
+    assert cues == []
+
+
+def test_a_sustained_drift_fires_once_until_it_recovers():
+    agent = Stream(90).talk(0, 10).talk(10, 60, db=-20.0)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["lower_volume"]
+    agent.talk(60, 65).talk(65, 80, db=-20.0)  # back to normal, then loud again
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["lower_volume", "lower_volume"]
+
+
+def test_cooldown_keeps_the_same_kind_twenty_seconds_apart():
+    agent = Stream(60).talk(0, 10).talk(10, 13, db=-20.0).talk(13, 16).talk(16, 19, db=-20.0)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["lower_volume"]
+
+
+def test_one_cue_on_screen_at_a_time():
+    agent = Stream(30).talk(0, 10).talk(10, 20, db=-20.0, f0=260.0)
+    cues, _ = run(agent, None, CoachConfig(display_s=4.0))
+    assert len(cues) == 2  # loudness first, the pitch cue only once the first has left the screen
+    assert cues[1].t - cues[0].t >= 4.0
+
+
+def test_disabled_kind_never_fires():
+    config = CoachConfig()
+    config.enabled["lower_volume"] = False
+    agent = Stream(30).talk(0, 10).talk(10, 20, db=-20.0)
+    cues, _ = run(agent, None, config)
+    assert cues == []
+
+
+def test_dead_air_mid_call_but_not_before_anyone_spoke():
+    agent = Stream(30).talk(8, 10).talk(20, 22)
+    caller = Stream(30)
+    cues, _ = run(agent, caller)
+    assert kinds(cues) == ["dead_air"]
+    assert 16.0 <= cues[0].t <= 16.2
+
+
+def test_monologue_without_a_caller_turn_fires_pause_for_caller():
+    agent = Stream(62).talk(0, 60)
+    caller = Stream(62).talk(20, 20.4)  # a backchannel does not end the monologue
+    cues, _ = run(agent, caller)
+    assert kinds(cues) == ["pause_for_caller"]
+    assert 45.0 <= cues[0].t <= 45.2
+
+
+def test_caller_turns_reset_the_monologue():
+    agent = Stream(100).talk(0, 30).talk(32, 62).talk(64, 94)
+    caller = Stream(100).talk(30, 31.8).talk(62, 63.8)
+    cues, _ = run(agent, caller)
+    assert "pause_for_caller" not in kinds(cues)
+
+
+def test_cue_time_is_when_the_frame_arrived():
+    caller = Stream(10).talk(0.5, 6.0)
+    agent = Stream(10).talk(2.0, 4.0)
+    cues, _ = run(agent, caller)
+    frames = np.arange(int(10 * FPS))
+    assert cues[0].t in {round(float(t), 3) for t in frame_end_time(frames)}
