@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 
 from .types import FRAME_HOP, SAMPLE_RATE
 
@@ -71,10 +72,11 @@ def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = frames.shape[0]
     if n == 0:
         return np.empty(0, np.float32), np.empty(0, np.float32)
-    x = frames.astype(np.float64, copy=False)
-    spec_full = np.fft.rfft(x, FFT_SIZE, axis=1)
-    spec_head = np.fft.rfft(x[:, :YIN_WINDOW], FFT_SIZE, axis=1)
-    cross = np.fft.irfft(np.conj(spec_head) * spec_full, FFT_SIZE, axis=1)[:, : TAU_MAX + 1]
+    x = frames.astype(np.float32, copy=False)
+    spec_full = scipy.fft.rfft(x, FFT_SIZE, axis=1)
+    spec_head = scipy.fft.rfft(x[:, :YIN_WINDOW], FFT_SIZE, axis=1)
+    cross = scipy.fft.irfft(np.conj(spec_head) * spec_full, FFT_SIZE, axis=1)[:, : TAU_MAX + 1].astype(np.float64)
+    x = x.astype(np.float64)
     sq = np.concatenate([np.zeros((n, 1)), np.cumsum(x * x, axis=1)], axis=1)
     energy_head = sq[:, YIN_WINDOW][:, None]
     taus = np.arange(TAU_MAX + 1)
@@ -149,9 +151,13 @@ class ProsodyTracker:
         rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1))
         db = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), SILENCE_DB).astype(np.float32)
         speech = self._voice_activity(db)
-        f0, aperiodicity = yin(windows)
-        voiced = speech & (aperiodicity < VOICED_MAX_APERIODICITY) & (f0 >= F0_MIN_HZ) & (f0 <= F0_MAX_HZ)
-        f0 = np.where(voiced, f0, np.nan).astype(np.float32)
+        f0 = np.full(count, np.nan, np.float32)
+        if speech.any():  # pitch only where someone speaks: half the FFTs on a typical call
+            rows = np.flatnonzero(speech)
+            pitch, aperiodicity = yin(windows[rows])
+            ok = (aperiodicity < VOICED_MAX_APERIODICITY) & (pitch >= F0_MIN_HZ) & (pitch <= F0_MAX_HZ)
+            f0[rows[ok]] = pitch[ok]
+        voiced = np.isfinite(f0)
         nucleus = self._pick_nuclei(start, db, voiced, speech)
         return Frames(start, db, speech, f0, nucleus)
 
