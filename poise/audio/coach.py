@@ -40,6 +40,7 @@ SYLLABLES_PER_WORD = 1.25  # detected nuclei per transcribed word; calibrated on
 RULE_STEP_FRAMES = 10  # slow rules are evaluated every 100 ms of audio
 PACE_WINDOW_SPEECH_S = 8.0  # s of recent agent speech the pace is measured over
 PACE_MIN_SPEECH_S = 4.0  # s: less speech than this in the window says nothing about pace
+PACE_SUSTAIN_STEPS = 10  # 1 s: a pace burst shorter than this is a phrase, not a habit
 PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch median
 VOLUME_WINDOW_SPEECH_S = 1.0  # s of recent voiced agent speech for the loudness median (reacts within ~1 s)
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
@@ -122,6 +123,7 @@ class Coach:
         self._last_any_speech: int | None = None
         self._dead_air_open = False
         self._agent: RoleTrack | None = None
+        self._pace_over_steps = 0  # consecutive rule steps with the pace over its threshold
         self.interruptions = 0  # agent took the floor from the caller (counted whatever the cue budget)
 
     # --- the budget ------------------------------------------------------------------------
@@ -269,7 +271,9 @@ class Coach:
         cfg = self.config
         ratio = rate / baseline.rate_sps
         wpm = wpm_from_rate(rate)
-        triggered = ratio >= cfg.pace_ratio or wpm >= cfg.pace_ceiling_wpm
+        over = ratio >= cfg.pace_ratio or wpm >= cfg.pace_ceiling_wpm
+        self._pace_over_steps = self._pace_over_steps + 1 if over else 0
+        triggered = self._pace_over_steps >= PACE_SUSTAIN_STEPS
         released = ratio < cfg.pace_ratio - 0.1 and wpm < cfg.pace_ceiling_wpm * 0.9
         if not self._hyst["slow_down"].check(triggered, released):
             return None
