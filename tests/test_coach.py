@@ -112,7 +112,7 @@ def test_faster_speech_fires_slow_down_within_four_seconds():
 
 
 def test_a_short_burst_of_fast_speech_is_not_a_habit():
-    agent = Stream(40).talk(0, 12).talk(12, 13.5, rate_sps=7.0).talk(13.5, 30)
+    agent = Stream(40).talk(0, 12).talk(12, 13.5, rate_sps=6.0).talk(13.5, 30)
     cues, _ = run(agent, None)
     assert "slow_down" not in kinds(cues)
 

@@ -1,0 +1,542 @@
+"""Call history in a local SQLite file: calls, their cues and transcript, and agent voice profiles.
+
+Standard-library `sqlite3` in WAL mode (readers never wait for the writer). The schema
+version lives in `PRAGMA user_version` and `_migrate` brings any older file up to date.
+A damaged file is moved aside and a new one started, with a one-sentence `warning`, so
+the app keeps working; errors the user can act on (a full disk, no permission) raise
+`StoreError` with one plain sentence.
+
+Times stored here are wall-clock: `started_at` is when the call began, as an ISO 8601
+string in UTC (so text order is time order); `t`, `start` and `end` are audio time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from .. import paths
+from .report import to_json
+from .types import AnalysisResult, Baseline
+
+SCHEMA_VERSION = 1  # bump with a new step in _MIGRATIONS
+CALL_KINDS = ("live", "review", "demo")
+TREND_KINDS = ("live", "review")  # the demo call is not the agent's voice: keep it out of their trends
+PROFILE_WEIGHT_CAP_S = 600.0  # s: the saved profile never outweighs 10 min of new speech, so it keeps adapting
+BUSY_TIMEOUT_S = 10.0  # s: wait this long for another Poise process's write before giving up
+
+# SQLite primary result codes (sqlite3.h), read from exc.sqlite_errorcode & 0xFF.
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
+_DISK_FULL_SAVE = "The disk is full: this call's summary was not saved to history; free some space."
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """History could not be read or written; the message is one plain sentence for the user."""
+
+
+class _Damaged(Exception):
+    """Internal: the open file is not a usable database (moved aside, then retried)."""
+
+
+@dataclass
+class CallRow:
+    """One line of the history list (newest first)."""
+
+    id: int
+    started_at: datetime  # timezone-aware, UTC; call `.astimezone()` to show local time
+    kind: str  # 'live' | 'review' | 'demo'
+    source: str  # the recording or device the call came from
+    duration_s: float | None
+    agent: str
+    agent_wpm: float | None
+    cue_count: int
+    interruptions: int | None
+    recording: Path | None = None  # the saved audio, if any
+
+
+# --------------------------------------------------------------------------- schema
+
+
+_V1 = (
+    """CREATE TABLE calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('live', 'review', 'demo')),
+        source TEXT NOT NULL,
+        duration_s REAL,
+        agent TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        recording TEXT
+    )""",
+    "CREATE INDEX calls_by_time ON calls (started_at)",
+    "CREATE INDEX calls_by_agent ON calls (agent, started_at)",
+    """CREATE TABLE cues (
+        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        evidence TEXT NOT NULL
+    )""",
+    "CREATE INDEX cues_by_call ON cues (call_id, t)",
+    """CREATE TABLE segments (
+        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        start REAL NOT NULL,
+        "end" REAL NOT NULL,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX segments_by_call ON segments (call_id, start)",
+    """CREATE TABLE profiles (
+        agent TEXT PRIMARY KEY,
+        pitch_hz REAL NOT NULL,
+        db REAL NOT NULL,
+        rate_sps REAL NOT NULL,
+        speech_s REAL NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+)
+
+_MIGRATIONS: list[tuple[str, ...]] = [_V1]  # step i takes the file from version i to i + 1
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema from its `user_version` up to `SCHEMA_VERSION`, each step all-or-nothing."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for step, statements in enumerate(_MIGRATIONS[version:], start=version):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # read again under the write lock: another process may have migrated meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] == step:
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _code(exc: sqlite3.Error) -> int:
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    return _code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def _utc_iso(when: datetime | None) -> str:
+    """`when` (naive means local time) as an ISO string in UTC, microseconds included."""
+    when = datetime.now(timezone.utc) if when is None else when
+    return when.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _free_name(path: Path, suffix: str) -> Path:
+    """`path` + `suffix`, or with a counter before the suffix when that name is taken."""
+    candidate = path.with_name(path.name + suffix)
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}-{n}{suffix}")
+        n += 1
+    return candidate
+
+
+# --------------------------------------------------------------------------- store
+
+
+class HistoryStore:
+    """The call history on disk. Safe to share between threads; open one per process.
+
+    `warning` holds one sentence for the user when the store had to start a new file
+    (the old one was damaged or unreadable); it stays None otherwise.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else paths.history_db_path()
+        self.warning: str | None = None
+        self._lock = threading.RLock()  # one shared connection; the lock serialises its use across threads
+        self._conn: sqlite3.Connection | None = None
+        with self._lock:
+            self._open()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )  # autocommit: transactions are explicit below
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise _Damaged()
+            if conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+                # checked before switching to WAL, which rewrites the header of a file we must leave alone
+                raise StoreError(
+                    f"The history file {self.path} comes from a newer Poise: update Poise to use your history."
+                )
+            conn.execute("PRAGMA journal_mode = WAL")  # returns the old mode where WAL is impossible: still works
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a power cut loses at most the last call
+            _migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Poise cannot create the folder for its history file {self.path}: check that it is writable."
+            ) from exc
+        try:
+            self._conn = self._connect()
+            return
+        except _Damaged:
+            what = "is damaged"
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                what = "is damaged"
+            elif _code(exc) in (_SQLITE_CANTOPEN, _SQLITE_IOERR) and self.path.exists():
+                what = "cannot be read"
+            else:
+                raise self._error(exc, f"Opening the history file {self.path}") from exc
+        self._start_fresh(what)
+
+    def _start_fresh(self, what: str) -> None:
+        """Move the unusable file (and its WAL) aside, open a new one, and say so in `warning`."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+            self._conn = None
+        aside = _free_name(self.path, ".corrupt")
+        try:
+            os.replace(self.path, aside)
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists():
+                os.replace(wal, aside.with_name(aside.name + "-wal"))  # kept next to it: sqlite3 reads them together
+            shm = self.path.with_name(self.path.name + "-shm")
+            if shm.exists():
+                shm.unlink()  # only an index of the WAL, rebuilt on open
+            self._conn = self._connect()
+        except (OSError, sqlite3.Error, _Damaged) as exc:
+            raise StoreError(
+                f"The history file {self.path} {what} and Poise could not replace it: "
+                "check that its folder is writable and restart Poise."
+            ) from exc
+        self.warning = f"The history file {self.path} {what}: Poise moved it to {aside} and started a new one."
+
+    def close(self) -> None:
+        """Close the database; the store cannot be used afterwards."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- running statements
+
+    def _error(self, exc: sqlite3.Error, doing: str, full: str | None = None) -> StoreError:
+        """One plain sentence for a failure the user can act on."""
+        code = _code(exc)
+        if code == _SQLITE_FULL or "disk is full" in str(exc):
+            return StoreError(full or f"The disk is full: {doing[0].lower() + doing[1:]} failed; free some space.")
+        if code == _SQLITE_READONLY:
+            return StoreError(f"{doing} failed: Poise may not write {self.path}; check its permissions.")
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return StoreError(f"{doing} failed: the history file is busy in another Poise window; try again.")
+        return StoreError(f"{doing} failed ({exc}); try again.")
+
+    def _run(
+        self, fn: Callable[[sqlite3.Connection], T], doing: str, full: str | None = None, write: bool = False
+    ) -> T:
+        """Run `fn` under the lock, in one transaction when `write`.
+
+        A file found damaged mid-session is moved aside like at start-up and `fn` runs
+        once more on the new one, so a call being saved is not lost.
+        """
+        with self._lock:
+            for attempt in (0, 1):
+                if self._conn is None:
+                    raise StoreError(f"{doing}: the history is closed; restart Poise.")
+                conn = self._conn
+                try:
+                    if not write:
+                        return fn(conn)
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        out = fn(conn)
+                        conn.execute("COMMIT")
+                        return out
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
+                    if attempt == 0 and _is_damage(exc):
+                        self._start_fresh("is damaged")
+                        continue
+                    raise self._error(exc, doing, full) from exc
+        raise AssertionError("unreachable")
+
+    # ----------------------------------------------------------------- calls
+
+    def save_call(
+        self,
+        result: AnalysisResult,
+        kind: str,
+        agent: str = "default",
+        started_at: datetime | None = None,
+        recording: Path | None = None,
+    ) -> int:
+        """Save a finished call (summary, cues, transcript); returns its id."""
+        if kind not in CALL_KINDS:
+            raise ValueError(f"kind must be one of {CALL_KINDS}, not {kind!r}")
+        doc = to_json(result)  # cleaned and rounded once, exactly as in the JSON report
+        cues = doc.pop("cues")
+        segments = doc.pop("segments")
+        doc.pop("timeline", None)  # per-step series: large, and recomputable from the recording
+        row = (
+            _utc_iso(started_at),
+            kind,
+            doc["source"]["path"],
+            doc["source"]["duration_s"],
+            agent,
+            _json(doc),
+            str(Path(recording).absolute()) if recording is not None else None,
+        )
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO calls (started_at, kind, source, duration_s, agent, summary, recording)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            call_id = int(cur.lastrowid)
+            conn.executemany(
+                "INSERT INTO cues (call_id, t, kind, message, evidence) VALUES (?, ?, ?, ?, ?)",
+                [(call_id, c["t"], c["kind"], c["message"], _json(c["evidence"])) for c in cues],
+            )
+            conn.executemany(
+                'INSERT INTO segments (call_id, role, start, "end", text) VALUES (?, ?, ?, ?, ?)',
+                [(call_id, s["role"], s["start"], s["end"], s["text"]) for s in segments],
+            )
+            return call_id
+
+        return self._run(insert, "Saving the call to history", full=_DISK_FULL_SAVE, write=True)
+
+    def list_calls(self, limit: int = 50) -> list[CallRow]:
+        """The most recent calls, newest first."""
+
+        def query(conn: sqlite3.Connection) -> list[CallRow]:
+            rows = conn.execute(
+                "SELECT c.id, c.started_at, c.kind, c.source, c.duration_s, c.agent, c.summary, c.recording,"
+                " (SELECT count(*) FROM cues WHERE cues.call_id = c.id)"
+                " FROM calls c ORDER BY c.started_at DESC, c.id DESC LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+            out = []
+            for id_, started, kind, source, duration, agent, summary, recording, n_cues in rows:
+                doc = json.loads(summary)
+                out.append(
+                    CallRow(
+                        id=id_,
+                        started_at=datetime.fromisoformat(started),
+                        kind=kind,
+                        source=source,
+                        duration_s=duration,
+                        agent=agent,
+                        agent_wpm=(doc.get("agent") or {}).get("wpm"),
+                        cue_count=n_cues,
+                        interruptions=(doc.get("conversation") or {}).get("agent_interruptions"),
+                        recording=Path(recording) if recording else None,
+                    )
+                )
+            return out
+
+        return self._run(query, "Reading the call history")
+
+    def load_call(self, call_id: int) -> dict[str, Any]:
+        """One call: the report document without its timeline, plus `call` (id, started_at, kind, agent, recording).
+
+        `cues` are as in the report; `segments` carry role, start, end and text (no word timings).
+        """
+
+        def query(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = conn.execute(
+                "SELECT id, started_at, kind, source, duration_s, agent, summary, recording FROM calls WHERE id = ?",
+                (int(call_id),),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"Call {call_id} is no longer in the history; refresh the list.")
+            doc = json.loads(row[6])
+            doc["call"] = {
+                "id": row[0],
+                "started_at": row[1],
+                "kind": row[2],
+                "source": row[3],
+                "duration_s": row[4],
+                "agent": row[5],
+                "recording": row[7],
+            }
+            doc["cues"] = [
+                {"t": t, "kind": kind, "message": message, "evidence": json.loads(evidence)}
+                for t, kind, message, evidence in conn.execute(
+                    "SELECT t, kind, message, evidence FROM cues WHERE call_id = ? ORDER BY t, rowid", (row[0],)
+                )
+            ]
+            doc["segments"] = [
+                {"role": role, "start": start, "end": end, "text": text}
+                for role, start, end, text in conn.execute(
+                    'SELECT role, start, "end", text FROM segments WHERE call_id = ? ORDER BY start, "end", rowid',
+                    (row[0],),
+                )
+            ]
+            return doc
+
+        return self._run(query, "Reading the call from history")
+
+    def delete_call(self, call_id: int) -> Path | None:
+        """Remove a call with its cues and transcript; returns its recording path (the file is left alone)."""
+
+        def delete(conn: sqlite3.Connection) -> Path | None:
+            row = conn.execute("SELECT recording FROM calls WHERE id = ?", (int(call_id),)).fetchone()
+            conn.execute("DELETE FROM calls WHERE id = ?", (int(call_id),))
+            return Path(row[0]) if row and row[0] else None
+
+        return self._run(delete, "Deleting the call from history", write=True)
+
+    # ----------------------------------------------------------------- profiles
+
+    def load_profile(self, agent: str) -> Baseline | None:
+        """The agent's saved voice profile, or None if none was saved yet."""
+
+        def query(conn: sqlite3.Connection) -> Baseline | None:
+            row = conn.execute(
+                "SELECT pitch_hz, db, rate_sps, speech_s FROM profiles WHERE agent = ?", (agent,)
+            ).fetchone()
+            return Baseline(*row) if row else None
+
+        return self._run(query, "Reading the voice profile")
+
+    def update_profile(self, agent: str, baseline: Baseline) -> Baseline | None:
+        """Fold a call's calibrated baseline into the agent's profile and return the saved profile.
+
+        Weighted by speech seconds, with the old profile's weight capped at
+        `PROFILE_WEIGHT_CAP_S`; `speech_s` keeps the uncapped total. A baseline that is
+        not `is_ready()` changes nothing.
+        """
+
+        def update(conn: sqlite3.Connection) -> Baseline | None:
+            row = conn.execute(
+                "SELECT pitch_hz, db, rate_sps, speech_s FROM profiles WHERE agent = ?", (agent,)
+            ).fetchone()
+            old = Baseline(*row) if row else None
+            if not baseline.is_ready():
+                return old
+            new_s = max(float(baseline.speech_s), 0.0)
+            new = Baseline(float(baseline.pitch_hz), float(baseline.db), float(baseline.rate_sps), new_s)
+            if old is not None:
+                old_w = min(old.speech_s, PROFILE_WEIGHT_CAP_S)
+                total = old_w + new_s
+                if total > 0:
+
+                    def mix(a: float, b: float) -> float:
+                        return (a * old_w + b * new_s) / total
+
+                    new = Baseline(
+                        mix(old.pitch_hz, new.pitch_hz), mix(old.db, new.db), mix(old.rate_sps, new.rate_sps),
+                        old.speech_s + new_s,
+                    )
+            conn.execute(
+                "INSERT INTO profiles (agent, pitch_hz, db, rate_sps, speech_s, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (agent) DO UPDATE SET pitch_hz = excluded.pitch_hz, db = excluded.db,"
+                " rate_sps = excluded.rate_sps, speech_s = excluded.speech_s, updated_at = excluded.updated_at",
+                (agent, new.pitch_hz, new.db, new.rate_sps, new.speech_s, _utc_iso(None)),
+            )
+            return new
+
+        return self._run(
+            update,
+            "Updating the voice profile",
+            full="The disk is full: your voice profile was not updated; free some space.",
+            write=True,
+        )
+
+    # ----------------------------------------------------------------- trends
+
+    def trends(self, agent: str, limit: int = 30) -> list[dict[str, Any]]:
+        """The agent's last `limit` live and review calls, oldest first, for trend plots.
+
+        Each: id, started_at (ISO, UTC), duration_s, wpm, articulation_rate_sps,
+        pitch_median_hz, volume_median_dbfs, interruptions, cues ({kind: count}), cue_count.
+        """
+
+        def query(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            marks = ",".join("?" * len(TREND_KINDS))
+            rows = conn.execute(
+                "SELECT id, started_at, duration_s, summary FROM calls"
+                f" WHERE agent = ? AND kind IN ({marks}) ORDER BY started_at DESC, id DESC LIMIT ?",
+                (agent, *TREND_KINDS, int(limit)),
+            ).fetchall()
+            rows.reverse()
+            counts: dict[int, dict[str, int]] = {r[0]: {} for r in rows}
+            if rows:
+                ids = ",".join("?" * len(rows))
+                for call_id, kind, n in conn.execute(
+                    f"SELECT call_id, kind, count(*) FROM cues WHERE call_id IN ({ids})"
+                    " GROUP BY call_id, kind",
+                    [r[0] for r in rows],
+                ):
+                    counts[call_id][kind] = n
+            out = []
+            for call_id, started, duration, summary in rows:
+                doc = json.loads(summary)
+                role = doc.get("agent") or {}
+                out.append(
+                    {
+                        "id": call_id,
+                        "started_at": started,
+                        "duration_s": duration,
+                        "wpm": role.get("wpm"),
+                        "articulation_rate_sps": role.get("articulation_rate_sps"),
+                        "pitch_median_hz": role.get("pitch_median_hz"),
+                        "volume_median_dbfs": role.get("volume_median_dbfs"),
+                        "interruptions": (doc.get("conversation") or {}).get("agent_interruptions"),
+                        "cues": counts[call_id],
+                        "cue_count": sum(counts[call_id].values()),
+                    }
+                )
+            return out
+
+        return self._run(query, "Reading the trends")
