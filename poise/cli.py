@@ -87,6 +87,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             write_html(result, args.html)
     except OSError as exc:
         return _fail(f"could not write the report ({exc.strerror or exc}): choose another folder.")
+    if args.save:
+        store, _ = _open_history(args.agent)
+        if store is not None:
+            _save_history(store, result, "review", args.agent, None)
     if not args.quiet:
         print(format_summary(result))
         for path in (args.json, args.html):
@@ -181,7 +185,10 @@ def run_headless(args: argparse.Namespace) -> int:
     if not args.no_transcript:
         transcriber = StreamingTranscriber(model, on_segment=lambda segment: session.add_segment(segment))
         transcriber.start()
-    session = Session(has_caller=args.caller_device is not None, transcriber=transcriber, recorder=recorder)
+    store, prior = _open_history(args.agent)
+    session = Session(
+        has_caller=args.caller_device is not None, baseline=prior, transcriber=transcriber, recorder=recorder
+    )
     session.subscribe(on_event)
     runner = SessionRunner(source, session)
 
@@ -204,11 +211,37 @@ def run_headless(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"poise: {describe(exc)}", file=sys.stderr)
     events.close()
+    if store is not None and runner.result is not None:
+        _save_history(store, runner.result, "live", args.agent, saved)
     if runner.error:
         return _fail(runner.error)
     if saved is not None:
         print(f"Recording saved to {saved}", file=sys.stderr)
     return 0
+
+
+def _open_history(agent: str) -> tuple[object | None, object | None]:
+    """The history store and the agent's saved voice profile; (None, None) with a warning if unusable."""
+    from .audio.store import HistoryStore, StoreError
+
+    try:
+        store = HistoryStore()
+    except StoreError as exc:
+        print(f"poise: {exc}", file=sys.stderr)
+        return None, None
+    if store.warning:
+        print(f"poise: {store.warning}", file=sys.stderr)
+    return store, store.load_profile(agent)
+
+
+def _save_history(store: object, result: object, kind: str, agent: str, recording: Path | None) -> None:
+    from .audio.store import StoreError
+
+    try:
+        store.update_profile(agent, result.baseline)  # type: ignore[attr-defined]
+        store.save_call(result, kind, agent=agent, recording=recording)  # type: ignore[attr-defined]
+    except StoreError as exc:
+        print(f"poise: {exc}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: bundled tiny.en)")
     p.add_argument("--no-transcript", action="store_true", help="skip Whisper: voice measures and cues only")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--save", action="store_true", help="add the call to Poise's history (for trends)")
+    p.add_argument("--agent", default="default", help="whose call this is, for --save")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("devices", help="list audio input devices (microphones and loopback monitors)")
@@ -240,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-audio", action="store_true", help="keep metrics and transcript only, no recording")
     p.add_argument("--record-dir", help="folder for the call recording (default: Poise's data folder)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--agent", default="default", help="whose voice profile to start from and refine")
     p.set_defaults(func=cmd_coach)
     return parser
 
