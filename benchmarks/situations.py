@@ -29,7 +29,8 @@ EXPECTED_CUE = {
     "interrupt": "let_caller_finish",
     "backchannel": None,
 }
-STRETCH_S = 6.0  # s of agent audio changed per situation
+STRETCH_S = 10.0  # s of agent audio changed per situation
+FAST_SPAN_S = 20.0  # s of call time over which the agent's turns are sped up (pace is judged over 8 s of speech)
 CALIBRATION_END_S = 60.0  # s: situations start after the agent's normal is known
 SITUATION_SPACING_S = 30.0  # s between situations in one call (longer than the 20 s cooldown)
 
@@ -74,7 +75,7 @@ def agent_stretches(agent: np.ndarray, caller: np.ndarray, min_speech_share: flo
     starts: list[float] = []
     for onset, _ in _runs(mask):
         i = int(round(onset / FRAME_HOP_S))
-        if onset < CALIBRATION_END_S or (starts and onset - starts[-1] < SITUATION_SPACING_S):
+        if onset < CALIBRATION_END_S:
             continue
         if i + per > len(mask) or mask[max(0, i - 20) : i].any() or cmask[max(0, i - 20) : i + 20].any():
             continue
@@ -128,10 +129,15 @@ def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tu
     seg = out[lo:hi]
     end = start + STRETCH_S
     if kind == "fast":
-        fast = tempo(seg, 1.4)
-        out[lo:hi] = 0.0
-        out[lo : lo + len(fast)] = fast
-        end = start + len(fast) / SAMPLE_RATE
+        # every agent talk spurt of FAST_SPAN_S sped up in place: the agent rushes for a while
+        hi = min(len(out), lo + int(FAST_SPAN_S * SAMPLE_RATE))
+        end = start
+        for run_start, run_end in _runs(speech_mask(agent[lo:hi])):
+            a, b = lo + int(run_start * SAMPLE_RATE), lo + int(run_end * SAMPLE_RATE)
+            fast = tempo(agent[a:b], 1.4)
+            out[a:b] = 0.0
+            out[a : a + len(fast)] = fast[: b - a]
+            end = max(end, (a + len(fast)) / SAMPLE_RATE)
     elif kind == "high":
         out[lo:hi] = librosa.effects.pitch_shift(seg, sr=SAMPLE_RATE, n_steps=3.5)
     elif kind == "loud":
@@ -152,21 +158,41 @@ def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tu
     return out.astype(np.float32), Situation(kind, start, end)
 
 
-def build_call(agent: np.ndarray, caller: np.ndarray, kind: str, max_situations: int = 4) -> tuple[np.ndarray, list[Situation]]:
-    """The call with up to max_situations of one kind, spaced so cues cannot mask each other."""
+def candidate_starts(agent: np.ndarray, caller: np.ndarray, kind: str) -> list[float]:
+    """Where a situation of this kind can be injected into the call."""
     if kind in ("interrupt", "backchannel"):
-        starts = [s + 1.0 for s in caller_turns(agent, caller)]
-        spaced: list[float] = []
-        for s in starts:
-            if not spaced or s - spaced[-1] >= SITUATION_SPACING_S * (kind == "interrupt"):
-                spaced.append(s)
-        starts = spaced
-    else:
-        starts = agent_stretches(agent, caller)
-    situations = []
+        return [s + 1.0 for s in caller_turns(agent, caller)]
+    return agent_stretches(agent, caller)
+
+
+def masked(start: float, kind: str, base_cues: list[dict]) -> bool:
+    """Whether a cue the unchanged call already gets would hide this situation's cue
+    (same kind within the cooldown before it, or any cue still on screen)."""
+    expected = EXPECTED_CUE[kind] or "let_caller_finish"
+    for cue in base_cues:
+        if cue["kind"] == expected and start - 22.0 <= cue["t"] <= start + 4.0:
+            return True
+        if start - 5.0 <= cue["t"] <= start + 1.0:
+            return True
+    return False
+
+
+def build_call(
+    agent: np.ndarray, caller: np.ndarray, kind: str, max_situations: int = 4, base_cues: list[dict] | None = None
+) -> tuple[np.ndarray, list[Situation]]:
+    """The call with up to max_situations of one kind, spaced so their cues cannot mask each other,
+    and away from the cues the unchanged call gets (`base_cues`)."""
+    spacing = SITUATION_SPACING_S if kind != "backchannel" else 0.0
+    situations: list[Situation] = []
     out = agent
-    for s in starts[:max_situations]:
-        out, sit = inject(out, caller, kind, s)
+    for start in candidate_starts(agent, caller, kind):
+        if len(situations) >= max_situations:
+            break
+        if situations and start - situations[-1].start < spacing:
+            continue
+        if base_cues is not None and masked(start, kind, base_cues):
+            continue
+        out, sit = inject(out, caller, kind, start)
         situations.append(sit)
     return out, situations
 

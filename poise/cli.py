@@ -280,8 +280,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_file() -> None:
+    """Library warnings go to Poise's log file, not the terminal: users get one sentence per problem."""
+    import logging
+
+    from .audio.errors import log_path
+
+    try:
+        logging.basicConfig(filename=str(log_path()), level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    except OSError:
+        logging.basicConfig(handlers=[logging.NullHandler()])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _log_to_file()
     if args.command is None:
         from .desktop.app import main as app_main
 

@@ -23,10 +23,12 @@ class Stream:
         self.speech = np.zeros(n, bool)
         self.f0 = np.full(n, np.nan, np.float32)
         self.nucleus = np.zeros(n, bool)
+        self.active = np.zeros(n, bool)
 
     def talk(self, start: float, end: float, db: float = -30.0, f0: float = 200.0, rate_sps: float = 4.0) -> Stream:
         lo, hi = int(start * FPS), int(end * FPS)
         self.speech[lo:hi] = True
+        self.active[lo:hi] = True
         self.db[lo:hi] = db
         self.f0[lo:hi] = f0
         step = max(1, int(round(FPS / rate_sps)))
@@ -35,7 +37,7 @@ class Stream:
 
     def track(self) -> RoleTrack:
         t = RoleTrack()
-        t.append(Frames(0, self.db, self.speech, self.f0, self.nucleus))
+        t.append(Frames(0, self.db, self.speech, self.f0, self.nucleus, self.active))
         return t
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 
 from .baseline import hz_to_st
 from .prosody import frame_end_time
@@ -62,7 +61,7 @@ class CoachConfig:
     pace_ceiling_wpm: float = 220.0  # estimated wpm above which "slow down" fires whatever the normal
     target_wpm_low: float = 125.0  # comfortable band for phone speech (shown in the live view)
     target_wpm_high: float = 165.0
-    pitch_rise_st: float = 2.5  # semitones above own normal
+    pitch_rise_st: float = 3.0  # semitones above own normal (2.5 fired on the natural intonation of read speech)
     volume_rise_db: float = 6.0  # dB above own normal
     volume_drop_db: float = 8.0  # dB below own normal
     backchannel_max_s: float = 0.45  # agent speech shorter than this inside a caller turn is "mm-hm"
@@ -140,10 +139,10 @@ class Coach:
         return Cue(t=round(t, 3), kind=kind, message=CUE_MESSAGES[kind], evidence=evidence)
 
     # --- per frame ---------------------------------------------------------------------------
-    def _agent_voiced_within(self, k: int, frames: int) -> bool:
-        """Whether the agent's voice (not just the activity detector's hangover) was heard lately."""
+    def _agent_heard_within(self, k: int, frames: int) -> bool:
+        """Whether the agent was actually audible lately (not just inside the activity detector's hangover)."""
         assert self._agent is not None
-        return bool(np.isfinite(self._agent.f0[max(0, k - frames + 1) : k + 1]).any())
+        return bool(self._agent.active[max(0, k - frames + 1) : k + 1].any())
 
     def update(self, k: int, agent: RoleTrack, caller: RoleTrack | None, baseline: Baseline) -> list[Cue]:
         """Rules at frame index k (both tracks hold frames up to and including k)."""
@@ -227,7 +226,7 @@ class Coach:
         if self._overlap_start is None or self._agent_run_start is None:
             return None
         held = (k - self._overlap_start + 1) * FRAME_HOP_S
-        if held < self.config.backchannel_max_s or not self._agent_voiced_within(k, VOICE_RECENT_FRAMES):
+        if held < self.config.backchannel_max_s or not self._agent_heard_within(k, VOICE_RECENT_FRAMES):
             return None
         if not self._overlap_counted:
             self._overlap_counted = True

@@ -53,6 +53,11 @@ class Frames:
     speech: np.ndarray  # bool: voice activity (causal, with hangover)
     f0: np.ndarray  # float32 Hz; NaN where unvoiced or not speech
     nucleus: np.ndarray  # bool: a syllable nucleus is confirmed at this frame
+    active: np.ndarray | None = None  # bool: loudness above the speech threshold now (speech without the hangover)
+
+    def __post_init__(self) -> None:
+        if self.active is None:
+            self.active = self.speech
 
     def __len__(self) -> int:
         return len(self.db)
@@ -143,14 +148,14 @@ class ProsodyTracker:
         start = self._next_index
         if count == 0:
             self._pending = buf
-            return Frames(start, *(np.zeros(0, t) for t in (np.float32, bool, np.float32, bool)))
+            return Frames(start, *(np.zeros(0, t) for t in (np.float32, bool, np.float32, bool, bool)))
         windows = np.lib.stride_tricks.sliding_window_view(buf, FRAME_LEN)[::FRAME_HOP][:count]
         self._pending = buf[count * FRAME_HOP :]
         self._next_index += count
 
         rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1))
         db = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), SILENCE_DB).astype(np.float32)
-        speech = self._voice_activity(db)
+        speech, active = self._voice_activity(db)
         f0 = np.full(count, np.nan, np.float32)
         if speech.any():  # pitch only where someone speaks: half the FFTs on a typical call
             rows = np.flatnonzero(speech)
@@ -159,15 +164,18 @@ class ProsodyTracker:
             f0[rows[ok]] = pitch[ok]
         voiced = np.isfinite(f0)
         nucleus = self._pick_nuclei(start, db, voiced, speech)
-        return Frames(start, db, speech, f0, nucleus)
+        return Frames(start, db, speech, f0, nucleus, active)
 
-    def _voice_activity(self, db: np.ndarray) -> np.ndarray:
+    def _voice_activity(self, db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(speech with onset and hangover, frames above the threshold right now)."""
         out = np.zeros(len(db), bool)
+        loud = np.zeros(len(db), bool)
         floor, speaking, above, below = self._floor_db, self._speaking, self._above_run, self._below_run
         for i, level in enumerate(db.tolist()):
             floor = level if level < floor else floor + VAD_FLOOR_RISE_DB_PER_FRAME
             threshold = max(floor + VAD_ABOVE_FLOOR_DB, VAD_ABS_MIN_DB)
             if level > threshold:
+                loud[i] = True
                 above += 1
                 below = 0
                 if above >= VAD_ONSET_FRAMES:
@@ -179,7 +187,7 @@ class ProsodyTracker:
                     speaking = False
             out[i] = speaking
         self._floor_db, self._speaking, self._above_run, self._below_run = floor, speaking, above, below
-        return out
+        return out, loud
 
     def _pick_nuclei(self, start: int, db: np.ndarray, voiced: np.ndarray, speech: np.ndarray) -> np.ndarray:
         """Causal hysteresis peak picker: a peak is confirmed once loudness falls NUCLEUS_DIP_DB below it."""

@@ -291,6 +291,10 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper) -> _D
     if st.st_size == 0:
         raise AudioInputError(f"{name} is empty (0 bytes); choose a complete recording.")
 
+    if _known_non_audio(p):
+        raise AudioInputError(
+            f"{name} is not an audio file Poise can read (or it is damaged); choose a WAV, FLAC, OGG, Opus or MP3 recording."
+        )
     no_samples = f"{name} has a header but no audio samples; choose a complete recording."
     too_long = f"{name} is too long to load into this computer's memory; split it into shorter parts."
     try:
@@ -314,6 +318,23 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper) -> _D
     if decoded.peak < SILENCE_PEAK:
         raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
     return decoded
+
+
+# Signatures of common files that are certainly not audio. libsndfile's MP3 decoder would otherwise
+# scan them for frames and print resync notes straight to the terminal's stderr.
+_NON_AUDIO_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x7fELF", b"{", b"<", b"\x1f\x8b", b"BM",
+)
+
+
+def _known_non_audio(path: Path) -> bool:
+    """Whether the file starts like an image, document, archive, program or text markup."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    return head.lstrip().startswith(_NON_AUDIO_MAGIC)
 
 
 def _damaged(name: str, e: BaseException) -> str:

@@ -1,0 +1,340 @@
+"""`poise` as a user runs it: a subprocess, its exit code, what it prints and what it writes.
+
+Contract: ../shared/design.md ("`poise analyze`") and
+../shared/contracts/poise.analysis-1.schema.json. Whisper runs only where words are
+checked (the real booking call and the JFK clip); everything else uses --no-transcript.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import speech_path
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = REPO.parent / "shared" / "contracts" / "poise.analysis-1.schema.json"
+REAL_CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
+RUN_TIMEOUT_S = 300  # s: a generous ceiling for one run (Whisper on a 3-min call takes ~30 s here)
+NOISE_RMS = 10 ** (-60 / 20)  # -60 dBFS white noise: a quiet line with nobody on it
+
+
+def run_poise(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m poise.cli ARGS` from this checkout, in a copy of the test environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONWARNINGS")}
+    env["PYTHONPATH"] = str(REPO)
+    env["NO_COLOR"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "poise.cli", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+    )
+
+
+def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+
+
+def one_stderr_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single line poise printed on stderr (fails if there are more, or none)."""
+    assert_no_traceback(proc)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{proc.stderr}"
+    return lines[0]
+
+
+def validate(doc: dict) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SCHEMA_PATH.exists():
+        pytest.skip(f"contract schema not available: {SCHEMA_PATH}")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def norm_words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+# --------------------------------------------------------------------------- generated audio
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(tmp_path_factory) -> Path:
+    """A few seconds of synthetic speech (espeak-ng), mono 22.05 kHz WAV."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    path = tmp_path_factory.mktemp("speech") / "agent.wav"
+    text = "Thank you for calling. How can I help you today? I can see two payments on your account this month."
+    subprocess.run(["espeak-ng", "-w", str(path), "-s", "150", text], check=True, capture_output=True)
+    return path
+
+
+def _truncated_wav(tmp: Path, spoken: Path) -> Path:
+    """A WAV whose header promises seconds of audio, cut a byte after the header: nothing to decode."""
+    data = spoken.read_bytes()
+    offset = data.index(b"data") + 8  # RIFF chunk id + size, then the samples
+    path = tmp / "truncated.wav"
+    path.write_bytes(data[: offset + 1])
+    return path
+
+
+def _truncated_flac(tmp: Path, spoken: Path) -> Path:
+    """A FLAC of real speech cut in the middle of its frames (a copy that stopped half-way)."""
+    x, sr = sf.read(str(spoken), dtype="float32")
+    full = tmp / "full.flac"
+    sf.write(str(full), x, sr, subtype="PCM_16")
+    data = full.read_bytes()
+    path = tmp / "truncated.flac"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _text_as_wav(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "notes.wav"
+    path.write_text("Call notes: customer charged twice, refund promised.\n" * 20, encoding="utf-8")
+    return path
+
+
+def _png_as_mp3(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "picture.mp3"
+    shutil.copyfile(REPO / "poise" / "assets" / "poise.png", path)
+    return path
+
+
+def _silence(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "silence.wav"
+    sf.write(str(path), np.zeros(16000 * 5, np.float32), 16000)
+    return path
+
+
+def _low_noise(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "noise.wav"
+    rng = np.random.default_rng(7)
+    sf.write(str(path), (rng.standard_normal(16000 * 5) * NOISE_RMS).astype(np.float32), 16000)
+    return path
+
+
+def _missing(tmp: Path, spoken: Path) -> Path:
+    return tmp / "no-such-call.wav"
+
+
+def _folder(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "calls.wav"
+    path.mkdir()
+    return path
+
+
+def _empty(tmp: Path, spoken: Path) -> Path:
+    path = tmp / "empty.wav"
+    path.write_bytes(b"")
+    return path
+
+
+# (maker, a reason the one-line message must give)
+BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
+    "missing": (_missing, r"does not exist|not found|no such"),
+    "directory": (_folder, r"folder|directory"),
+    "empty": (_empty, r"empty|0 bytes"),
+    "truncated_wav": (_truncated_wav, r"no audio|no samples|cut short|truncated|incomplete|damaged"),
+    "truncated_flac": (_truncated_flac, r"cut short|truncated|incomplete|damaged"),
+    "text_as_wav": (_text_as_wav, r"not an audio|not audio|damaged"),
+    "png_as_mp3": (_png_as_mp3, r"not an audio|not audio|damaged"),
+    "silence": (_silence, r"silence|no speech"),
+    "low_noise": (_low_noise, r"no speech"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path: Path, spoken_wav: Path) -> None:
+    make, reason = BAD_INPUTS[case]
+    bad = make(tmp_path, spoken_wav)
+    out_json, out_html = tmp_path / "out.json", tmp_path / "out.html"
+    proc = run_poise("analyze", bad, "--json", out_json, "--html", out_html, "--no-transcript", cwd=tmp_path)
+    line = one_stderr_line(proc)
+    assert proc.returncode == 2, f"exit {proc.returncode}: {line}"
+    assert str(bad) in line, f"the message does not name the file: {line}"
+    assert re.search(reason, line, re.IGNORECASE), f"the message does not say why ({reason}): {line}"
+    assert not out_json.exists() and not out_html.exists()
+
+
+def test_bad_caller_file_is_named(tmp_path: Path, spoken_wav: Path) -> None:
+    caller = _text_as_wav(tmp_path, spoken_wav)
+    out_json = tmp_path / "out.json"
+    proc = run_poise("analyze", spoken_wav, "--caller", caller, "--json", out_json, "--no-transcript", cwd=tmp_path)
+    line = one_stderr_line(proc)
+    assert proc.returncode == 2, line
+    assert str(caller) in line and "caller" in line.lower(), line
+    assert not out_json.exists()
+
+
+def _empty_model(tmp: Path) -> Path:
+    path = tmp / "empty-model"
+    path.mkdir()
+    return path
+
+
+def _damaged_model(tmp: Path) -> Path:
+    """A folder with every file a CTranslate2 Whisper model has, but garbage inside."""
+    path = tmp / "damaged-model"
+    path.mkdir()
+    (path / "model.bin").write_bytes(b"\x00garbage" * 1000)
+    (path / "config.json").write_text("{}", encoding="utf-8")
+    (path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (path / "vocabulary.txt").write_text("a\nb\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("make", [_empty_model, _damaged_model], ids=["no_model_bin", "damaged_model_bin"])
+def test_bad_model_folder_fails_with_one_line(make: Callable[[Path], Path], tmp_path: Path, spoken_wav: Path) -> None:
+    model = make(tmp_path)
+    out_json = tmp_path / "out.json"
+    proc = run_poise("analyze", spoken_wav, "--model", model, "--json", out_json, cwd=tmp_path)
+    line = one_stderr_line(proc)
+    assert proc.returncode != 0
+    assert str(model) in line, line
+    assert not out_json.exists()
+
+
+# --------------------------------------------------------------------------- good input
+
+
+@pytest.fixture(scope="module")
+def real_call_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], dict, str]:
+    """The real booking call analysed with Whisper: (process, JSON, HTML text)."""
+    call = speech_path(REAL_CALL)
+    out = tmp_path_factory.mktemp("real_call")
+    proc = run_poise("analyze", call, "--json", out / "call.json", "--html", out / "call.html", cwd=out)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads((out / "call.json").read_text(encoding="utf-8")), (out / "call.html").read_text(encoding="utf-8")
+
+
+def test_real_call_json_matches_the_contract(real_call_run) -> None:
+    _, doc, _ = real_call_run
+    validate(doc)
+    assert doc["schema"] == "poise.analysis/1"
+    assert doc["source"]["channels"] == 2 and doc["source"]["sample_rate"] == 8000
+    assert doc["source"]["duration_s"] == pytest.approx(182.8, abs=0.1)
+    assert doc["caller"] is not None
+    for role in ("agent", "caller"):
+        assert doc[role]["talk_time_s"] > 30, doc[role]  # both sides talk for over a minute in this call
+        assert doc[role]["words"] and doc[role]["wpm"], doc[role]
+    assert {s["role"] for s in doc["segments"]} == {"agent", "caller"}
+    assert all(s["words"] for s in doc["segments"]), "segments without word timings"
+
+
+def test_real_call_html_has_cues_and_transcript(real_call_run) -> None:
+    _, doc, page = real_call_run
+    text = " ".join(html.unescape(page).split())
+    assert doc["cues"], "the real call produced no cues, so the HTML cue list cannot be checked"
+    for cue in doc["cues"]:
+        assert cue["message"] in text, cue
+    missing = [s["text"] for s in doc["segments"] if " ".join(s["text"].split()) not in text]
+    assert not missing, f"transcript lines not in the HTML: {missing[:3]}"
+
+
+def test_real_call_summary_mentions_wpm_and_cues(real_call_run) -> None:
+    proc, doc, _ = real_call_run
+    out = proc.stdout
+    assert f"{doc['agent']['wpm']:.0f} wpm" in out, out
+    for cue in doc["cues"]:
+        assert cue["message"] in out, cue
+
+
+def test_mono_clip_has_no_caller(tmp_path: Path) -> None:
+    clip = speech_path("sb_ljspeech_LJ050-0131.wav")
+    out = tmp_path / "mono.json"
+    proc = run_poise("analyze", clip, "--json", out, "--no-transcript", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_no_traceback(proc)
+    assert proc.stdout.strip() == "", "--quiet printed something"
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    validate(doc)
+    assert doc["caller"] is None
+    assert doc["source"]["channels"] == 1 and doc["source"]["sample_rate"] == 22050
+    assert doc["agent"]["talk_time_s"] > 4.0  # 7.7 s of read speech
+    assert doc["segments"] == []  # --no-transcript
+
+
+def test_two_file_call(tmp_path: Path) -> None:
+    """Agent and caller as separate files of different rates and lengths (a woman and a man)."""
+    agent = speech_path("sb_ljspeech_LJ050-0131.wav")  # F, 22.05 kHz, 7.66 s
+    caller = speech_path("ps_librivox_sense_and_sensibility_01_austen_64kb-0870.wav")  # M, 16 kHz, 7.10 s
+    out = tmp_path / "two.json"
+    proc = run_poise("analyze", agent, "--caller", caller, "--json", out, "--no-transcript", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_no_traceback(proc)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    validate(doc)
+    assert doc["caller"] is not None
+    assert doc["source"]["channels"] == 2
+    assert doc["source"]["duration_s"] == pytest.approx(7.66, abs=0.05)
+    assert doc["agent"]["pitch_median_hz"] > doc["caller"]["pitch_median_hz"] * 1.3, (doc["agent"], doc["caller"])
+
+
+def test_agent_channel_right_swaps_roles(tmp_path: Path) -> None:
+    call = speech_path(REAL_CALL)
+    docs = {}
+    for side in ("left", "right"):
+        out = tmp_path / f"{side}.json"
+        proc = run_poise("analyze", call, "--agent-channel", side, "--json", out, "--no-transcript", "--quiet", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        docs[side] = json.loads(out.read_text(encoding="utf-8"))
+    left, right = docs["left"], docs["right"]
+    for a, b in ((right["agent"], left["caller"]), (right["caller"], left["agent"])):
+        assert a["talk_time_s"] == pytest.approx(b["talk_time_s"], abs=0.011)
+        assert a["pitch_median_hz"] == pytest.approx(b["pitch_median_hz"], abs=0.11)
+        assert a["volume_median_dbfs"] == pytest.approx(b["volume_median_dbfs"], abs=0.11)
+    # the two sides really differ, so the comparison above means something
+    assert abs(left["agent"]["volume_median_dbfs"] - left["caller"]["volume_median_dbfs"]) > 3.0
+    assert left["conversation"]["agent_talk_share"] + right["conversation"]["agent_talk_share"] == pytest.approx(1.0, abs=0.002)
+
+
+def test_jfk_transcript(tmp_path: Path) -> None:
+    clip = speech_path("fw_jfk.flac")
+    out = tmp_path / "jfk.json"
+    proc = run_poise("analyze", clip, "--json", out, "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_no_traceback(proc)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    validate(doc)
+    agent_text = norm_words(" ".join(s["text"] for s in doc["segments"] if s["role"] == "agent"))
+    assert "ask not what your country can do for you" in agent_text, agent_text
+
+
+def test_devices_lists_inputs_or_says_there_are_none(tmp_path: Path) -> None:
+    proc = run_poise("devices", cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    if "No audio input devices found" in out:
+        assert len(out.strip().splitlines()) == 1
+        return
+    lines = out.strip().splitlines()
+    assert "input device" in lines[0], out
+    rows = [line for line in lines[1:] if re.match(r"^\s*\d+\s+\S", line)]
+    assert rows and len(rows) == len(lines) - 1, out
+
+
+def test_headless_coach_with_unknown_device_fails_with_one_line(tmp_path: Path) -> None:
+    proc = run_poise(
+        "coach", "--headless", "--agent-device", "no-such-microphone-xyz", "--no-transcript", "--no-audio",
+        "--events", tmp_path / "events.jsonl", "--duration", "1", cwd=tmp_path,
+    )
+    line = one_stderr_line(proc)
+    assert proc.returncode == 2, line
+    assert "no-such-microphone-xyz" in line, line
