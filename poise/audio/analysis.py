@@ -6,17 +6,40 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from .coach import CoachConfig
 from .session import Session
 from .sources import FileSource, load_call
 from .transcribe import load_model, transcribe_batch
-from .types import AnalysisResult, AudioInputError, Segment
+from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Segment
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
 TRANSCRIBE_SHARE = 0.9  # share of the progress bar given to Whisper (it takes most of the time)
 ANALYSIS_CPU_THREADS = 2  # Whisper threads for a recording: both cores (live calls use one)
+TRANSCRIBE_CHUNK_S = 300.0  # s of a channel per Whisper call: bounds memory on long calls
+CUT_SEARCH_S = 5.0  # s either side of a chunk's nominal end searched for the quietest point
 
 Progress = Callable[[float, str], None]
+
+
+def transcription_chunks(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges of about TRANSCRIBE_CHUNK_S, each cut at the quietest 100 ms near its end.
+
+    faster-whisper computes the features of all the speech it is given at once (~0.8 MB per
+    second of audio), so an hour in one call would need gigabytes; chunks keep it bounded.
+    """
+    n, chunk, search, step = len(audio), int(TRANSCRIBE_CHUNK_S * SAMPLE_RATE), int(CUT_SEARCH_S * SAMPLE_RATE), SAMPLE_RATE // 10
+    bounds, lo = [], 0
+    while n - lo > chunk + search:
+        target = lo + chunk
+        window = audio[target - search : target + search]
+        energy = np.square(window[: len(window) // step * step].reshape(-1, step)).mean(axis=1)
+        cut = target - search + int(np.argmin(energy)) * step + step // 2
+        bounds.append((lo, cut))
+        lo = cut
+    bounds.append((lo, n))
+    return bounds
 
 
 class Cancelled(Exception):
@@ -52,15 +75,21 @@ def analyze_file(
     def transcribe_all() -> None:
         try:
             model = load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
-            for i, (role, audio) in enumerate(channels):
-                if cancel is not None and cancel.is_set():
-                    return
+            total_s = sum(len(audio) for _, audio in channels) / SAMPLE_RATE
+            done_s = 0.0
+            for role, audio in channels:
+                for lo, hi in transcription_chunks(audio):
+                    if cancel is not None and cancel.is_set():
+                        return
 
-                def on_progress(fraction: float, i: int = i, role: str = role) -> None:
-                    done["words"] = (i + fraction) / len(channels)
-                    update(f"transcribing {role}")
+                    def on_progress(fraction: float, lo: int = lo, hi: int = hi, role: str = role) -> None:
+                        done["words"] = (done_s + fraction * (hi - lo) / SAMPLE_RATE) / total_s
+                        update(f"transcribing {role}")
 
-                segments.extend(transcribe_batch(model, audio, role, progress=on_progress))  # type: ignore[arg-type]
+                    segments.extend(
+                        transcribe_batch(model, audio[lo:hi], role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
+                    )
+                    done_s += (hi - lo) / SAMPLE_RATE
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             failure.append(exc)
 

@@ -1,0 +1,206 @@
+"""How much memory Poise holds: a 60-minute live call through Session, and `poise analyze`.
+
+Run from the repo root:  .venv/bin/python -m benchmarks.memory
+
+- Replay: in a fresh interpreter, a 60-minute two-channel call (the real booking call
+  `call_spokenwoz_agent_left_8k_ulaw.wav`, decoded once to 16 kHz and repeated block by
+  block from memory, so the audio itself never grows) is fed through `Session` in 0.1 s
+  blocks, as a live call arrives, with no transcriber. Resident memory (RSS, from
+  /proc/self/statm) is sampled every simulated minute: start, peak, end, and the slope
+  in MB per simulated 10 minutes (least squares over the samples).
+- `poise analyze` on the 10-minute call (the booking call repeated, 8 kHz µ-law stereo):
+  peak RSS by `/usr/bin/time -v` (or getrusage of the child when it is missing).
+
+Writes benchmarks/results/memory.json and memory.md. These are measurements, not tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.accuracy import (
+    header,
+    machine,
+    speech_dir_or_exit,
+    table,
+    write_results,
+)
+from benchmarks.speed import CALL, make_long_call
+
+REPLAY_MINUTES = 60  # simulated minutes of call: a long shift-length call
+BLOCK_S = 0.1  # s: a live capture block
+ANALYZE_CALL_S = 600.0  # s: the 10-minute call of benchmarks.speed
+REPO = Path(__file__).resolve().parents[1]
+
+REPLAY_SCRIPT = r"""
+import json, os, sys, time
+import numpy as np
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+def hwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+from poise.audio.session import Session
+from poise.audio.sources import load_call
+from poise.audio.types import SAMPLE_RATE, Block
+
+call = load_call(sys.argv[1])
+minutes, block_s = int(sys.argv[2]), float(sys.argv[3])
+agent, caller = call.agent, call.caller
+n_src, block = len(agent), round(block_s * SAMPLE_RATE)
+per_minute = round(60 / block_s)
+session = Session(has_caller=True)
+samples = [{"minute": 0, "rss_mb": rss_mb()}]
+started = time.perf_counter()
+pos = 0
+for i in range(minutes * per_minute):
+    idx = (np.arange(pos, pos + block) % n_src)  # the call repeated, block by block
+    session.feed(Block(t0=pos / SAMPLE_RATE, agent=agent[idx], caller=caller[idx]))
+    pos += block
+    if (i + 1) % per_minute == 0:
+        samples.append({"minute": (i + 1) // per_minute, "rss_mb": rss_mb()})
+elapsed = time.perf_counter() - started
+result = session.finish()
+print(json.dumps({
+    "samples": samples,
+    "vm_hwm_mb": hwm_mb(),
+    "feed_s": elapsed,
+    "frames": session.tracks["agent"].n,
+    "cues": len(result.cues),
+    "call_source_s": n_src / SAMPLE_RATE,
+}))
+"""
+
+
+def replay(call: Path) -> dict:
+    """Run the 60-minute replay in a fresh interpreter; its JSON summary."""
+    out = subprocess.run(
+        [sys.executable, "-c", REPLAY_SCRIPT, str(call), str(REPLAY_MINUTES), str(BLOCK_S)],
+        check=True, capture_output=True, text=True, cwd=REPO,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+WHISPER_ALONE_SCRIPT = r"""
+import sys
+from poise.audio.sources import load_call
+from poise.audio.transcribe import WHISPER_OPTIONS, load_model
+model = load_model(cpu_threads=2)
+call = load_call(sys.argv[1])
+for audio in (call.agent, call.caller):
+    segments, _ = model.transcribe(audio, **WHISPER_OPTIONS)
+    for _ in segments:
+        pass
+"""
+
+
+def peak_rss(cmd: list[str]) -> dict:
+    """Peak RSS (MB) and wall time of a command in a child process."""
+    started = time.perf_counter()
+    if Path("/usr/bin/time").exists():
+        out = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=REPO, check=False)
+        match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
+        peak = int(match.group(1)) / 1024 if match else None
+        how = "/usr/bin/time -v"
+    else:
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, check=False)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        how = "getrusage(RUSAGE_CHILDREN)"
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd[1:3]} failed ({out.returncode}): {out.stderr.strip()[-500:]}")
+    return {"peak_rss_mb": peak, "wall_s": time.perf_counter() - started, "measured_with": how}
+
+
+def main() -> None:
+    speech = speech_dir_or_exit()
+    started = time.monotonic()
+    source = speech / CALL
+    print(f"replaying {REPLAY_MINUTES} simulated minutes through Session in {BLOCK_S} s blocks ...", flush=True)
+    rep = replay(source)
+    with tempfile.TemporaryDirectory(prefix="poise-memory-") as tmpdir:
+        long_call = make_long_call(source, Path(tmpdir) / "call_10min_8k_ulaw.wav", ANALYZE_CALL_S)
+        print("poise analyze on the 10-minute call ...", flush=True)
+        ana = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(long_call), "--quiet"])
+        print("the same with --no-transcript, and faster-whisper alone ...", flush=True)
+        ana_nt = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(long_call), "--quiet", "--no-transcript"])
+        whisper = peak_rss([sys.executable, "-c", WHISPER_ALONE_SCRIPT, str(long_call)])
+
+    minutes = np.array([s["minute"] for s in rep["samples"]], float)
+    rss = np.array([s["rss_mb"] for s in rep["samples"]], float)
+    slope = float(np.polyfit(minutes, rss, 1)[0]) * 10.0  # MB per 10 simulated minutes
+    tail = minutes >= 10  # after the first arrays have settled
+    slope_tail = float(np.polyfit(minutes[tail], rss[tail], 1)[0]) * 10.0 if tail.sum() >= 2 else None
+    start_mb, peak_mb, end_mb = float(rss[0]), float(rss.max()), float(rss[-1])
+    speed_x = REPLAY_MINUTES * 60 / rep["feed_s"]
+    elapsed = time.monotonic() - started
+    m = machine()
+
+    md = [header("Memory"), "",
+          f"## {REPLAY_MINUTES}-minute call through Session ({BLOCK_S} s blocks, no transcriber)", "",
+          (f"The real booking call ({rep['call_source_s']:.0f} s) repeated from memory; RSS from /proc/self/statm "
+          f"every simulated minute. Replayed at {speed_x:.0f}x real time ({rep['feed_s']:.0f} s), "
+          f"{rep['frames']} frames per role, {rep['cues']} cues."), ""]
+    md.append(table(["", "MB"], [
+        ["RSS at start (engine imported, call decoded)", round(start_mb, 1)],
+        ["RSS peak (minute samples)", round(peak_mb, 1)],
+        ["RSS at end (60 min)", round(end_mb, 1)],
+        ["VmHWM (kernel's peak)", None if rep["vm_hwm_mb"] is None else round(rep["vm_hwm_mb"], 1)],
+        ["slope, MB per 10 simulated minutes (all samples)", round(slope, 2)],
+        ["slope, MB per 10 simulated minutes (from minute 10)", None if slope_tail is None else round(slope_tail, 2)],
+    ]))
+    md += ["", "RSS by simulated minute: " + ", ".join(
+        f"{int(mi)}: {r:.1f}" for mi, r in zip(minutes, rss) if int(mi) % 5 == 0), ""]
+    md += [f"## `poise analyze` on the {ANALYZE_CALL_S / 60:.0f}-minute call (8 kHz µ-law stereo)", ""]
+    def mb(x: dict) -> float | None:
+        return None if x["peak_rss_mb"] is None else round(x["peak_rss_mb"], 1)
+
+    md.append(table(["process", "peak RSS, MB", "wall s"], [
+        ["poise analyze (whole pipeline)", mb(ana), round(ana["wall_s"], 1)],
+        ["poise analyze --no-transcript (decode, prosody, coach, stats)", mb(ana_nt), round(ana_nt["wall_s"], 1)],
+        ["faster-whisper alone (load_call + model.transcribe per channel)", mb(whisper), round(whisper["wall_s"], 1)],
+    ]))
+    md += ["", f"Peak RSS measured with {ana['measured_with']}."]
+    md += ["", f"Run time {elapsed:.0f} s.", ""]
+    markdown = "\n".join(md)
+    print(markdown)
+    write_results("memory", {
+        "machine": m,
+        "elapsed_s": round(elapsed, 1),
+        "replay": {
+            "minutes": REPLAY_MINUTES,
+            "block_s": BLOCK_S,
+            "start_mb": round(start_mb, 2),
+            "peak_mb": round(peak_mb, 2),
+            "end_mb": round(end_mb, 2),
+            "vm_hwm_mb": rep["vm_hwm_mb"],
+            "slope_mb_per_10min": round(slope, 3),
+            "slope_mb_per_10min_from_minute_10": None if slope_tail is None else round(slope_tail, 3),
+            "x_realtime": round(speed_x, 1),
+            "frames": rep["frames"],
+            "cues": rep["cues"],
+            "samples": rep["samples"],
+        },
+        "analyze_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana.items()},
+        "analyze_10min_no_transcript": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana_nt.items()},
+        "whisper_alone_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in whisper.items()},
+    }, markdown)
+
+
+if __name__ == "__main__":
+    main()
