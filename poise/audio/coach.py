@@ -42,6 +42,8 @@ PACE_MIN_SPEECH_S = 4.0  # s: less speech than this in the window says nothing a
 PACE_SUSTAIN_STEPS = 10  # 1 s: a pace burst shorter than this is a phrase, not a habit
 PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch median
 VOLUME_WINDOW_SPEECH_S = 1.0  # s of recent voiced agent speech for the loudness median (reacts within ~1 s)
+VOLUME_QUICK_WINDOW_S = 0.4  # s of voiced speech for the quick loudness check
+VOLUME_QUICK_EXTRA_DB = 2.0  # dB over the volume threshold the quick check needs (a short window is noisier)
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/tone/volume cue
@@ -300,13 +302,26 @@ class Coach:
         )
 
     def _lower_volume(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
+        if baseline.db is None:
+            return None
         start = agent.window_by_voiced(k + 1, VOLUME_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
         db, speech_s = agent.median_db(start, k + 1)
-        if db is None or speech_s < VOLUME_WINDOW_SPEECH_S / 2 or baseline.db is None:
+        if db is None or speech_s < VOLUME_WINDOW_SPEECH_S / 2:
             return None
         rise = db - baseline.db
-        if not self._hyst["lower_volume"].check(rise >= self.config.volume_rise_db, rise < self.config.volume_rise_db - 2.0):
+        # a clearly louder voice is caught sooner on a shorter window
+        quick_start = agent.window_by_voiced(k + 1, VOLUME_QUICK_WINDOW_S, WINDOW_MAX_SPAN_S)
+        quick_db, quick_s = agent.median_db(quick_start, k + 1)
+        quick = quick_db is not None and quick_s >= VOLUME_QUICK_WINDOW_S / 2 and (
+            quick_db - baseline.db >= self.config.volume_rise_db + VOLUME_QUICK_EXTRA_DB
+        )
+        triggered = rise >= self.config.volume_rise_db or quick
+        calm = self.config.volume_rise_db - 2.0
+        released = rise < calm and (quick_db is None or quick_db - baseline.db < calm)
+        if not self._hyst["lower_volume"].check(triggered, released):
             return None
+        if quick and rise < self.config.volume_rise_db:
+            db, rise = quick_db, quick_db - baseline.db
         return self._emit("lower_volume", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "rise_db": round(rise, 1)})
 
     def _speak_up(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
