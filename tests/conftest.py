@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # windows are tested offscreen unless told otherwise
+
 REPO = Path(__file__).resolve().parents[1]
 SPEECH_DIR = Path(os.environ.get("POISE_SPEECH_DIR", REPO.parent / "shared" / "speech"))
 

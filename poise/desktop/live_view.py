@@ -1,0 +1,653 @@
+"""The live call view: pace gauge, pitch and loudness traces, who is talking, transcript, cues."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from poise.audio.types import Cue, Meters, Segment
+
+WINDOW_S = 60.0  # s: how much of the call the traces show
+REDRAW_MS = 100  # ms: plots redraw at most ~10 times a second, whatever the event rate
+HISTORY_POINTS = 1500  # meter snapshots kept: 60 s at up to ~25 per second
+DEFAULT_SYLLABLES_PER_WORD = 1.5  # English conversational speech; replaced by the engine's own ratio when known
+GAUGE_MIN_WPM = 60.0  # the gauge's scale: slower than this is a pause, not a pace
+GAUGE_MAX_WPM = 260.0  # faster than this is off any useful scale
+DEFAULT_BAND = (125.0, 165.0)  # wpm: conversational phone speech, see design.md
+TRACE_HANGOVER_S = 0.6  # s: a trace stays drawn through pauses shorter than this, then breaks (silence)
+SAME_TURN_GAP_S = 5.0  # s: consecutive segments of one role closer than this read as one turn
+
+# A calm palette: one colour per role, a soft band, an amber for cues.
+AGENT_COLOR = QColor("#2e7d6b")
+CALLER_COLOR = QColor("#7a66a8")
+BAND_COLOR = QColor("#d7ece4")
+CUE_COLOR = QColor("#c98a2b")
+TEXT_COLOR = QColor("#2b3137")
+MUTED_TEXT = QColor("#8a9399")
+GRID_COLOR = QColor("#e6e3dc")
+
+NO_PACE = "–"  # shown until the agent has said enough for a pace
+IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
+LEARNING_TEXT = "Learning your normal voice…"
+
+
+def format_mmss(seconds: float) -> str:
+    """Audio time as m:ss (or h:mm:ss for calls over an hour)."""
+    seconds = max(0, int(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def _syllables_per_word() -> float:
+    """The engine's syllable-nuclei-per-word ratio (to show the normal pace in wpm)."""
+    for module in ("poise.audio.coach", "poise.audio.pace"):
+        try:
+            return float(__import__(module, fromlist=["SYLLABLES_PER_WORD"]).SYLLABLES_PER_WORD)
+        except (ImportError, AttributeError, TypeError, ValueError):
+            continue
+    return DEFAULT_SYLLABLES_PER_WORD
+
+
+class TimeAxis(pg.AxisItem):
+    """A bottom axis that labels audio time as mm:ss."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        return [format_mmss(v) if v >= 0 else "" for v in values]
+
+
+class PaceGauge(QWidget):
+    """A horizontal pace bar: the target band shaded, the agent's normal marked, the current pace as a dot."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paceGauge")
+        self._wpm: float | None = None
+        self._last_wpm: float | None = None
+        self._normal: float | None = None
+        self._band = DEFAULT_BAND
+        self.setMinimumHeight(64)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 64)
+
+    def value(self) -> float | None:
+        """The pace shown now (None while the agent is not speaking)."""
+        return self._wpm
+
+    def last_value(self) -> float | None:
+        """The most recent pace measured, kept while the agent is silent."""
+        return self._last_wpm
+
+    def normal(self) -> float | None:
+        return self._normal
+
+    def band(self) -> tuple[float, float]:
+        return self._band
+
+    def set_band(self, low: float, high: float) -> None:
+        self._band = (float(min(low, high)), float(max(low, high)))
+        self.update()
+
+    def set_normal(self, wpm: float | None) -> None:
+        self._normal = wpm
+        self.update()
+
+    def set_value(self, wpm: float | None) -> None:
+        self._wpm = wpm
+        if wpm is not None:
+            self._last_wpm = wpm
+        self.update()
+
+    def _x(self, wpm: float, left: float, width: float) -> float:
+        frac = (min(max(wpm, GAUGE_MIN_WPM), GAUGE_MAX_WPM) - GAUGE_MIN_WPM) / (GAUGE_MAX_WPM - GAUGE_MIN_WPM)
+        return left + frac * width
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        margin = 10.0
+        left, width = margin, self.width() - 2 * margin
+        bar_top, bar_h = 16.0, 14.0
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.5, small.pointSizeF() * 0.85))
+        p.setFont(small)
+
+        track = QPainterPath()
+        track.addRoundedRect(QRectF(left, bar_top, width, bar_h), bar_h / 2, bar_h / 2)
+        p.fillPath(track, QColor("#ebe8e1"))
+
+        lo, hi = self._band
+        band_rect = QRectF(self._x(lo, left, width), bar_top, self._x(hi, left, width) - self._x(lo, left, width), bar_h)
+        p.save()
+        p.setClipPath(track)
+        p.fillRect(band_rect, BAND_COLOR)
+        p.restore()
+
+        p.setPen(MUTED_TEXT)
+        for tick in (100, 150, 200, 250):
+            x = self._x(tick, left, width)
+            p.drawLine(int(x), int(bar_top + bar_h + 2), int(x), int(bar_top + bar_h + 5))
+            p.drawText(QRectF(x - 20, bar_top + bar_h + 5, 40, 16), Qt.AlignmentFlag.AlignHCenter, str(tick))
+        p.setPen(QColor("#5f8f80"))
+        p.drawText(
+            QRectF(band_rect.left(), 0, max(band_rect.width(), 80), 14),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+            f"target {lo:.0f}–{hi:.0f}",
+        )
+
+        if self._normal is not None:
+            x = self._x(self._normal, left, width)
+            pen = QPen(TEXT_COLOR, 2)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            p.drawLine(int(x), int(bar_top - 3), int(x), int(bar_top + bar_h + 3))
+            p.setPen(MUTED_TEXT)
+            p.drawText(
+                QRectF(x - 60, bar_top + bar_h + 20, 120, 16),
+                Qt.AlignmentFlag.AlignHCenter,
+                f"your normal {self._normal:.0f}",
+            )
+
+        shown = self._wpm if self._wpm is not None else self._last_wpm
+        if shown is not None:
+            x = self._x(shown, left, width)
+            in_band = lo <= shown <= hi
+            color = AGENT_COLOR if in_band else CUE_COLOR
+            if self._wpm is None:
+                color = QColor(color)
+                color.setAlpha(90)  # silent: keep the last pace, faded
+            p.setPen(QPen(QColor("white"), 2))
+            p.setBrush(color)
+            r = bar_h * 0.8
+            p.drawEllipse(QRectF(x - r, bar_top + bar_h / 2 - r, 2 * r, 2 * r))
+        p.end()
+
+
+class TalkIndicator(QLabel):
+    """A pill that lights up while its role is speaking."""
+
+    def __init__(self, text: str, color: QColor, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._color = color
+        self._active = False
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumWidth(92)
+        self._restyle()
+
+    def is_active(self) -> bool:
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        if bool(active) != self._active:
+            self._active = bool(active)
+            self._restyle()
+
+    def set_available(self, available: bool) -> None:
+        """Grey the pill out when this role has no audio (a mono call)."""
+        self.setEnabled(available)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        c = self._color.name()
+        if not self.isEnabled():
+            style = "color: #b8bdc0; background: #f1efea; border: 1px dashed #d8d4cb;"
+        elif self._active:
+            style = f"color: white; background: {c}; border: 1px solid {c};"
+        else:
+            style = f"color: {c}; background: transparent; border: 1px solid #d8d4cb;"
+        self.setStyleSheet(f"QLabel {{ {style} border-radius: 13px; padding: 4px 14px; font-weight: 600; }}")
+
+
+def _card(title: str, body: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(14, 10, 14, 12)
+    layout.setSpacing(6)
+    header = QLabel(title.upper())
+    header.setObjectName("cardTitle")
+    layout.addWidget(header)
+    if body is not None:
+        layout.addWidget(body, 1)
+    return frame, layout
+
+
+class LiveView(QWidget):
+    """Everything the agent can glance at during a call.
+
+    Feed it engine events (`on_meters`, `on_segment`, `on_cue`) on the UI thread;
+    it keeps the last `WINDOW_S` seconds of pitch and loudness and redraws at most
+    every `REDRAW_MS`.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("liveView")
+        pg.setConfigOptions(antialias=True, background="w", foreground=MUTED_TEXT)
+        self._spw = _syllables_per_word()
+        self._segments: list[Segment] = []
+        self._cues: list[Cue] = []
+        self._t = deque(maxlen=HISTORY_POINTS)
+        self._pitch = deque(maxlen=HISTORY_POINTS)
+        self._agent_db = deque(maxlen=HISTORY_POINTS)
+        self._caller_db = deque(maxlen=HISTORY_POINTS)
+        self._baseline_pitch: float | None = None
+        self._baseline_db: float | None = None
+        self._now = 0.0
+        self._dirty = False
+        self._has_caller = True
+        self._last_spoke = {"agent": -1e9, "caller": -1e9}  # audio time each role was last speaking
+
+        # Top row: pace and who is talking
+        self.pace_value = QLabel()
+        self.pace_value.setObjectName("paceValue")
+        self._set_pace_text(None)
+        self.pace_unit = QLabel("wpm")
+        self.pace_unit.setObjectName("paceUnit")
+        self.pace_gauge = PaceGauge()
+        self.baseline_label = QLabel(IDLE_BASELINE_TEXT)
+        self.baseline_label.setObjectName("hint")
+        self.baseline_label.setWordWrap(True)
+        self.clock_label = QLabel("00:00")
+        self.clock_label.setObjectName("clock")
+        self.agent_indicator = TalkIndicator("Agent", AGENT_COLOR)
+        self.caller_indicator = TalkIndicator("Caller", CALLER_COLOR)
+
+        pace_card, pace_layout = _card("Pace")
+        pace_row = QHBoxLayout()
+        pace_row.setSpacing(16)
+        number = QHBoxLayout()
+        number.setSpacing(4)
+        number.addWidget(self.pace_value, 0, Qt.AlignmentFlag.AlignBottom)
+        number.addWidget(self.pace_unit, 0, Qt.AlignmentFlag.AlignBottom)
+        pace_row.addLayout(number)
+        pace_row.addWidget(self.pace_gauge, 1)
+        pace_layout.addLayout(pace_row)
+        pace_layout.addWidget(self.baseline_label)
+
+        talk_card, talk_layout = _card("Talking now")
+        talk_row = QHBoxLayout()
+        talk_row.addWidget(self.agent_indicator)
+        talk_row.addWidget(self.caller_indicator)
+        talk_layout.addLayout(talk_row)
+        clock_row = QHBoxLayout()
+        elapsed = QLabel("Call time")
+        elapsed.setObjectName("hint")
+        clock_row.addWidget(elapsed)
+        clock_row.addStretch(1)
+        clock_row.addWidget(self.clock_label)
+        talk_layout.addLayout(clock_row)
+
+        # Traces
+        self.pitch_plot = self._make_plot("Hz")
+        self.loudness_plot = self._make_plot("dBFS")
+        self.loudness_plot.setXLink(self.pitch_plot)
+        self.pitch_curve = self.pitch_plot.plot(pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent")
+        self.loudness_curve = self.loudness_plot.plot(
+            pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent"
+        )
+        caller_pen = pg.mkPen(CALLER_COLOR, width=1.5)
+        self.caller_loudness_curve = self.loudness_plot.plot(pen=caller_pen, connect="finite", name="caller")
+        dash = pg.mkPen(TEXT_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
+        self.pitch_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
+        self.loudness_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
+        self.pitch_plot.addItem(self.pitch_baseline, ignoreBounds=True)
+        self.loudness_plot.addItem(self.loudness_baseline, ignoreBounds=True)
+        self.pitch_baseline.hide()
+        self.loudness_baseline.hide()
+        self._cue_lines: list[pg.InfiniteLine] = []
+        self.pitch_plot.setYRange(80, 300, padding=0)
+        self.loudness_plot.setYRange(-60, -10, padding=0)
+        self.pitch_plot.setXRange(0, WINDOW_S, padding=0)
+
+        pitch_card, pitch_layout = _card("Pitch")
+        pitch_layout.addWidget(self.pitch_plot, 1)
+        loud_card, loud_layout = _card("Loudness")
+        legend = QLabel(
+            f'<span style="color:{AGENT_COLOR.name()}">━ agent</span>&nbsp;&nbsp;'
+            f'<span style="color:{CALLER_COLOR.name()}">━ caller</span>&nbsp;&nbsp;'
+            f'<span style="color:{TEXT_COLOR.name()}">┅ your normal</span>'
+        )
+        legend.setObjectName("hint")
+        loud_layout.addWidget(self.loudness_plot, 1)
+        loud_layout.addWidget(legend)
+
+        # Transcript and cues
+        self.transcript = QTextBrowser()
+        self.transcript.setObjectName("transcript")
+        self.transcript.setOpenLinks(False)
+        self.transcript.setFrameShape(QFrame.Shape.NoFrame)
+        self.transcript.setPlaceholderText("The transcript appears here as people speak.")
+        self.cue_list = QListWidget()
+        self.cue_list.setObjectName("cueList")
+        self.cue_list.setFrameShape(QFrame.Shape.NoFrame)
+        self.cue_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._cue_empty = QLabel("No cues yet. Poise speaks up only when it matters.")
+        self._cue_empty.setObjectName("hint")
+        self._cue_empty.setWordWrap(True)
+        transcript_card, _ = _card("Transcript", self.transcript)
+        cue_card, cue_layout = _card("Cues so far")
+        cue_layout.addWidget(self._cue_empty, 1, Qt.AlignmentFlag.AlignTop)
+        cue_layout.addWidget(self.cue_list, 1)
+
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(pace_card, 3)
+        top.addWidget(talk_card, 1)
+
+        traces = QGridLayout()
+        traces.setHorizontalSpacing(12)
+        traces.addWidget(pitch_card, 0, 0)
+        traces.addWidget(loud_card, 0, 1)
+        traces_widget = QWidget()
+        traces_widget.setLayout(traces)
+        traces.setContentsMargins(0, 0, 0, 0)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.setChildrenCollapsible(False)
+        bottom.addWidget(transcript_card)
+        bottom.addWidget(cue_card)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([700, 260])
+
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.setChildrenCollapsible(False)
+        vertical.addWidget(traces_widget)
+        vertical.addWidget(bottom)
+        vertical.setStretchFactor(0, 5)
+        vertical.setStretchFactor(1, 4)
+        vertical.setSizes([500, 400])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(12)
+        layout.addLayout(top)
+        layout.addWidget(vertical, 1)
+
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self._redraw_timer.start()
+        self._update_cue_empty()
+
+    def _make_plot(self, unit: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(axisItems={"bottom": TimeAxis(orientation="bottom")})
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("left", unit)
+        plot.getPlotItem().getViewBox().setDefaultPadding(0.0)
+        plot.setMinimumHeight(120)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(GRID_COLOR))
+            axis.setTextPen(pg.mkPen(MUTED_TEXT))
+        plot.setFrameShape(QFrame.Shape.NoFrame)
+        return plot
+
+    # Configuration ----------------------------------------------------------------
+
+    def set_target_band(self, low_wpm: float, high_wpm: float) -> None:
+        """The pace band shaded on the gauge."""
+        self.pace_gauge.set_band(low_wpm, high_wpm)
+
+    def set_has_caller(self, has_caller: bool) -> None:
+        """Grey out the caller's indicator for a mono (agent-only) call."""
+        self._has_caller = has_caller
+        self.caller_indicator.set_available(has_caller)
+
+    def clear(self) -> None:
+        """Forget the previous call."""
+        for d in (self._t, self._pitch, self._agent_db, self._caller_db):
+            d.clear()
+        self._segments.clear()
+        self._cues.clear()
+        self.transcript.clear()
+        self.cue_list.clear()
+        for line in self._cue_lines:
+            self.pitch_plot.removeItem(line)
+        self._cue_lines.clear()
+        self._baseline_pitch = self._baseline_db = None
+        self._last_spoke = {"agent": -1e9, "caller": -1e9}
+        self.pitch_baseline.hide()
+        self.loudness_baseline.hide()
+        self._now = 0.0
+        self.pace_gauge.set_value(None)
+        self.pace_gauge._last_wpm = None
+        self.pace_gauge.set_normal(None)
+        self._set_pace_text(None)
+        self.baseline_label.setText(LEARNING_TEXT)
+        self.clock_label.setText("00:00")
+        self.agent_indicator.set_active(False)
+        self.caller_indicator.set_active(False)
+        self._update_cue_empty()
+        self._dirty = True
+
+    # Events -----------------------------------------------------------------------
+
+    def on_meters(self, m: Meters) -> None:
+        """A meters snapshot (about ten a second)."""
+        self._now = max(self._now, m.t)
+        if m.agent_speaking:
+            self._last_spoke["agent"] = m.t
+        if m.caller_speaking:
+            self._last_spoke["caller"] = m.t
+        # The meters hold the last speech's values through silence; the traces show speech only.
+        agent_on = m.t - self._last_spoke["agent"] <= TRACE_HANGOVER_S
+        caller_on = m.t - self._last_spoke["caller"] <= TRACE_HANGOVER_S
+        self._t.append(m.t)
+        self._pitch.append(float(m.agent_pitch_hz) if agent_on and m.agent_pitch_hz is not None else math.nan)
+        self._agent_db.append(float(m.agent_db) if agent_on and m.agent_db is not None else math.nan)
+        self._caller_db.append(float(m.caller_db) if caller_on and m.caller_db is not None else math.nan)
+        self.agent_indicator.set_active(m.agent_speaking)
+        self.caller_indicator.set_active(m.caller_speaking)
+
+        if m.agent_wpm_est is not None and m.agent_rate_sps:
+            self._spw = 60.0 * m.agent_rate_sps / m.agent_wpm_est  # the engine's own conversion
+        self.pace_gauge.set_value(m.agent_wpm_est)
+        if m.agent_wpm_est is not None:
+            self._set_pace_text(m.agent_wpm_est)
+        normal_wpm = None if m.baseline_rate_sps is None else m.baseline_rate_sps * 60.0 / self._spw
+        self.pace_gauge.set_normal(normal_wpm)
+
+        self._baseline_pitch = m.baseline_pitch_hz
+        self._baseline_db = m.baseline_db
+        if m.baseline_ready:
+            parts = []
+            if m.baseline_pitch_hz is not None:
+                parts.append(f"{m.baseline_pitch_hz:.0f} Hz")
+            if m.baseline_db is not None:
+                parts.append(f"{m.baseline_db:.0f} dBFS".replace("-", "\u2212"))
+            if normal_wpm is not None:
+                parts.append(f"{normal_wpm:.0f} wpm")
+            self.baseline_label.setText("Your normal: " + " · ".join(parts))
+        else:
+            self.baseline_label.setText(LEARNING_TEXT)
+        self.clock_label.setText(format_mmss(self._now))
+        self._dirty = True
+
+    def on_segment(self, seg: Segment) -> None:
+        """A final piece of transcript; shown in time order, newest at the bottom."""
+        text = seg.text.strip()
+        if not text:
+            return
+        bar = self.transcript.verticalScrollBar()
+        follow = bar.value() >= bar.maximum() - 4
+        in_order = not self._segments or seg.start >= self._segments[-1].start
+        previous = self._segments[-1] if self._segments else None
+        self._segments.append(seg)
+        if in_order:
+            cursor = self.transcript.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            if previous is not None:
+                cursor.insertBlock()
+            cursor.insertHtml(self._segment_html(seg, previous))
+        else:  # the other role's words arrived late: re-lay the transcript in time order
+            self._segments.sort(key=lambda s: s.start)
+            lines = [
+                self._segment_html(s, self._segments[i - 1] if i else None) for i, s in enumerate(self._segments)
+            ]
+            self.transcript.setHtml("<br>".join(lines))
+        if follow:
+            bar.setValue(bar.maximum())
+
+    def on_cue(self, cue: Cue) -> None:
+        """A cue the agent saw (or would have seen, if muted)."""
+        self._cues.append(cue)
+        item = QListWidgetItem(f"{format_mmss(cue.t)}   {cue.message}")
+        item.setData(Qt.ItemDataRole.UserRole, cue.kind)
+        if cue.evidence:
+            item.setToolTip(", ".join(f"{k}: {_fmt(v)}" for k, v in cue.evidence.items()))
+        item.setForeground(TEXT_COLOR)
+        self.cue_list.addItem(item)
+        self.cue_list.scrollToBottom()
+        line = pg.InfiniteLine(pos=cue.t, angle=90, pen=pg.mkPen(CUE_COLOR, width=1, style=Qt.PenStyle.DotLine))
+        self.pitch_plot.addItem(line, ignoreBounds=True)
+        self._cue_lines.append(line)
+        self._update_cue_empty()
+        self._dirty = True
+
+    # Read-back (tests, screenshots) -------------------------------------------------
+
+    def transcript_text(self) -> str:
+        return self.transcript.toPlainText()
+
+    def cue_texts(self) -> list[str]:
+        return [self.cue_list.item(i).text() for i in range(self.cue_list.count())]
+
+    def pitch_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pitch trace as drawn (x = audio time, s; y = Hz, NaN where silent)."""
+        x, y = self.pitch_curve.getData()
+        return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
+
+    def loudness_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The agent's loudness trace as drawn (dBFS, NaN where silent)."""
+        x, y = self.loudness_curve.getData()
+        return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
+
+    def redraw_now(self) -> None:
+        """Redraw the traces without waiting for the timer."""
+        self._dirty = True
+        self._redraw()
+
+    # Drawing ----------------------------------------------------------------------
+
+    def _segment_html(self, seg: Segment, previous: Segment | None = None) -> str:
+        color = AGENT_COLOR if seg.role == "agent" else CALLER_COLOR
+        who = "Agent" if seg.role == "agent" else "Caller"
+        if previous is not None and previous.role == seg.role and seg.start - previous.end < SAME_TURN_GAP_S:
+            color = QColor(color)
+            color.setAlpha(70)  # the same speaker going on: the name steps back
+            color = QColor.fromRgbF(  # QTextDocument ignores alpha: blend towards white instead
+                1 - color.alphaF() * (1 - color.redF()),
+                1 - color.alphaF() * (1 - color.greenF()),
+                1 - color.alphaF() * (1 - color.blueF()),
+            )
+        return (
+            f'<span style="color:{MUTED_TEXT.name()}; font-size:small">{format_mmss(seg.start)}</span>'
+            f"&nbsp;&nbsp;<b style=\"color:{color.name()}\">{who}</b>&nbsp;&nbsp;"
+            f'<span style="color:{TEXT_COLOR.name()}">{html.escape(seg.text.strip())}</span>'
+        )
+
+    def _set_pace_text(self, wpm: float | None) -> None:
+        self.pace_value.setText(NO_PACE if wpm is None else f"{wpm:.0f}")
+        empty = wpm is None
+        if self.pace_value.property("empty") != empty:
+            self.pace_value.setProperty("empty", empty)
+            self.pace_value.style().unpolish(self.pace_value)
+            self.pace_value.style().polish(self.pace_value)
+
+    def _update_cue_empty(self) -> None:
+        empty = not self._cues
+        self._cue_empty.setVisible(empty)
+        self.cue_list.setVisible(not empty)
+
+    def _redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        t = np.fromiter(self._t, dtype=float, count=len(self._t))
+        start = max(0.0, self._now - WINDOW_S)
+        keep = t >= start - 1.0
+        t = t[keep]
+        pitch = np.fromiter(self._pitch, dtype=float, count=len(self._pitch))[keep]
+        agent_db = np.fromiter(self._agent_db, dtype=float, count=len(self._agent_db))[keep]
+        caller_db = np.fromiter(self._caller_db, dtype=float, count=len(self._caller_db))[keep]
+        self.pitch_curve.setData(t, pitch, connect="finite")
+        self.loudness_curve.setData(t, agent_db, connect="finite")
+        if self._has_caller:
+            self.caller_loudness_curve.setData(t, caller_db, connect="finite")
+        else:
+            self.caller_loudness_curve.setData([], [])
+        self.pitch_plot.setXRange(start, start + WINDOW_S, padding=0)
+
+        self._set_baseline(self.pitch_baseline, self._baseline_pitch)
+        self._set_baseline(self.loudness_baseline, self._baseline_db)
+        self.pitch_plot.setYRange(*_y_range([pitch], self._baseline_pitch, (80.0, 300.0), 20.0, (40.0, 600.0)), padding=0)
+        self.loudness_plot.setYRange(
+            *_y_range([agent_db, caller_db], self._baseline_db, (-60.0, -10.0), 4.0, (-90.0, 0.0)), padding=0
+        )
+        for line in list(self._cue_lines):
+            if line.value() < start - 1.0:
+                self.pitch_plot.removeItem(line)
+                self._cue_lines.remove(line)
+
+    @staticmethod
+    def _set_baseline(line: pg.InfiniteLine, value: float | None) -> None:
+        if value is None:
+            line.hide()
+        else:
+            line.setValue(value)
+            line.show()
+
+
+def _y_range(
+    series: list[np.ndarray],
+    baseline: float | None,
+    default: tuple[float, float],
+    pad: float,
+    limits: tuple[float, float],
+) -> tuple[float, float]:
+    """A y range that fits the visible data and the baseline, within sensible limits."""
+    values = [s[np.isfinite(s)] for s in series]
+    values = [v for v in values if v.size]
+    if baseline is not None:
+        values.append(np.array([baseline]))
+    if not values:
+        return default
+    allv = np.concatenate(values)
+    lo = max(limits[0], float(np.percentile(allv, 1)) - pad)
+    hi = min(limits[1], float(np.percentile(allv, 99)) + pad)
+    if hi - lo < 4 * pad:
+        mid = (hi + lo) / 2
+        lo, hi = mid - 2 * pad, mid + 2 * pad
+    return lo, hi
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
