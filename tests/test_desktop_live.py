@@ -449,6 +449,16 @@ def test_demo_call_runs_end_to_end_through_the_real_pipeline(window, qtbot, shor
     assert window.windowTitle() == "Poise — demo call (ended)"
     assert window.state == "idle" and window.start_button.text() == "Start call"
 
+    from poise.audio.store import HistoryStore
+
+    def saved() -> bool:
+        with HistoryStore() as store:
+            return [c.kind for c in store.list_calls()] == ["demo"]
+
+    qtbot.waitUntil(saved, timeout=10000)  # the call is in history; the demo voice is not the agent's profile
+    with HistoryStore() as store:
+        assert store.load_profile("default") is None
+
 
 @pytest.mark.slow
 def test_stopping_a_call_finishes_it(window, qtbot, short_call):

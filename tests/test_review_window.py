@@ -51,3 +51,17 @@ def test_mono_recording_without_words(qtbot):
         pass
     assert win.result.caller is None
     assert win.transcript.item(0).text() == "No transcript."
+
+
+def test_open_recording_from_the_main_window_opens_a_review(qtbot):
+    from poise.desktop.main_window import MainWindow
+
+    main = MainWindow(check_recovery=False)
+    qtbot.addWidget(main)
+    main.open_recording(speech_path("sb_ljspeech_LJ050-0131.wav"))
+    assert len(main.review_windows) == 1
+    review = main.review_windows[0]
+    with qtbot.waitSignal(review.analysis_done, timeout=120_000):
+        pass
+    assert review.windowTitle() == "Poise — review: sb_ljspeech_LJ050-0131.wav"
+    review.close()

@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.last_result: Any = None
         self.last_error: str | None = None
         self._ended_transcribers: list[Any] = []  # joined on close: see closeEvent
+        self.review_windows: list[QWidget] = []
         self._signals = _WorkerSignals(self)
         self._signals.prepared.connect(self._on_prepared)
         self._signals.failed.connect(self._on_prepare_failed)
@@ -476,11 +477,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Loading speech model…")
         config = self.coach_config
         model_dir = self.settings.model_dir or None
+        agent_name = self.settings.agent_name or "default"
         signals = self._signals
 
         def work() -> None:
             try:
-                prepared = _prepare_call(kind, make_source, config, model_dir, keep_audio, self.bridge)
+                prepared = _prepare_call(kind, make_source, config, model_dir, keep_audio, self.bridge, agent_name)
             except Exception as exc:  # reported as one sentence; details go to the log
                 log.warning("preparing the %s failed", kind, exc_info=True)
                 signals.failed.emit(_plain_error(exc, kind))
@@ -567,6 +569,13 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
         else:
             self.statusBar().showMessage(_summary(call, result), 0)
+        if result is not None:
+            threading.Thread(
+                target=_save_to_history,
+                args=(call.kind, self.settings.agent_name or "default", result, call.extra.get("saved")),
+                name="poise-history",
+                daemon=True,
+            ).start()
         self._what = f"{call.title} (ended)"
         self._update_title()
         self._update_controls()
@@ -632,7 +641,15 @@ class MainWindow(QMainWindow):
             self.open_recording(path)
 
     def open_recording(self, path: str | Path) -> None:
-        """Ask for a recorded call to be opened for review (the review window listens)."""
+        """Open a recorded call in a review window (analysed off the UI thread)."""
+        from poise.desktop.review_window import ReviewWindow
+
+        window = ReviewWindow(path, model_path=self.settings.model_dir or None)
+        window.setWindowIcon(self.windowIcon())
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.review_windows.append(window)
+        window.destroyed.connect(lambda *_: self.review_windows.remove(window) if window in self.review_windows else None)
+        window.show()
         self.open_recording_requested.emit(str(path))
 
     def check_interrupted_recordings(self, ask: Callable[[str], bool] | None = None) -> int:
@@ -765,6 +782,7 @@ def _prepare_call(
     model_dir: str | None,
     keep_audio: bool,
     bridge: SessionBridge,
+    agent_name: str = "default",
 ) -> PreparedCall:
     """Load the model and build source, session, transcriber, recorder and runner (slow: not on the UI thread)."""
     from poise.audio.session import Session, SessionRunner
@@ -781,7 +799,8 @@ def _prepare_call(
         from poise.audio.recorder import CallRecorder
 
         recorder = CallRecorder(paths.recordings_dir(), channels=2 if has_caller else 1)
-    session = Session(has_caller=has_caller, config=config, transcriber=transcriber, recorder=recorder)
+    prior = _saved_profile(agent_name) if kind == "live" else None
+    session = Session(has_caller=has_caller, config=config, baseline=prior, transcriber=transcriber, recorder=recorder)
     sessions.append(session)
     if hasattr(source, "on_status"):  # a live source reports devices lost and back
         source.on_status = session.report_status
@@ -797,6 +816,31 @@ def _prepare_call(
         recorder=recorder,
         devices=devices,
     )
+
+
+def _saved_profile(agent_name: str) -> Any:
+    """The agent's voice profile from earlier calls (None if there is none or history is unusable)."""
+    from poise.audio.store import HistoryStore, StoreError
+
+    try:
+        with HistoryStore() as store:
+            return store.load_profile(agent_name)
+    except StoreError:
+        log.warning("could not read the voice profile", exc_info=True)
+        return None
+
+
+def _save_to_history(kind: str, agent_name: str, result: Any, recording: Path | None) -> None:
+    """Refine the agent's profile and add the call to history (on a worker thread)."""
+    from poise.audio.store import HistoryStore, StoreError
+
+    try:
+        with HistoryStore() as store:
+            if kind == "live":
+                store.update_profile(agent_name, result.baseline)
+            store.save_call(result, kind, agent=agent_name, recording=recording)
+    except StoreError:
+        log.warning("could not save the call to history", exc_info=True)
 
 
 def _discard(call: PreparedCall, join_s: float = 0.0) -> None:
