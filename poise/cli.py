@@ -17,6 +17,7 @@ from typing import TextIO
 
 EXIT_BAD_INPUT = 2  # the contract: unusable recording or device
 EXIT_FAILURE = 1
+EXIT_DECODE_WAIT_S = 30.0  # s to let a running Whisper decode end before exit (CTranslate2 aborts otherwise)
 
 
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
@@ -204,6 +205,8 @@ def run_headless(args: argparse.Namespace) -> int:
         if deadline is not None and time.monotonic() >= deadline:
             runner.stop()
             deadline = None
+    if transcriber is not None:
+        transcriber.join(EXIT_DECODE_WAIT_S)
     saved = None
     if recorder is not None:
         try:

@@ -360,6 +360,13 @@ class StreamingTranscriber:
                 self._abandoned = True
                 self._skip_all_locked()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the worker to end after `stop()`. Call it before the process exits:
+        CTranslate2 aborts the whole process if a decode is still running at exit."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def submit(self, role: Role, start_t: float, samples: np.ndarray) -> None:
         """Queue one utterance (float32, 16 kHz) that starts at audio time `start_t`; never blocks."""
         utterance = _Utterance(role, float(start_t), np.array(samples, dtype=np.float32).reshape(-1))
