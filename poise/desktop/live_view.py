@@ -244,7 +244,8 @@ class LiveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("liveView")
-        pg.setConfigOptions(antialias=True, background="w", foreground=MUTED_TEXT)
+        # no antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time
+        pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
         self._spw = _syllables_per_word()
         self._segments: list[Segment] = []
         self._cues: list[Cue] = []

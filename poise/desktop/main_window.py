@@ -760,6 +760,8 @@ class MainWindow(QMainWindow):
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
+LIVE_WHISPER_THREADS = 1  # one core for Whisper, one for capture, prosody and the UI (4 threads starved the UI)
+
 
 def _prepare_pool() -> ThreadPoolExecutor:
     """One long-lived worker that loads the model and builds calls.
@@ -788,7 +790,7 @@ def _prepare_call(
     from poise.audio.session import Session, SessionRunner
     from poise.audio.transcribe import StreamingTranscriber, load_model
 
-    model = load_model(model_dir)
+    model = load_model(model_dir, cpu_threads=LIVE_WHISPER_THREADS)
     source, has_caller, devices, title = make_source()
     sessions: list[Session] = []  # the transcriber is built first; its segments go to the session built next
     transcriber = StreamingTranscriber(
