@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self._ended_transcribers: list[Any] = []  # joined on close: see closeEvent
         self.review_windows: list[QWidget] = []
+        self.trainer_window: QWidget | None = None
         self._signals = _WorkerSignals(self)
         self._signals.prepared.connect(self._on_prepared)
         self._signals.failed.connect(self._on_prepare_failed)
@@ -207,6 +208,16 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self._choose_recording)
 
+        self.calibrate_action = QAction("Calibrate your voice…", self)
+        self.calibrate_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.calibrate_action.setToolTip("Read a paragraph so Poise learns your normal voice (Ctrl+K)")
+        self.calibrate_action.triggered.connect(self.open_calibration)
+
+        self.trainer_action = QAction("Trainer…", self)
+        self.trainer_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.trainer_action.setToolTip("Pacing practice, replay at other paces, trends (Ctrl+T)")
+        self.trainer_action.triggered.connect(self.open_trainer)
+
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
@@ -217,6 +228,8 @@ class MainWindow(QMainWindow):
             self.settings_action,
             self.mute_action,
             self.open_action,
+            self.calibrate_action,
+            self.trainer_action,
             self.quit_action,
         ):
             self.addAction(action)
@@ -227,6 +240,8 @@ class MainWindow(QMainWindow):
         menu.addAction(self.mute_action)
         menu.addSeparator()
         menu.addAction(self.open_action)
+        menu.addAction(self.trainer_action)
+        menu.addAction(self.calibrate_action)
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
@@ -640,6 +655,24 @@ class MainWindow(QMainWindow):
         if path:
             self.open_recording(path)
 
+    def open_calibration(self) -> None:
+        """Measure the agent's normal voice from a read paragraph and save it to their profile."""
+        from poise.desktop.calibration_dialog import CalibrationDialog
+
+        dialog = CalibrationDialog(self.settings.agent_name or "default", parent=self)
+        dialog.profile_saved.connect(lambda _p: self.statusBar().showMessage("Your voice profile was saved.", 5000))
+        dialog.exec()
+
+    def open_trainer(self) -> None:
+        """The trainer's window: read at a target pace, replay at other paces, trends."""
+        from poise.desktop.trainer_window import TrainerWindow
+
+        if self.trainer_window is None:
+            self.trainer_window = TrainerWindow()
+            self.trainer_window.setWindowIcon(self.windowIcon())
+        self.trainer_window.show()
+        self.trainer_window.raise_()
+
     def open_recording(self, path: str | Path) -> None:
         """Open a recorded call in a review window (analysed off the UI thread)."""
         from poise.desktop.review_window import ReviewWindow
@@ -725,6 +758,7 @@ class MainWindow(QMainWindow):
         self.start_action.setText("Stop call" if running else "Start call")
         self.start_action.setEnabled(not busy)
         self.demo_action.setEnabled(self._state == "idle")
+        self.calibrate_action.setEnabled(self._state == "idle")  # it opens the microphone too
         self.agent_combo.setEnabled(self._state == "idle" and bool(self.devices))
         self.caller_combo.setEnabled(self._state == "idle" and bool(self.devices))
 
