@@ -759,6 +759,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not busy)
         self.demo_action.setEnabled(self._state == "idle")
         self.calibrate_action.setEnabled(self._state == "idle")  # it opens the microphone too
+        self.trainer_action.setEnabled(self._state == "idle")  # so does the trainer
         self.agent_combo.setEnabled(self._state == "idle" and bool(self.devices))
         self.caller_combo.setEnabled(self._state == "idle" and bool(self.devices))
 
