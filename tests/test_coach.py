@@ -54,16 +54,16 @@ def kinds(cues) -> list[str]:
     return [c.kind for c in cues]
 
 
-def test_taking_the_floor_from_the_caller_fires_within_half_a_second():
+def test_taking_the_floor_from_the_caller_fires_once_it_is_longer_than_a_backchannel():
     caller = Stream(10).talk(0.5, 6.0)
     agent = Stream(10).talk(2.0, 4.0)
     cues, coach = run(agent, caller)
     assert kinds(cues) == ["let_caller_finish"]
-    assert 2.0 < cues[0].t <= 2.5
+    assert 2.55 <= cues[0].t <= 2.6
     assert coach.interruptions == 1
 
 
-@pytest.mark.parametrize("length_s", [0.2, 0.3, 0.4])
+@pytest.mark.parametrize("length_s", [0.2, 0.3, 0.4, 0.5])
 def test_a_backchannel_inside_the_caller_turn_is_not_an_interruption(length_s):
     caller = Stream(10).talk(0.5, 6.0)
     agent = Stream(10).talk(2.0, 2.0 + length_s)

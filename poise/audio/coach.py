@@ -50,7 +50,7 @@ RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
-VOICE_RECENT_FRAMES = 5  # 50 ms: the agent is still talking, not trailing off into the activity hangover
+VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
 
@@ -66,7 +66,7 @@ class CoachConfig:
     pitch_rise_st: float = 3.0  # semitones above own normal (2.5 fired on the natural intonation of read speech)
     volume_rise_db: float = 6.0  # dB above own normal
     volume_drop_db: float = 8.0  # dB below own normal
-    backchannel_max_s: float = 0.45  # agent speech shorter than this inside a caller turn is "mm-hm"
+    backchannel_max_s: float = 0.55  # agent speech shorter than this inside a caller turn is "mm-hm", "okay" (~0.3-0.5 s)
     monologue_s: float = 45.0  # s of agent talk without a caller turn
     dead_air_s: float = 6.0  # s of mutual silence mid-call
     cooldown_s: float = 20.0  # s between two cues of the same kind

@@ -257,6 +257,7 @@ class LiveView(QWidget):
         self._baseline_db: float | None = None
         self._now = 0.0
         self._dirty = False
+        self._ranges: dict[str, tuple[float, float]] = {}  # last axis ranges set, to skip unchanged ones
         self._has_caller = True
         self._last_spoke = {"agent": -1e9, "caller": -1e9}  # audio time each role was last speaking
 
@@ -422,6 +423,7 @@ class LiveView(QWidget):
 
     def clear(self) -> None:
         """Forget the previous call."""
+        self._ranges.clear()
         for d in (self._t, self._pitch, self._agent_db, self._caller_db):
             d.clear()
         self._segments.clear()
@@ -603,14 +605,23 @@ class LiveView(QWidget):
             self.caller_loudness_curve.setData(t, caller_db, connect="finite")
         else:
             self.caller_loudness_curve.setData([], [])
-        self.pitch_plot.setXRange(start, start + WINDOW_S, padding=0)
+        # Axes repaint their tick labels whenever a range changes, and that painting was most of
+        # the UI thread's time: scroll in whole seconds and move the y ranges in coarse steps.
+        x_range = (float(np.ceil(start)), float(np.ceil(start)) + WINDOW_S)
+        if x_range != self._ranges.get("x"):
+            self._ranges["x"] = x_range
+            self.pitch_plot.setXRange(*x_range, padding=0)
 
         self._set_baseline(self.pitch_baseline, self._baseline_pitch)
         self._set_baseline(self.loudness_baseline, self._baseline_db)
-        self.pitch_plot.setYRange(*_y_range([pitch], self._baseline_pitch, (80.0, 300.0), 20.0, (40.0, 600.0)), padding=0)
-        self.loudness_plot.setYRange(
-            *_y_range([agent_db, caller_db], self._baseline_db, (-60.0, -10.0), 4.0, (-90.0, 0.0)), padding=0
-        )
+        for key, plot, y_range, step in (
+            ("pitch", self.pitch_plot, _y_range([pitch], self._baseline_pitch, (80.0, 300.0), 20.0, (40.0, 600.0)), 20.0),
+            ("db", self.loudness_plot, _y_range([agent_db, caller_db], self._baseline_db, (-60.0, -10.0), 4.0, (-90.0, 0.0)), 5.0),
+        ):
+            y_range = (float(np.floor(y_range[0] / step) * step), float(np.ceil(y_range[1] / step) * step))
+            if y_range != self._ranges.get(key):
+                self._ranges[key] = y_range
+                plot.setYRange(*y_range, padding=0)
         for line in list(self._cue_lines):
             if line.value() < start - 1.0:
                 self.pitch_plot.removeItem(line)
