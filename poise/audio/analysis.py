@@ -82,8 +82,8 @@ def analyze_file(
                     if cancel is not None and cancel.is_set():
                         return
 
-                    def on_progress(fraction: float, lo: int = lo, hi: int = hi, role: str = role) -> None:
-                        done["words"] = (done_s + fraction * (hi - lo) / SAMPLE_RATE) / total_s
+                    def on_progress(fraction: float, lo: int = lo, hi: int = hi, role: str = role, before: float = done_s) -> None:
+                        done["words"] = (before + fraction * (hi - lo) / SAMPLE_RATE) / total_s
                         update(f"transcribing {role}")
 
                     segments.extend(
