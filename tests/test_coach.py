@@ -189,3 +189,12 @@ def test_cue_time_is_when_the_frame_arrived():
     cues, _ = run(agent, caller)
     frames = np.arange(int(10 * FPS))
     assert cues[0].t in {round(float(t), 3) for t in frame_end_time(frames)}
+
+
+def test_answering_just_after_the_caller_stops_is_not_an_interruption():
+    caller = Stream(10).talk(0.5, 3.0)
+    caller.speech[300:320] = True  # the detector's 200 ms hangover after the caller's last word
+    agent = Stream(10).talk(3.35, 6.0)  # a quick but normal turn change
+    cues, coach = run(agent, caller)
+    assert "let_caller_finish" not in kinds(cues)
+    assert coach.interruptions == 0

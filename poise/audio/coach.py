@@ -48,6 +48,7 @@ QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/tone/volume cue
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
+CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently, so an agent onset cuts into their turn
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
 VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
@@ -117,6 +118,7 @@ class Coach:
         self._last_agent_speech: int | None = None
         self._caller_turn_start: int | None = None
         self._caller_last_speech = -10**9
+        self._caller_last_heard = -10**9  # last frame the caller was audible (not just inside the VAD hangover)
         self._caller_run_start: int | None = None
         self._overlap_start: int | None = None  # agent onset inside a caller turn
         self._overlap_counted = False
@@ -153,6 +155,8 @@ class Coach:
         cues: list[Cue] = []
         agent_speaking = bool(agent.speech[k])
         caller_speaking = bool(caller.speech[k]) if caller is not None else False
+        if caller is not None and caller.active[k]:
+            self._caller_last_heard = k
         self._update_floor(k, agent_speaking, caller_speaking)
 
         cue = self._let_caller_finish(k, t, agent_speaking)
@@ -215,7 +219,7 @@ class Coach:
     def _caller_holds_floor(self, k: int) -> bool:
         if self._caller_turn_start is None:
             return False
-        recent = k - self._caller_last_speech <= 0.3 / FRAME_HOP_S
+        recent = k - self._caller_last_heard <= CALLER_HEARD_RECENT_S / FRAME_HOP_S
         return recent and (k - self._caller_turn_start) * FRAME_HOP_S >= CALLER_FLOOR_MIN_S
 
     def _on_agent_onset(self, k: int) -> None:
