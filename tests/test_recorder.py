@@ -253,3 +253,15 @@ def test_any_write_error_stops_recording_with_a_plain_message(tmp_path: Path) ->
     assert "the first " in error and "check the recordings folder" in error
     info = sf.info(path_line)
     assert info.channels == 2 and 1.0 <= info.duration <= 100_000 / 64_000
+
+
+def test_an_unwritable_folder_is_one_plain_error_not_a_crash(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the recordings folder should be")
+    rec = CallRecorder(blocker / "recordings", name="call")
+    assert not rec.recording
+    assert rec.error is not None and rec.error.startswith(f"The call cannot be recorded in {blocker / 'recordings'}")
+    assert rec.error.endswith("check that the folder exists and can be written to.")
+    rec.write(Block(0.0, np.zeros(BLOCK, np.float32)))  # ignored
+    rec.close()
+    assert find_interrupted(tmp_path) == []

@@ -141,6 +141,21 @@ def list_input_devices() -> list[DeviceInfo]:
     return out
 
 
+def refresh_devices() -> bool:
+    """Make PortAudio enumerate devices again (it lists them once, at start-up).
+
+    Closes every open stream, so call it only while no `LiveSource` runs. Returns False
+    (and does nothing) while a stream is stuck in its start: re-initialising PortAudio
+    then aborts the whole process.
+    """
+    if _hung_streams:
+        return False
+    sd = _sd()
+    sd._terminate()
+    sd._initialize()
+    return True
+
+
 def _brief(devices: list[DeviceInfo]) -> str:
     return ", ".join(f"{d.index} {d.name}" for d in devices) or "none"
 
@@ -485,11 +500,12 @@ class LiveSource:
             return False
 
     def _lose(self, inp: _Input, now: float) -> None:
-        was_flowing = inp.state == "flowing"
         self._close(inp)
         inp.fifo.clear()
         inp.state = "lost"
-        inp.next_attempt = now if was_flowing else now + REOPEN_EVERY_S
+        # Not at once: a source that is going away may still accept a new stream for a few
+        # milliseconds, and PortAudio's start then never returns (see _start_guarded).
+        inp.next_attempt = now + REOPEN_EVERY_S
         if not any(o.state == "flowing" for o in self._inputs) and self._wall_anchor is None:
             # No device delivers: the wall clock keeps audio time moving from the last real sample.
             last = max(o.last_data for o in self._inputs) or now
@@ -598,4 +614,4 @@ class LiveSource:
             self.on_status(status)
 
 
-__all__ = ["DeviceInfo", "LiveSource", "find_device", "list_input_devices"]
+__all__ = ["DeviceInfo", "LiveSource", "find_device", "list_input_devices", "refresh_devices"]

@@ -85,17 +85,30 @@ class CallRecorder:
         if channels not in (1, 2):
             raise ValueError("channels must be 1 or 2")
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.sample_rate = int(sample_rate)
         self.channels = channels
-        self.name = _free_name(self.folder, name or time.strftime("call-%Y%m%d-%H%M%S"))
-        self.part_path = self.folder / f"{self.name}{PART_SUFFIX}"
-        self.path = self.folder / f"{self.name}.wav"
         self.error: str | None = None  # one plain sentence once recording has stopped on an error
         self.frames = 0  # frames on disk or in the write buffer
         self._t_start: float | None = None  # audio time of the first frame
         self._unsynced = 0  # frames written since the last fsync
-        self._file: BinaryIO | None = open(self.part_path, "wb")
+        self._file: BinaryIO | None = None
+        stem = name or time.strftime("call-%Y%m%d-%H%M%S")
+        self.name = stem
+        self.part_path = self.folder / f"{stem}{PART_SUFFIX}"
+        self.path = self.folder / f"{stem}.wav"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.name = _free_name(self.folder, stem)
+            self.part_path = self.folder / f"{self.name}{PART_SUFFIX}"
+            self.path = self.folder / f"{self.name}.wav"
+            self._file = open(self.part_path, "wb")  # noqa: SIM115 - kept open for the whole call
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.error = (
+                f"The call cannot be recorded in {self.folder} ({reason}); "
+                "check that the folder exists and can be written to."
+            )
+            return
         if fcntl is not None:
             # Tells find_interrupted in another process that this .part is still being written.
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
