@@ -258,7 +258,7 @@ class ReviewWindow(QMainWindow):
             for key, plot in self.plots.items():
                 line = pg.InfiniteLine(pos=cue.t, angle=90, pen=pg.mkPen(CUE_COLOR, width=1.5))
                 if key == "speaking":  # labels on three heights so neighbouring cues stay readable
-                    line.label = pg.InfLineLabel(line, text=cue.message, position=(0.95, 0.75, 0.55)[i % 3], color=CUE_COLOR)
+                    line.label = pg.InfLineLabel(line, text=cue.message, position=(0.88, 0.68, 0.48)[i % 3], color=CUE_COLOR)
                 plot.addItem(line)
         self.plots["speaking"].setXRange(0, max(r.source.duration_s, 1.0), padding=0.01)
 
