@@ -272,7 +272,7 @@ class Session:
             cues=list(self.cues),
             segments=all_segments,
             timeline=build_timeline(agent, caller),
-            baseline=self.baseline_tracker.own() if self.baseline_tracker.own().is_ready() else self.baseline,
+            baseline=own if (own := self.baseline_tracker.own()).is_ready() else self.baseline,
         )
 
 

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise.audio.coach import wpm_from_rate
 from poise.audio.types import Cue, Meters, Segment
 
 WINDOW_S = 60.0  # s: how much of the call the traces show
 REDRAW_MS = 100  # ms: plots redraw at most ~10 times a second, whatever the event rate
 HISTORY_POINTS = 1500  # meter snapshots kept: 60 s at up to ~25 per second
-DEFAULT_SYLLABLES_PER_WORD = 1.5  # English conversational speech; replaced by the engine's own ratio when known
 GAUGE_MIN_WPM = 60.0  # the gauge's scale: slower than this is a pause, not a pace
 GAUGE_MAX_WPM = 260.0  # faster than this is off any useful scale
 DEFAULT_BAND = (125.0, 165.0)  # wpm: conversational phone speech, see design.md
@@ -56,16 +56,6 @@ def format_mmss(seconds: float) -> str:
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def _syllables_per_word() -> float:
-    """The engine's syllable-nuclei-per-word ratio (to show the normal pace in wpm)."""
-    for module in ("poise.audio.coach", "poise.audio.pace"):
-        try:
-            return float(__import__(module, fromlist=["SYLLABLES_PER_WORD"]).SYLLABLES_PER_WORD)
-        except (ImportError, AttributeError, TypeError, ValueError):
-            continue
-    return DEFAULT_SYLLABLES_PER_WORD
 
 
 class TimeAxis(pg.AxisItem):
@@ -246,7 +236,6 @@ class LiveView(QWidget):
         self.setObjectName("liveView")
         # no antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time
         pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
-        self._spw = _syllables_per_word()
         self._segments: list[Segment] = []
         self._cues: list[Cue] = []
         self._t = deque(maxlen=HISTORY_POINTS)
@@ -468,12 +457,10 @@ class LiveView(QWidget):
         self.agent_indicator.set_active(m.agent_speaking)
         self.caller_indicator.set_active(m.caller_speaking)
 
-        if m.agent_wpm_est is not None and m.agent_rate_sps:
-            self._spw = 60.0 * m.agent_rate_sps / m.agent_wpm_est  # the engine's own conversion
         self.pace_gauge.set_value(m.agent_wpm_est)
         if m.agent_wpm_est is not None:
             self._set_pace_text(m.agent_wpm_est)
-        normal_wpm = None if m.baseline_rate_sps is None else m.baseline_rate_sps * 60.0 / self._spw
+        normal_wpm = None if m.baseline_rate_sps is None else wpm_from_rate(m.baseline_rate_sps)
         self.pace_gauge.set_normal(normal_wpm)
 
         self._baseline_pitch = m.baseline_pitch_hz

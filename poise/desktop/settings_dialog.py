@@ -185,13 +185,7 @@ class SettingsDialog(QDialog):
             for th in thresholds:
                 if not hasattr(self._config, th.field):
                     continue
-                spin = QDoubleSpinBox()
-                spin.setObjectName(th.field)
-                spin.setRange(th.minimum, th.maximum)
-                spin.setSingleStep(th.step)
-                spin.setDecimals(th.decimals)
-                spin.setSuffix(th.suffix)
-                spin.setMinimumWidth(SPIN_WIDTH_PX)
+                spin = _spin_box(th)
                 label = QLabel(th.label)
                 label.setObjectName("hint")
                 grid.addWidget(label, row, 1, Qt.AlignmentFlag.AlignRight)
@@ -213,13 +207,7 @@ class SettingsDialog(QDialog):
         for th in general:
             if not hasattr(self._config, th.field):
                 continue
-            spin = QDoubleSpinBox()
-            spin.setObjectName(th.field)
-            spin.setRange(th.minimum, th.maximum)
-            spin.setSingleStep(th.step)
-            spin.setDecimals(th.decimals)
-            spin.setSuffix(th.suffix)
-            spin.setMinimumWidth(SPIN_WIDTH_PX)
+            spin = _spin_box(th)
             grid.addWidget(QLabel(th.label), row, 1, Qt.AlignmentFlag.AlignRight)
             grid.addWidget(spin, row, 2)
             self.thresholds[th.field] = (th, spin)
@@ -305,3 +293,15 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         self.save()
         super().accept()
+
+
+def _spin_box(th: Threshold) -> QDoubleSpinBox:
+    """An editor for one tunable number, named after its CoachConfig field."""
+    spin = QDoubleSpinBox()
+    spin.setObjectName(th.field)
+    spin.setRange(th.minimum, th.maximum)
+    spin.setSingleStep(th.step)
+    spin.setDecimals(th.decimals)
+    spin.setSuffix(th.suffix)
+    spin.setMinimumWidth(SPIN_WIDTH_PX)
+    return spin
