@@ -652,4 +652,14 @@ def test_a_live_call_is_coached_and_recorded(qtbot, pulse_sink):
     assert rate == SAMPLE_RATE and audio.ndim == 1  # agent only: mono
     assert len(audio) / rate > 7.0 and np.abs(audio).max() > 0.05
     assert wavs[0].name in w.statusBar().currentMessage()
+    assert finished.args[0].source.duration_s == pytest.approx(len(audio) / rate, abs=0.5)  # its real length
+    from poise.audio.store import HistoryStore
+
+    def saved() -> bool:
+        with HistoryStore() as store:
+            return len(store.list_calls()) == 1
+
+    qtbot.waitUntil(saved, timeout=10000)
+    with HistoryStore() as store:
+        assert store.list_calls()[0].duration_s == pytest.approx(len(audio) / rate, abs=0.5)
     w.close()

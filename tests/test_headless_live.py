@@ -75,3 +75,11 @@ def test_headless_coach_writes_cues_and_words_and_keeps_the_recording(harness, t
     assert len(recordings) == 1 and not list(rec_dir.glob("*.part"))
     info = sf.info(str(recordings[0]))
     assert info.channels == 2 and info.duration >= PLAY_S - 1
+
+    from poise.audio.store import HistoryStore
+
+    with HistoryStore() as store:  # the same POISE_DATA_DIR as the coach's
+        calls = store.list_calls()
+    assert [c.kind for c in calls] == ["live"]
+    assert calls[0].duration_s == pytest.approx(info.duration, abs=0.5), calls  # its real length, not 0 s
+    assert calls[0].recording == recordings[0].absolute()

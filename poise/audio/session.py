@@ -282,7 +282,8 @@ class SessionRunner:
     def __init__(self, source: Iterable[Block], session: Session, info: SourceInfo | None = None) -> None:
         self.source = source
         self.session = session
-        self.info = info if info is not None else getattr(source, "info", None)
+        self._info = info  # None: ask the source when the call ends (a live source's length grows as it runs)
+        self.exception: BaseException | None = None  # what ended the run early, for callers that word it themselves
         self.result: AnalysisResult | None = None
         self.error: str | None = None
         self.on_finished: Callable[[], None] | None = None
@@ -299,6 +300,11 @@ class SessionRunner:
         if stop is not None:
             stop()
 
+    @property
+    def info(self) -> SourceInfo | None:
+        """The source's description now: read at the end of the call, not when the runner was built."""
+        return self._info if self._info is not None else getattr(self.source, "info", None)
+
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 
@@ -313,6 +319,7 @@ class SessionRunner:
                     break
             self.result = self.session.finish(self.info)
         except Exception as exc:  # noqa: BLE001 - the worker must report, never die silently
+            self.exception = exc
             self.error = describe(exc)
             self.session.report_status(Status(t=self.session.time_s, level="error", message=self.error))
             try:
