@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 import soxr
@@ -30,8 +29,9 @@ EXPECTED_CUE = {
     "backchannel": None,
 }
 STRETCH_S = 10.0  # s of agent audio changed per situation
+RAISE_ST = 3.5  # semitones a "high" stretch is raised over the agent's normal pitch (the cue fires at 3)
 FAST_SPAN_S = 20.0  # s of call time over which the agent's turns are sped up (pace is judged over 8 s of speech)
-CALIBRATION_END_S = 60.0  # s: situations start after the agent's normal is known
+CALIBRATION_END_S = 80.0  # s: situations start after the agent's normal is known (20 s of her speech + 5 s lag: ~78 s into the booking call)
 SITUATION_SPACING_S = 30.0  # s between situations in one call (longer than the 20 s cooldown)
 
 
@@ -53,6 +53,12 @@ def load_stereo_16k(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if sr != SAMPLE_RATE:
         agent, caller = soxr.resample(agent, sr, SAMPLE_RATE), soxr.resample(caller, sr, SAMPLE_RATE)
     return agent.astype(np.float32), caller.astype(np.float32)
+
+
+def median_f0(x: np.ndarray) -> float:
+    """Median pitch (Hz) of the voiced frames, from the engine's own tracker."""
+    f0 = ProsodyTracker().process(x).f0
+    return float(np.median(f0[np.isfinite(f0)]))
 
 
 def speech_mask(x: np.ndarray) -> np.ndarray:
@@ -121,6 +127,17 @@ def tempo(x: np.ndarray, rate: float) -> np.ndarray:
     return y
 
 
+def pitch(x: np.ndarray, semitones: float) -> np.ndarray:
+    """Speech with its pitch raised, tempo kept: sox's `pitch` (WSOLA + resampling). librosa's phase
+    vocoder leaves artefacts that a speech detector rightly refuses (a third of the frames stay speech)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.wav"
+        sf.write(str(src), x, SAMPLE_RATE, subtype="FLOAT")
+        subprocess.run(["sox", str(src), str(dst), "pitch", str(round(semitones * 100))], check=True, capture_output=True)
+        y, _ = sf.read(str(dst), dtype="float32")
+    return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+
+
 def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tuple[np.ndarray, Situation]:
     """A copy of the agent channel with one situation at `start` (s)."""
     out = agent.copy()
@@ -139,7 +156,8 @@ def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tu
             out[a : a + len(fast)] = fast[: b - a]
             end = max(end, (a + len(fast)) / SAMPLE_RATE)
     elif kind == "high":
-        out[lo:hi] = librosa.effects.pitch_shift(seg, sr=SAMPLE_RATE, n_steps=3.5)
+        # 3.5 st over the agent's normal (a stretch spoken below it needs more than a 3.5 st shift)
+        out[lo:hi] = pitch(seg, float(np.clip(RAISE_ST + 12 * np.log2(median_f0(agent) / median_f0(seg)), RAISE_ST, 6.0)))
     elif kind == "loud":
         out[lo:hi] = np.clip(seg * 10 ** (9 / 20), -1.0, 1.0)
     elif kind == "quiet":

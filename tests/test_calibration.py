@@ -178,5 +178,5 @@ def test_gives_up_when_no_voice_is_heard(qtbot, tmp_path, monkeypatch):
     dialog.show()
     dialog.start_button.click()
     qtbot.waitUntil(lambda: dialog.state == "message", timeout=FINISH_TIMEOUT_MS)
-    assert "heard only 0 of the 30 seconds" in dialog.message.text()
+    assert f"heard only 0 of the {CALIBRATION_SPEECH_S:.0f} seconds" in dialog.message.text()
     assert made[0].position_s < 30.0  # it stopped listening, not the file running out

@@ -12,7 +12,7 @@ from .coach import CoachConfig
 from .session import Session
 from .sources import FileSource, load_call
 from .transcribe import load_model, transcribe_batch
-from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Segment
+from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
 TRANSCRIBE_SHARE = 0.9  # share of the progress bar given to Whisper (it takes most of the time)
@@ -53,12 +53,17 @@ def analyze_file(
     *,
     model_path: str | Path | None = None,
     config: CoachConfig | None = None,
+    baseline: Baseline | None = None,
     transcribe: bool = True,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> AnalysisResult:
     """Everything Poise knows about a recorded call. Raises AudioInputError (bad input),
-    transcribe.ModelError (no usable model) or Cancelled."""
+    transcribe.ModelError (no usable model) or Cancelled.
+
+    `config` (the cue rules) and `baseline` (the agent's saved normal) make the analysis
+    give the cues the agent would have seen live with the same settings.
+    """
     report = progress or (lambda fraction, label: None)
     report(0.0, "reading audio")
     call = load_call(path, caller_path, agent_channel)  # type: ignore[arg-type]
@@ -90,13 +95,26 @@ def analyze_file(
                         transcribe_batch(model, audio[lo:hi], role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
                     )
                     done_s += (hi - lo) / SAMPLE_RATE
+                if role == "agent":
+                    agent_words_done.set()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             failure.append(exc)
+        finally:
+            agent_words_done.set()
 
+    agent_words_done = threading.Event()
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
+    session = Session(has_caller=call.caller is not None, config=config, baseline=baseline)
     if transcribe:
         worker.start()
-    session = Session(has_caller=call.caller is not None, config=config)
+        # pace cues need the agent's words, admitted as they would arrive live; the caller's
+        # channel is transcribed while the session replays the call
+        while not agent_words_done.wait(0.2):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+        if failure:
+            raise failure[0]
+        session.admit_transcript([s for s in list(segments) if s.role == "agent"])
     source = FileSource(call, block_s=ANALYSIS_BLOCK_S)
     total = max(call.duration_s, 1e-9)
     for block in source:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .types import FRAME_HOP_S, Baseline
 
-CALIBRATION_SPEECH_S = 30.0  # s of agent speech before their own normal is trusted
+CALIBRATION_SPEECH_S = 20.0  # s of agent speech before their own normal is trusted (2000 frames: the medians are stable)
 MIN_VOICED_S = 5.0  # s of voiced frames needed for a pitch normal
 RATE_CHUNK_SPEECH_S = 2.0  # s of speech per pace sample; the normal is the median of these samples
 PITCH_REF_HZ = 55.0  # semitone scale origin (A1)

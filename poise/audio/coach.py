@@ -1,8 +1,9 @@
 """Cue rules: when a prompt would help the agent, with hysteresis, cooldown and one budget.
 
-The rules read only frames up to "now" (causal) and only acoustic measures, never
-words, so a cue appears as soon as the sound shows the drift, and a replayed
-recording produces exactly the cues the agent would have seen live.
+The rules read only frames up to "now" (causal). Pitch, loudness and the floor come from
+the sound, so they react within a second or two; pace comes from the agent's transcribed
+words (`pace.py`), admitted with the delay they have live, so a replayed recording
+produces the cues the agent would have seen live.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 
 from .baseline import hz_to_st
+from .pace import WordPace
 from .prosody import frame_end_time
 from .track import RoleTrack
 from .types import FRAME_HOP_S, Baseline, Cue
@@ -37,20 +39,22 @@ CUE_MESSAGES: dict[str, str] = {
 
 SYLLABLES_PER_WORD = 1.25  # detected nuclei per transcribed word; calibrated on the read clips (benchmarks/accuracy.py)
 RULE_STEP_FRAMES = 10  # slow rules are evaluated every 100 ms of audio
-PACE_WINDOW_SPEECH_S = 8.0  # s of recent agent speech the pace is measured over
-PACE_MIN_SPEECH_S = 4.0  # s: less speech than this in the window says nothing about pace
-PACE_SUSTAIN_STEPS = 10  # 1 s: a pace burst shorter than this is a phrase, not a habit
+PACE_WINDOW_SPEECH_S = 8.0  # s of recent agent speech the acoustic pace (meters, timeline) is measured over
+PACE_SUSTAIN_STEPS = 5  # 0.5 s (about two words): one quick phrase is not a habit
 PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch median
-VOLUME_WINDOW_SPEECH_S = 1.0  # s of recent voiced agent speech for the loudness median (reacts within ~1 s)
-VOLUME_QUICK_WINDOW_S = 0.4  # s of voiced speech for the quick loudness check
-VOLUME_QUICK_EXTRA_DB = 2.0  # dB over the volume threshold the quick check needs (a short window is noisier)
+VOLUME_WINDOW_SPEECH_S = 1.2  # s of recent voiced agent speech for the loudness median (one stressed word is < half)
+VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a raised voice, not an exclamation)
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
+QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
-RECENT_SPEECH_S = 1.0  # s: the agent must have spoken this recently for a pace/tone/volume cue
+SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
-CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently, so an agent onset cuts into their turn
+CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
+CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
+FLOOR_JUDGE_MAX_S = 1.5  # s after the agent's onset: later, a cue would no longer help
+ONSET_BACKDATE_FRAMES = 30  # 300 ms: the speech model confirms a voice up to this late; the onset is the first audible frame
 VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
@@ -60,8 +64,8 @@ class CoachConfig:
     """Every threshold the user can tune (Settings), with defaults from the design's norms."""
 
     enabled: dict[str, bool] = field(default_factory=lambda: {k: True for k in CUE_KINDS})
-    pace_ratio: float = 1.25  # recent pace / own normal that triggers "slow down" (≥ 15 %: a tempo change listeners notice)
-    pace_ceiling_wpm: float = 220.0  # estimated wpm above which "slow down" fires whatever the normal
+    pace_ratio: float = 1.3  # recent pace / own normal that triggers "slow down" (natural variation stays under it 97 % of the time)
+    pace_ceiling_wpm: float = 240.0  # wpm (pauses < 2 s included) above which "slow down" fires whatever the normal
     target_wpm_low: float = 125.0  # comfortable band for phone speech (shown in the live view)
     target_wpm_high: float = 165.0
     pitch_rise_st: float = 3.0  # semitones above own normal (2.5 fired on the natural intonation of read speech)
@@ -104,29 +108,31 @@ class _Hysteresis:
 
 
 class Coach:
-    """Turns two role tracks into cues, frame by frame."""
+    """Turns two role tracks (and the agent's words) into cues, frame by frame."""
 
     def __init__(self, config: CoachConfig | None = None, has_caller: bool = True) -> None:
         self.config = config or CoachConfig()
         self.has_caller = has_caller
+        self.pace = WordPace()  # the agent's words, fed by the Session as they arrive
         self._hyst = {kind: _Hysteresis() for kind in CUE_KINDS}
         self._last_fired: dict[str, float] = {}
         self._screen_free_at = 0.0
         # floor state, in frame indices
-        self._agent_run_start: int | None = None  # start of the agent's current talk spurt
+        self._agent_run_start: int | None = None  # first speech frame of the agent's current talk spurt
+        self._agent_onset: int | None = None  # its first audible frame (the speech model confirms later)
         self._agent_gap = 0
         self._last_agent_speech: int | None = None
         self._caller_turn_start: int | None = None
         self._caller_last_speech = -10**9
-        self._caller_last_heard = -10**9  # last frame the caller was audible (not just inside the VAD hangover)
+        self._caller_last_heard = -10**9  # last frame the caller was audible (not just inside the hangover)
         self._caller_run_start: int | None = None
-        self._overlap_start: int | None = None  # agent onset inside a caller turn
-        self._overlap_counted = False
+        self._floor_take: int | None = None  # onset of an agent spurt that began inside a caller turn, not yet judged
+        self._floor_take_counted = False
+        self._floor_take_turn: int | None = None
         self._monologue_start: int | None = None
         self._last_any_speech: int | None = None
         self._dead_air_open = False
-        self._agent: RoleTrack | None = None
-        self._pace_over_steps = 0  # consecutive rule steps with the pace over its threshold
+        self._steps_over = {kind: 0 for kind in CUE_KINDS}  # consecutive rule steps over the threshold
         self.interruptions = 0  # agent took the floor from the caller (counted whatever the cue budget)
 
     # --- the budget ------------------------------------------------------------------------
@@ -142,44 +148,45 @@ class Coach:
         self._screen_free_at = t + cfg.display_s
         return Cue(t=round(t, 3), kind=kind, message=CUE_MESSAGES[kind], evidence=evidence)
 
-    # --- per frame ---------------------------------------------------------------------------
-    def _agent_heard_within(self, k: int, frames: int) -> bool:
-        """Whether the agent was actually audible lately (not just inside the activity detector's hangover)."""
-        assert self._agent is not None
-        return bool(self._agent.active[max(0, k - frames + 1) : k + 1].any())
+    def _sustained(self, kind: str, over: bool, steps: int) -> bool:
+        """Whether `over` has held for `steps` consecutive rule steps."""
+        self._steps_over[kind] = self._steps_over[kind] + 1 if over else 0
+        return self._steps_over[kind] >= steps
 
+    # --- per frame ---------------------------------------------------------------------------
     def update(self, k: int, agent: RoleTrack, caller: RoleTrack | None, baseline: Baseline) -> list[Cue]:
         """Rules at frame index k (both tracks hold frames up to and including k)."""
         t = float(frame_end_time(k))
-        self._agent = agent
         cues: list[Cue] = []
         agent_speaking = bool(agent.speech[k])
         caller_speaking = bool(caller.speech[k]) if caller is not None else False
         if caller is not None and caller.active[k]:
             self._caller_last_heard = k
-        self._update_floor(k, agent_speaking, caller_speaking)
+        self._update_floor(k, agent, caller, agent_speaking, caller_speaking)
 
-        cue = self._let_caller_finish(k, t, agent_speaking)
-        if cue:
-            cues.append(cue)
+        if caller is not None:
+            cue = self._let_caller_finish(k, t, agent, caller)
+            if cue:
+                cues.append(cue)
         if k % RULE_STEP_FRAMES == 0:
             for rule in (self._dead_air, self._pause_for_caller):
                 cue = rule(k, t)
                 if cue:
                     cues.append(cue)
-            if baseline.is_ready() and self._agent_spoke_within(k, RECENT_SPEECH_S):
-                for rule in (self._slow_down, self._lower_tone, self._lower_volume, self._speak_up):
+            speaking_now = agent_speaking and _heard_within(agent, k, int(SPEAKING_NOW_S / FRAME_HOP_S))
+            cue = self._slow_down(t) if speaking_now else None
+            if cue:
+                cues.append(cue)
+            if baseline.is_ready() and speaking_now:
+                for rule in (self._lower_tone, self._lower_volume, self._speak_up):
                     cue = rule(k, t, agent, baseline)
                     if cue:
                         cues.append(cue)
         return cues
 
-    def _agent_spoke_within(self, k: int, seconds: float) -> bool:
-        return self._agent_run_start is not None or (
-            self._last_agent_speech is not None and k - self._last_agent_speech <= seconds / FRAME_HOP_S
-        )
-
-    def _update_floor(self, k: int, agent_speaking: bool, caller_speaking: bool) -> None:
+    def _update_floor(
+        self, k: int, agent: RoleTrack, caller: RoleTrack | None, agent_speaking: bool, caller_speaking: bool
+    ) -> None:
         # caller turn: speech with pauses under CALLER_TURN_GAP_S
         if caller_speaking:
             if self._caller_turn_start is None or k - self._caller_last_speech > CALLER_TURN_GAP_S / FRAME_HOP_S:
@@ -199,7 +206,13 @@ class Coach:
         if agent_speaking:
             if self._agent_run_start is None:
                 self._agent_run_start = k
-                self._on_agent_onset(k)
+                onset = k
+                while onset > max(0, k - ONSET_BACKDATE_FRAMES) and agent.audible[onset - 1]:
+                    onset -= 1
+                self._agent_onset = onset
+                self._floor_take = onset if caller is not None and self._caller_held_floor_at(onset, caller) else None
+                self._floor_take_counted = False
+                self._floor_take_turn = self._caller_turn_start  # the caller turn it cut into (pauses < 0.5 s keep it going)
             self._agent_gap = 0
             self._last_agent_speech = k
             if self._monologue_start is None:
@@ -207,8 +220,7 @@ class Coach:
         elif self._agent_run_start is not None:
             self._agent_gap += 1
             if self._agent_gap > OVERLAP_GAP_FRAMES:
-                self._agent_run_start = None
-                self._overlap_start = None
+                self._agent_run_start = self._agent_onset = self._floor_take = None
 
         if agent_speaking or caller_speaking:
             self._last_any_speech = k
@@ -216,37 +228,39 @@ class Coach:
                 self._dead_air_open = False
                 self._hyst["dead_air"].armed = True
 
-    def _caller_holds_floor(self, k: int) -> bool:
-        if self._caller_turn_start is None:
+    def _caller_held_floor_at(self, onset: int, caller: RoleTrack) -> bool:
+        """The caller was in a turn of at least CALLER_FLOOR_MIN_S and audible just before `onset`."""
+        if self._caller_turn_start is None or (onset - self._caller_turn_start) * FRAME_HOP_S < CALLER_FLOOR_MIN_S:
             return False
-        recent = k - self._caller_last_heard <= CALLER_HEARD_RECENT_S / FRAME_HOP_S
-        return recent and (k - self._caller_turn_start) * FRAME_HOP_S >= CALLER_FLOOR_MIN_S
-
-    def _on_agent_onset(self, k: int) -> None:
-        if self.has_caller and self._caller_holds_floor(k):
-            self._overlap_start = k
-            self._overlap_counted = False
+        lo = max(0, onset - int(CALLER_HEARD_RECENT_S / FRAME_HOP_S))
+        return bool(caller.active[lo : onset + 1].any())
 
     # --- rules ---------------------------------------------------------------------------------
-    def _let_caller_finish(self, k: int, t: float, agent_speaking: bool) -> Cue | None:
-        if self._overlap_start is None or self._agent_run_start is None:
+    def _let_caller_finish(self, k: int, t: float, agent: RoleTrack, caller: RoleTrack) -> Cue | None:
+        """The agent has talked past a backchannel into the caller's turn and the caller is still talking."""
+        onset = self._floor_take
+        if onset is None:
             return None
-        held = (k - self._overlap_start + 1) * FRAME_HOP_S
-        if held < self.config.backchannel_max_s or not self._agent_heard_within(k, VOICE_RECENT_FRAMES):
+        held = (k - onset + 1) * FRAME_HOP_S
+        if held > FLOOR_JUDGE_MAX_S:
+            self._floor_take = None  # too late to help; wait for the next one
             return None
-        if not self._overlap_counted:
-            self._overlap_counted = True
+        if held < self.config.backchannel_max_s or not _heard_within(agent, k, VOICE_RECENT_FRAMES):
+            return None
+        same_turn = self._caller_turn_start is not None and self._caller_turn_start == self._floor_take_turn
+        caller_still_talking = same_turn and _heard_within(caller, k, int(CALLER_STILL_TALKING_S / FRAME_HOP_S))
+        if not caller_still_talking:
+            return None
+        if not self._floor_take_counted:
             self.interruptions += 1
-            self._hyst["let_caller_finish"].armed = True
-        if not self._hyst["let_caller_finish"].check(True, False):
-            return None
+            self._floor_take_counted = True
         cue = self._emit(
             "let_caller_finish",
             t,
-            {"overlap_start": round(float(frame_end_time(self._overlap_start)) - 0.04, 3), "agent_held_s": round(held, 2)},
+            {"overlap_start": round(float(frame_end_time(onset)) - 0.04, 3), "agent_held_s": round(held, 2)},
         )
-        if cue is None and held > self.config.backchannel_max_s + 1.0:
-            self._hyst["let_caller_finish"].armed = False  # too late to help; wait for the next overlap
+        if cue is not None:
+            self._floor_take = None
         return cue
 
     def _pause_for_caller(self, k: int, t: float) -> Cue | None:
@@ -268,30 +282,24 @@ class Coach:
             return None
         return self._emit("dead_air", t, {"silence_s": round(silence, 1)})
 
-    def _slow_down(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
-        start = agent.window_by_speech(k + 1, PACE_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
-        rate, speech_s = agent.rate_sps(start, k + 1)
-        if rate is None or speech_s < PACE_MIN_SPEECH_S or not baseline.rate_sps:
+    def _slow_down(self, t: float) -> Cue | None:
+        reading = self.pace.recent(t)
+        if reading is None:
             return None
         cfg = self.config
-        ratio = rate / baseline.rate_sps
-        wpm = wpm_from_rate(rate)
-        over = ratio >= cfg.pace_ratio or wpm >= cfg.pace_ceiling_wpm
-        self._pace_over_steps = self._pace_over_steps + 1 if over else 0
-        triggered = self._pace_over_steps >= PACE_SUSTAIN_STEPS
-        released = ratio < cfg.pace_ratio - 0.1 and wpm < cfg.pace_ceiling_wpm * 0.9
+        over = reading.ratio >= cfg.pace_ratio or (reading.wpm or 0.0) >= cfg.pace_ceiling_wpm
+        triggered = self._sustained("slow_down", over, PACE_SUSTAIN_STEPS)
+        released = reading.ratio < cfg.pace_ratio - 0.1 and (reading.wpm or 0.0) < cfg.pace_ceiling_wpm * 0.9
         if not self._hyst["slow_down"].check(triggered, released):
             return None
-        return self._emit(
-            "slow_down",
-            t,
-            {
-                "rate_sps": round(rate, 2),
-                "baseline_rate_sps": round(baseline.rate_sps, 2),
-                "wpm": round(wpm, 1),
-                "baseline_wpm": round(wpm_from_rate(baseline.rate_sps), 1),
-            },
-        )
+        evidence = {
+            "rate_sps": round(reading.rate_sps, 2),
+            "baseline_rate_sps": round(reading.baseline_rate_sps, 2),
+            "ratio": round(reading.ratio, 2),
+            "wpm": round(reading.wpm, 1) if reading.wpm is not None else None,
+            "baseline_wpm": round(reading.baseline_wpm, 1) if reading.baseline_wpm is not None else None,
+        }
+        return self._emit("slow_down", t, evidence)
 
     def _lower_tone(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
         start = agent.window_by_voiced(k + 1, PITCH_WINDOW_VOICED_S, WINDOW_MAX_SPAN_S)
@@ -309,23 +317,13 @@ class Coach:
         if baseline.db is None:
             return None
         start = agent.window_by_voiced(k + 1, VOLUME_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
-        db, speech_s = agent.median_db(start, k + 1)
-        if db is None or speech_s < VOLUME_WINDOW_SPEECH_S / 2:
+        db, voiced_s = agent.median_db(start, k + 1)
+        if db is None or voiced_s < VOLUME_WINDOW_SPEECH_S / 2:
             return None
         rise = db - baseline.db
-        # a clearly louder voice is caught sooner on a shorter window
-        quick_start = agent.window_by_voiced(k + 1, VOLUME_QUICK_WINDOW_S, WINDOW_MAX_SPAN_S)
-        quick_db, quick_s = agent.median_db(quick_start, k + 1)
-        quick = quick_db is not None and quick_s >= VOLUME_QUICK_WINDOW_S / 2 and (
-            quick_db - baseline.db >= self.config.volume_rise_db + VOLUME_QUICK_EXTRA_DB
-        )
-        triggered = rise >= self.config.volume_rise_db or quick
-        calm = self.config.volume_rise_db - 2.0
-        released = rise < calm and (quick_db is None or quick_db - baseline.db < calm)
-        if not self._hyst["lower_volume"].check(triggered, released):
+        triggered = self._sustained("lower_volume", rise >= self.config.volume_rise_db, VOLUME_SUSTAIN_STEPS)
+        if not self._hyst["lower_volume"].check(triggered, rise < self.config.volume_rise_db - 2.0):
             return None
-        if quick and rise < self.config.volume_rise_db:
-            db, rise = quick_db, quick_db - baseline.db
         return self._emit("lower_volume", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "rise_db": round(rise, 1)})
 
     def _speak_up(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
@@ -334,6 +332,12 @@ class Coach:
         if db is None or speech_s < QUIET_WINDOW_SPEECH_S * 0.8 or baseline.db is None:
             return None
         drop = baseline.db - db
-        if not self._hyst["speak_up"].check(drop >= self.config.volume_drop_db, drop < self.config.volume_drop_db - 2.0):
+        triggered = self._sustained("speak_up", drop >= self.config.volume_drop_db, QUIET_SUSTAIN_STEPS)
+        if not self._hyst["speak_up"].check(triggered, drop < self.config.volume_drop_db - 2.0):
             return None
         return self._emit("speak_up", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "drop_db": round(drop, 1)})
+
+
+def _heard_within(track: RoleTrack, k: int, frames: int) -> bool:
+    """Whether the role's own speech was audible in the last `frames` frames up to k (not just the hangover)."""
+    return bool(track.active[max(0, k - frames + 1) : k + 1].any())

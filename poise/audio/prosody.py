@@ -1,4 +1,4 @@
-"""Per-frame prosody for one role: loudness, voice activity, pitch and syllable nuclei.
+"""Per-frame prosody for one role: loudness, speech (see vad.py), pitch and syllable nuclei.
 
 `ProsodyTracker` is streaming and causal: feed it samples in blocks of any size and
 it returns the frames whose whole analysis window has arrived. The frames are the
@@ -19,6 +19,7 @@ import numpy as np
 import scipy.fft
 
 from .types import FRAME_HOP, SAMPLE_RATE
+from .vad import SileroStream, VoiceJudge
 
 FRAME_LEN = 640  # samples (40 ms): two periods of the lowest pitch plus YIN's integration window
 F0_MIN_HZ = 70.0  # lowest male speaking pitch; below is creak, which has no reliable period
@@ -31,12 +32,7 @@ VOICED_MAX_APERIODICITY = 0.3  # frames less periodic than this have no pitch
 FFT_SIZE = 1024  # ≥ FRAME_LEN + YIN_WINDOW, so circular correlation is linear
 
 SILENCE_DB = -100.0  # dBFS: floor for digital silence, keeps logs finite
-VAD_ABS_MIN_DB = -55.0  # dBFS: quieter frames are never speech (line noise, µ-law hiss)
-VAD_ABOVE_FLOOR_DB = 15.0  # speech stands at least this far above the noise floor
-VAD_FLOOR_RISE_DB_PER_FRAME = 0.005  # 0.5 dB/s: the floor follows slowly rising noise, not speech
-VAD_INITIAL_FLOOR_DB = -65.0  # dBFS: assumed noise floor before any quiet frame is seen
-VAD_ONSET_FRAMES = 2  # 20 ms above threshold starts speech (rejects clicks)
-VAD_HANGOVER_FRAMES = 20  # 200 ms below threshold ends speech (bridges stops and short gaps)
+PITCH_CANDIDATE_PROB = 0.3  # speech probability above which a frame's pitch is computed (a superset of speech)
 
 NUCLEUS_DIP_DB = 2.0  # a syllable peak must stand this far above the dips around it (de Jong & Wempe 2009)
 NUCLEUS_MIN_GAP_FRAMES = 8  # 80 ms: no speaker articulates faster than ~12 syllables/s
@@ -45,19 +41,35 @@ NUCLEUS_SMOOTH_FRAMES = 3  # 30 ms moving average of loudness before peak pickin
 
 
 @dataclass
+class Measured:
+    """What one role's frames sound like before anyone judges whose speech they are."""
+
+    start_index: int
+    db: np.ndarray  # float32 loudness, dBFS
+    prob: np.ndarray  # float32 speech probability from the neural detector
+    f0: np.ndarray  # float32 Hz where the frame may be speech and is periodic; NaN elsewhere
+
+    def __len__(self) -> int:
+        return len(self.db)
+
+
+@dataclass
 class Frames:
     """A batch of consecutive frames of one role (index = frame number in the call)."""
 
     start_index: int
     db: np.ndarray  # float32 loudness, dBFS
-    speech: np.ndarray  # bool: voice activity (causal, with hangover)
+    speech: np.ndarray  # bool: this role's own speech (causal, with hangover)
     f0: np.ndarray  # float32 Hz; NaN where unvoiced or not speech
     nucleus: np.ndarray  # bool: a syllable nucleus is confirmed at this frame
-    active: np.ndarray | None = None  # bool: loudness above the speech threshold now (speech without the hangover)
+    active: np.ndarray | None = None  # bool: own speech audible right now (speech without the hangover)
+    audible: np.ndarray | None = None  # bool: own-level sound now, speech or not yet confirmed (onset timing)
 
     def __post_init__(self) -> None:
         if self.active is None:
             self.active = self.speech
+        if self.audible is None:
+            self.audible = self.active
 
     def __len__(self) -> int:
         return len(self.db)
@@ -118,16 +130,17 @@ def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ProsodyTracker:
-    """Streaming prosody for one role's 16 kHz samples."""
+    """Streaming prosody for one role's 16 kHz samples.
+
+    `measure` → (the Session's cross-channel leakage estimate) → `complete`; `process` does
+    both for a role heard alone.
+    """
 
     def __init__(self) -> None:
         self._pending = np.zeros(0, np.float32)
         self._next_index = 0
-        # voice activity state
-        self._floor_db = VAD_INITIAL_FLOOR_DB
-        self._speaking = False
-        self._above_run = 0
-        self._below_run = 0
+        self._vad = SileroStream()
+        self.judge = VoiceJudge()
         # syllable-nucleus peak picker state
         self._smooth: list[float] = []
         self._seeking_peak = True
@@ -142,52 +155,41 @@ class ProsodyTracker:
         return self._next_index
 
     def process(self, samples: np.ndarray) -> Frames:
-        """Consume samples; return every frame that is now complete."""
-        buf = np.concatenate([self._pending, np.asarray(samples, np.float32)])
+        """Consume samples; return every frame that is now complete (no other side to discount)."""
+        return self.complete(self.measure(samples))
+
+    def measure(self, samples: np.ndarray) -> Measured:
+        """Loudness, speech probability and candidate pitch of every frame completed by `samples`."""
+        samples = np.asarray(samples, np.float32)
+        self._vad.process(samples)
+        buf = np.concatenate([self._pending, samples])
         count = 0 if len(buf) < FRAME_LEN else (len(buf) - FRAME_LEN) // FRAME_HOP + 1
         start = self._next_index
         if count == 0:
             self._pending = buf
-            return Frames(start, *(np.zeros(0, t) for t in (np.float32, bool, np.float32, bool, bool)))
+            return Measured(start, np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32))
         windows = np.lib.stride_tricks.sliding_window_view(buf, FRAME_LEN)[::FRAME_HOP][:count]
         self._pending = buf[count * FRAME_HOP :]
         self._next_index += count
 
         rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=1))
         db = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), SILENCE_DB).astype(np.float32)
-        speech, active = self._voice_activity(db)
+        prob = self._vad.frame_probabilities(start, count, FRAME_LEN)
         f0 = np.full(count, np.nan, np.float32)
-        if speech.any():  # pitch only where someone speaks: half the FFTs on a typical call
-            rows = np.flatnonzero(speech)
+        candidates = prob >= PITCH_CANDIDATE_PROB
+        if candidates.any():  # pitch only where someone may speak: most frames of a call need no FFT
+            rows = np.flatnonzero(candidates)
             pitch, aperiodicity = yin(windows[rows])
             ok = (aperiodicity < VOICED_MAX_APERIODICITY) & (pitch >= F0_MIN_HZ) & (pitch <= F0_MAX_HZ)
             f0[rows[ok]] = pitch[ok]
-        voiced = np.isfinite(f0)
-        nucleus = self._pick_nuclei(start, db, voiced, speech)
-        return Frames(start, db, speech, f0, nucleus, active)
+        return Measured(start, db, prob, f0)
 
-    def _voice_activity(self, db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(speech with onset and hangover, frames above the threshold right now)."""
-        out = np.zeros(len(db), bool)
-        loud = np.zeros(len(db), bool)
-        floor, speaking, above, below = self._floor_db, self._speaking, self._above_run, self._below_run
-        for i, level in enumerate(db.tolist()):
-            floor = level if level < floor else floor + VAD_FLOOR_RISE_DB_PER_FRAME
-            threshold = max(floor + VAD_ABOVE_FLOOR_DB, VAD_ABS_MIN_DB)
-            if level > threshold:
-                loud[i] = True
-                above += 1
-                below = 0
-                if above >= VAD_ONSET_FRAMES:
-                    speaking = True
-            else:
-                above = 0
-                below += 1
-                if below >= VAD_HANGOVER_FRAMES:
-                    speaking = False
-            out[i] = speaking
-        self._floor_db, self._speaking, self._above_run, self._below_run = floor, speaking, above, below
-        return out, loud
+    def complete(self, measured: Measured, leak_db: np.ndarray | None = None) -> Frames:
+        """Judge own speech (discounting `leak_db`, the other side's expected leakage) and find syllable nuclei."""
+        speech, active, audible = self.judge.judge(measured.start_index, measured.db, measured.prob, leak_db)
+        f0 = np.where(speech, measured.f0, np.float32(np.nan)).astype(np.float32)
+        nucleus = self._pick_nuclei(measured.start_index, measured.db, np.isfinite(f0), speech)
+        return Frames(measured.start_index, measured.db, speech, f0, nucleus, active, audible)
 
     def _pick_nuclei(self, start: int, db: np.ndarray, voiced: np.ndarray, speech: np.ndarray) -> np.ndarray:
         """Causal hysteresis peak picker: a peak is confirmed once loudness falls NUCLEUS_DIP_DB below it."""

@@ -26,7 +26,9 @@ from .coach import (
 from .errors import describe
 from .prosody import FRAME_LEN, ProsodyTracker, frame_end_time
 from .stats import build_timeline, conversation_stats, role_stats
+from .pace import WORD_DELAY_S
 from .track import RoleTrack
+from .vad import LeakageEstimator
 from .types import (
     FRAME_HOP,
     FRAME_HOP_S,
@@ -42,6 +44,7 @@ from .types import (
     Segment,
     SourceInfo,
     Status,
+    Word,
 )
 
 UTTERANCE_MAX_S = 3.0  # s: live transcription gets speech in pieces at most this long, so words arrive within ~2 s
@@ -49,6 +52,7 @@ UTTERANCE_MIN_S = 0.3  # s: shorter bursts (clicks, breaths) are not worth a Whi
 UTTERANCE_PREROLL_S = 0.2  # s of audio kept before the voice-activity onset (VAD needs a few frames to react)
 CUT_SEARCH_S = 1.0  # s: a forced cut goes at the quietest frame of this last stretch
 METER_STEP_FRAMES = 10  # one Meters event per 100 ms of audio
+BASELINE_LAG_FRAMES = 500  # 5 s: the normal is how the agent sounded until 5 s ago, so a drift is never its own normal
 
 
 class Transcriber(Protocol):
@@ -135,6 +139,7 @@ class Session:
         self.recorder = recorder
         self._recorder_error_reported = False
         self._prosody = {role: ProsodyTracker() for role in ROLES}
+        self._leakage = {role: LeakageEstimator() for role in ROLES}  # the other side as heard in this role's channel
         self.tracks: dict[Role, RoleTrack] = {role: RoleTrack() for role in ROLES}
         self._cutters = {role: _UtteranceCutter(role) for role in ROLES} if transcriber else {}
         self._baseline_done = 0  # frames already given to the baseline tracker
@@ -144,6 +149,8 @@ class Session:
         self.segments: list[Segment] = []
         self.statuses: list[Status] = []
         self.samples_fed = 0
+        self._words_arrived: list[Word] = []  # agent words from the live transcriber, not yet given to the coach
+        self._words_scheduled: list[Word] = []  # agent words of a recording, by end time
 
     # --- events -----------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -155,10 +162,31 @@ class Session:
             listener(event)
 
     def add_segment(self, segment: Segment) -> None:
-        """A final transcript segment (from the transcription worker's thread)."""
+        """A final transcript segment (from the transcription worker's thread); its words reach the coach now."""
         with self._lock:
             self.segments.append(segment)
+            if segment.role == "agent":
+                self._words_arrived.extend(segment.words)
         self._publish(segment)
+
+    def admit_transcript(self, segments: list[Segment]) -> None:
+        """A recording's transcript: each agent word reaches the coach WORD_DELAY_S after it ends, as it would live."""
+        words = [w for seg in segments if seg.role == "agent" for w in seg.words]
+        with self._lock:
+            self._words_scheduled.extend(sorted(words, key=lambda w: w.end))
+            self._words_scheduled.sort(key=lambda w: w.end)
+
+    def _admit_words(self, t: float) -> None:
+        with self._lock:
+            due = self._words_arrived
+            self._words_arrived = []
+            cut = 0
+            while cut < len(self._words_scheduled) and self._words_scheduled[cut].end + WORD_DELAY_S <= t:
+                cut += 1
+            due += self._words_scheduled[:cut]
+            del self._words_scheduled[:cut]
+        if due:
+            self.coach.pace.add(due)
 
     def report_status(self, status: Status) -> None:
         with self._lock:
@@ -177,7 +205,14 @@ class Session:
         self.samples_fed += len(agent)
         if self.recorder is not None:
             self._record(block)
-        frames = {"agent": self._prosody["agent"].process(agent), "caller": self._prosody["caller"].process(caller)}
+        measured = {"agent": self._prosody["agent"].measure(agent), "caller": self._prosody["caller"].measure(caller)}
+        frames = {}
+        for role, other in (("agent", "caller"), ("caller", "agent")):
+            mine, theirs = measured[role], measured[other]
+            leak = (
+                self._leakage[role].expected(mine.start_index, mine.db, theirs.db, theirs.prob) if self.has_caller else None
+            )
+            frames[role] = self._prosody[role].complete(mine, leak)
         for role in ROLES:
             self.tracks[role].append(frames[role])
         if self._cutters:
@@ -187,7 +222,8 @@ class Session:
         caller_track = self.tracks["caller"] if self.has_caller else None
         for k in range(frames["agent"].start_index, agent_track.n):
             if k % RULE_STEP_FRAMES == 0:
-                self._update_baseline(k)
+                self._update_baseline(k - BASELINE_LAG_FRAMES)
+                self._admit_words(float(frame_end_time(k)))
             for cue in self.coach.update(k, agent_track, caller_track, self.baseline):
                 self.cues.append(cue)
                 self._publish(cue)
@@ -201,6 +237,7 @@ class Session:
                 self._publish(self.meters(k))
 
     def _update_baseline(self, k: int) -> None:
+        """Give the baseline the agent's frames before k."""
         lo, hi = self._baseline_done, k
         if hi > lo:
             t = self.tracks["agent"]

@@ -1,0 +1,223 @@
+"""Speech, not sound: a neural voice activity detector, streamed, plus the judgement of whose speech it is.
+
+`SileroStream` runs the Silero VAD model that faster-whisper ships as ONNX (no torch) over
+32 ms chunks, carrying the model's recurrent state across calls, so its probabilities are
+the same whatever the block size. It costs about 0.2 % of one core per role.
+
+`VoiceJudge` turns a role's per-frame loudness and speech probability into the frames the
+coach calls speech. A frame is that role's own speech only when
+
+- it sounds like speech to the model (line noise, hum, clicks, thumps and comfort noise do not),
+- it stands above the channel's noise floor, measured on the frames the model calls non-speech
+  (so the floor is right from the first second, whatever the noise),
+- it is within `OWN_RANGE_DB` of the loud part of that role's own voice (other people in the
+  room leak into a headset 20–50 dB down), and
+- it is louder than what the other side's signal explains (`LeakageEstimator`: sidetone, echo,
+  crosstalk between headsets).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .types import FRAME_HOP
+
+SILERO_CHUNK = 512  # samples at 16 kHz (32 ms): the model's fixed input length
+SILERO_CONTEXT = 64  # samples of the previous chunk the model expects in front of each chunk
+SILERO_STATE = (1, 1, 128)  # shape of the model's recurrent state tensors
+SILERO_FILE = "silero_vad_v6.onnx"  # in faster_whisper/assets
+
+PROB_ONSET = 0.5  # model probability that starts (or confirms) speech (Silero's own default threshold)
+PROB_HOLD = 0.35  # probability that keeps speech going (Silero's default: onset − 0.15)
+PROB_NOISE_MAX = 0.2  # frames below this are surely not speech: the noise floor is measured on them
+PROB_OWN_REF = 0.7  # frames this sure teach the role's own-voice level
+HANGOVER_FRAMES = 20  # 200 ms without speech evidence ends speech (bridges stops and short gaps)
+ABOVE_FLOOR_DB = 8.0  # dB over the noise floor a frame needs to be audible speech
+FLOOR_RISE_DB_PER_FRAME = 0.3  # 30 dB/s on non-speech frames: comfort noise after digital silence is learnt in < 2 s
+ABS_MIN_DB = -70.0  # dBFS: quieter frames are never speech (below any phone line's hiss)
+OWN_RANGE_DB = 22.0  # dB below the loud part of the role's own voice still counted as theirs (crosstalk is 24–50 dB down)
+OWN_REF_PERCENTILE = 90.0  # % of own speech frames quieter than the reference level
+OWN_REF_PRIOR_DB = -30.0  # dBFS: a headset or phone voice before any is heard (gate at −52 dBFS)
+OWN_REF_PRIOR_FRAMES = 100  # weight of the prior, in frames (1 s of speech outvotes it)
+OWN_REF_MIN_DB_OVER_FLOOR = 15.0  # dB over the floor for a frame to teach the own-voice level
+REFRESH_FRAMES = 100  # statistics are refreshed every 1 s of audio, at fixed frame indices (block-size independent)
+
+LEAK_DELAY_MAX_FRAMES = 20  # 200 ms: longest sidetone/echo/crosstalk delay followed (real ones are 20–150 ms)
+LEAK_MARGIN_DB = 6.0  # dB a frame must exceed the expected leakage by to be this side's own speech
+COUPLING_PRIOR_DB = -20.0  # dB: assumed leakage of the other side until it is measured
+COUPLING_MAX_DB = -15.0  # dB: no headset or handset leaks the far end louder than this
+COUPLING_MIN_DB = -70.0
+COUPLING_PERCENTILE = 30.0  # %: while the other side talks, this side is mostly silent, so a low percentile is the leak
+COUPLING_MIN_FRAMES = 200  # 2 s of the other side talking before the measured coupling replaces the prior
+OTHER_TALKING_MIN_DB = -50.0  # dBFS: the other side counts as clearly talking above this (and sure speech)
+
+_DB_EDGES = np.arange(-100.0, 0.5, 0.5)  # dBFS histogram bins, 0.5 dB
+_DIFF_EDGES = np.arange(-100.0, 40.5, 0.5)  # dB difference histogram bins
+
+
+class SpeechModelError(RuntimeError):
+    """The speech detector's model cannot be loaded; the message is one plain sentence."""
+
+
+_session = None
+_session_lock = threading.Lock()
+
+
+def silero_model_path() -> Path:
+    """The Silero VAD ONNX file inside the installed faster-whisper package (found without importing it)."""
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or not spec.submodule_search_locations:
+        raise SpeechModelError("The speech detector is missing (faster-whisper is not installed): reinstall Poise.")
+    return Path(list(spec.submodule_search_locations)[0]) / "assets" / SILERO_FILE
+
+
+def _inference_session():
+    global _session
+    with _session_lock:
+        if _session is None:
+            path = silero_model_path()
+            if not path.is_file():
+                raise SpeechModelError(f"The speech detector's model {path} is missing: reinstall Poise.")
+            try:
+                import onnxruntime
+            except ImportError as exc:
+                raise SpeechModelError("The speech detector needs onnxruntime, which is not installed: reinstall Poise.") from exc
+            opts = onnxruntime.SessionOptions()
+            opts.inter_op_num_threads = 1
+            opts.intra_op_num_threads = 1  # a few hundred microseconds a chunk; one thread is plenty
+            opts.log_severity_level = 4
+            _session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"], sess_options=opts)
+        return _session
+
+
+class SileroStream:
+    """Streaming Silero VAD for one 16 kHz channel: probability per completed 32 ms chunk."""
+
+    def __init__(self) -> None:
+        self._session = _inference_session()
+        self._h = np.zeros(SILERO_STATE, np.float32)
+        self._c = np.zeros(SILERO_STATE, np.float32)
+        self._context = np.zeros(SILERO_CONTEXT, np.float32)
+        self._pending = np.zeros(0, np.float32)
+        self._probs = np.zeros(0, np.float32)  # of chunks [self._first_chunk, chunks_done)
+        self._first_chunk = 0
+        self.chunks_done = 0
+
+    def process(self, samples: np.ndarray) -> None:
+        """Run the model over every chunk completed by `samples`."""
+        buf = np.concatenate([self._pending, np.asarray(samples, np.float32)])
+        count = len(buf) // SILERO_CHUNK
+        self._pending = buf[count * SILERO_CHUNK :]
+        if count == 0:
+            return
+        chunks = buf[: count * SILERO_CHUNK].reshape(count, SILERO_CHUNK)
+        context = np.concatenate([self._context[None, :], chunks[:-1, -SILERO_CONTEXT:]], axis=0)
+        inputs = np.ascontiguousarray(np.concatenate([context, chunks], axis=1), np.float32)
+        probs, self._h, self._c = self._session.run(None, {"input": inputs, "h": self._h, "c": self._c})
+        self._context = chunks[-1, -SILERO_CONTEXT:].copy()
+        self.chunks_done += count
+        keep = 64  # chunks (2 s): frames never ask further back than the block they belong to
+        merged = np.concatenate([self._probs, np.asarray(probs, np.float32).ravel()])
+        drop = max(0, len(merged) - keep - count)
+        self._probs = merged[drop:]
+        self._first_chunk += drop
+
+    def frame_probabilities(self, start_index: int, count: int, frame_len: int) -> np.ndarray:
+        """Probability for frames start_index.. (each takes the newest chunk complete when the frame ends)."""
+        ends = (np.arange(start_index, start_index + count) * FRAME_HOP + frame_len) // SILERO_CHUNK - 1
+        out = np.zeros(count, np.float32)
+        ok = ends >= self._first_chunk
+        out[ok] = self._probs[np.minimum(ends[ok] - self._first_chunk, len(self._probs) - 1)]
+        return out
+
+
+def _hist_percentile(counts: np.ndarray, edges: np.ndarray, percentile: float) -> float:
+    cum = np.cumsum(counts)
+    i = int(np.searchsorted(cum, cum[-1] * percentile / 100.0))
+    return float((edges[min(i, len(edges) - 2)] + edges[min(i, len(edges) - 2) + 1]) / 2.0)
+
+
+class VoiceJudge:
+    """Per-frame own-speech decision for one role (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.floor_db: float | None = None
+        self._own = np.zeros(len(_DB_EDGES) - 1, np.float64)
+        self._own[np.searchsorted(_DB_EDGES, OWN_REF_PRIOR_DB) - 1] = OWN_REF_PRIOR_FRAMES
+        self.own_ref_db = OWN_REF_PRIOR_DB
+        self._speaking = False
+        self._quiet_run = 0
+
+    def judge(
+        self, start_index: int, db: np.ndarray, prob: np.ndarray, leak_db: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(speech with hangover, active = own speech audible now, audible = own-level sound now)."""
+        n = len(db)
+        speech, active, audible = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+        leak = leak_db.tolist() if leak_db is not None else [-np.inf] * n
+        floor, ref, speaking, quiet = self.floor_db, self.own_ref_db, self._speaking, self._quiet_run
+        for i, (level, p, expected) in enumerate(zip(db.tolist(), prob.tolist(), leak)):
+            if (start_index + i) % REFRESH_FRAMES == 0:
+                ref = _hist_percentile(self._own, _DB_EDGES, OWN_REF_PERCENTILE)
+            if floor is None:
+                floor = level
+            elif p < PROB_NOISE_MAX:
+                floor = level if level < floor else min(level, floor + FLOOR_RISE_DB_PER_FRAME)
+            loud = level >= max(floor + ABOVE_FLOOR_DB, ABS_MIN_DB, ref - OWN_RANGE_DB, expected + LEAK_MARGIN_DB)
+            audible[i] = loud
+            if loud and p >= PROB_ONSET:
+                speaking, quiet = True, 0
+                if p >= PROB_OWN_REF and level >= floor + OWN_REF_MIN_DB_OVER_FLOOR:
+                    self._own[min(max(int((level - _DB_EDGES[0]) / 0.5), 0), len(self._own) - 1)] += 1
+            elif speaking and loud and p >= PROB_HOLD:
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= HANGOVER_FRAMES:
+                    speaking = False
+            speech[i] = speaking
+            active[i] = speaking and loud and p >= PROB_HOLD
+        self.floor_db, self.own_ref_db, self._speaking, self._quiet_run = floor, ref, speaking, quiet
+        return speech, active, audible
+
+
+class LeakageEstimator:
+    """How loud the other side's signal is expected to sound in this channel, frame by frame.
+
+    The other side reaches this channel delayed (up to `LEAK_DELAY_MAX_FRAMES`) and attenuated
+    by a coupling that is measured, causally, while the other side is clearly talking: this
+    side is then mostly silent, so a low percentile of (this level − the other's recent peak)
+    is the leak. The expected leak of a frame is the other side's loudest frame of the last
+    200 ms plus that coupling; a comparison of levels, as a double-talk detector does.
+    """
+
+    def __init__(self) -> None:
+        self._history = np.full(LEAK_DELAY_MAX_FRAMES, -100.0, np.float32)  # the other side's last frames
+        self._diffs = np.zeros(len(_DIFF_EDGES) - 1, np.int64)
+        self.coupling_db = COUPLING_PRIOR_DB
+
+    def expected(self, start_index: int, this_db: np.ndarray, other_db: np.ndarray, other_prob: np.ndarray) -> np.ndarray:
+        """Expected leak level (dBFS) in this channel for each frame of the block."""
+        n = len(this_db)
+        if n == 0:
+            return np.zeros(0, np.float32)
+        padded = np.concatenate([self._history, np.asarray(other_db, np.float32)])
+        recent_max = np.lib.stride_tricks.sliding_window_view(padded, LEAK_DELAY_MAX_FRAMES + 1).max(axis=1)
+        self._history = padded[-LEAK_DELAY_MAX_FRAMES:]
+        talking = (np.asarray(other_prob) >= PROB_OWN_REF) & (np.asarray(other_db) >= OTHER_TALKING_MIN_DB)
+        diff_bins = np.clip(((np.asarray(this_db) - recent_max - _DIFF_EDGES[0]) / 0.5).astype(np.int64), 0, len(self._diffs) - 1)
+        out = np.empty(n, np.float32)
+        # the coupling changes only at fixed frame indices, so the result does not depend on block size
+        bounds = [0] + [i for i in range(1, n) if (start_index + i) % REFRESH_FRAMES == 0] + [n]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            if (start_index + lo) % REFRESH_FRAMES == 0 and self._diffs.sum() >= COUPLING_MIN_FRAMES:
+                measured = _hist_percentile(self._diffs, _DIFF_EDGES, COUPLING_PERCENTILE)
+                self.coupling_db = float(np.clip(measured, COUPLING_MIN_DB, COUPLING_MAX_DB))
+            out[lo:hi] = recent_max[lo:hi] + self.coupling_db
+            np.add.at(self._diffs, diff_bins[lo:hi][talking[lo:hi]], 1)
+        return out
+
