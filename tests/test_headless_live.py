@@ -18,7 +18,7 @@ import pulse
 from conftest import REPO, speech_path
 
 CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
-PLAY_S = 40.0  # s of the real call played: holds the agent talking over the caller at ~7 s
+PLAY_S = 40.0  # s of the real call played: five handovers between agent and caller
 START_WAIT_S = 30.0  # s allowed for the coach to load Whisper and open both devices
 
 
@@ -69,7 +69,9 @@ def test_headless_coach_writes_cues_and_words_and_keeps_the_recording(harness, t
     assert {w["role"] for w in words} == {"agent", "caller"}, words
     text = " ".join(w["text"].lower() for w in words)
     assert "train" in text or "cambridge" in text, text  # the caller asks for a train to Cambridge
-    assert any(c["kind"] == "let_caller_finish" for c in cues), cues  # the agent talks over the caller at ~7 s
+    # every handover in these 40 s has the agent start after the caller's last sound (turns.tsv and
+    # in both tracks; benchmarks/results/real_calls.md): none is an interruption, live either
+    assert not [c for c in cues if c["kind"] == "let_caller_finish"], cues
 
     recordings = list(rec_dir.glob("*.wav"))
     assert len(recordings) == 1 and not list(rec_dir.glob("*.part"))
