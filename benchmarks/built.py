@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import librosa
 import numpy as np
+import soundfile as sf
+import soxr
 
 from benchmarks import truth as T
 from benchmarks.situations import tempo
@@ -238,3 +240,101 @@ def build(name: str, agent: np.ndarray, caller: np.ndarray, ta: np.ndarray, tc: 
     agent, ta = quick_handovers(agent, ta, tc, rng, 10.0, total - 2.0, situations, n_quick)
     situations.sort(key=lambda s: s.start)
     return BuiltCall(name, agent, caller, ta, tc, situations, calibration_end_s)
+
+
+# ----------------------------------------------------------------------------- bases
+
+
+MONOLOGUE_S = 52.0  # s of agent talk appended with the caller silent: past the brief's ~45 s monologue
+TURN_GAP_S = (0.6, 1.5)  # s between turns of an assembled call (the booking call's handovers: 0.6-1.7 s)
+PHRASE_GAP_S = (0.3, 0.6)  # s between an agent's phrases inside one turn
+
+
+def monologue(agent: np.ndarray, ta: np.ndarray, rng: np.random.Generator, length_s: float = MONOLOGUE_S) -> np.ndarray:
+    """One long agent turn: the agent's own utterances (truth runs >= 1 s) one after another, with short
+    phrase gaps of their own background."""
+    bg_a = background(agent, ta, int((length_s + 10) * SR))
+    pieces, total, i = [], 0, 0
+    utts = [(s, e) for s, e in T.runs(ta) if (e - s) * HOP_S >= 1.0]
+    while total < length_s * SR and utts:
+        s, e = utts[i % len(utts)]
+        gap = bg_a[: int(rng.uniform(*PHRASE_GAP_S) * SR)]
+        pieces += [agent[s * HOP : e * HOP], gap]
+        total += (e - s) * HOP + len(gap)
+        i += 1
+    return np.concatenate(pieces).astype(np.float32)
+
+
+def assembled_read_call(speech, rng: np.random.Generator, length_s: float = 240.0) -> tuple[np.ndarray, np.ndarray]:
+    """A call assembled from real recordings: the agent is one LibriVox reader (5 clips, reused in shuffled
+    order), the caller the AMI headset speech of FEE013 and FEE016 cut at their quietest 100 ms into 3-7 s
+    pieces (their tracks carry the room's other talkers at -20 to -25 dB, as a real line would).
+    Turns alternate with 0.6-1.5 s gaps. Between turns the agent's side carries pink noise at the clips' own
+    noise floor (the clips hold too little silence to loop), the caller's a real phone line's background."""
+    import glob
+
+    from benchmarks.degrade import load_mono_16k
+
+    clips = [load_mono_16k(p) for p in sorted(glob.glob(str(speech / "ps_librivox_*.wav")))]
+    caller_src = []
+    for name, spans in (("pyannote_ami_seriously_source1.wav", [(7.5, 29.7)]),
+                        ("pyannote_ami_seriously_source3.wav", [(0.0, 5.2), (29.8, 44.4)])):
+        x = load_mono_16k(speech / name)
+        for lo, hi in spans:
+            caller_src += _cut_pieces(x[int(lo * SR) : int(hi * SR)], (3.0, 7.0))
+    floor_db = float(np.median([np.percentile(T.frame_db(c), T.FLOOR_PCT) for c in clips]))
+    from benchmarks.degrade import at_db, pink
+
+    noise = at_db(pink(int((length_s + 30) * SR), rng), floor_db).astype(np.float32)
+    # between turns the caller's line carries a real phone line's background: the booking call's caller side
+    # where she is silent (the AMI room never is: someone always talks there)
+    x, sr = sf.read(str(speech / "call_spokenwoz_agent_left_8k_ulaw.wav"), dtype="float32", always_2d=True)
+    booking_caller = soxr.resample(x[:, 1], sr, SR).astype(np.float32)
+    caller_bg_src = background(booking_caller, T.energy_speech(booking_caller).speech, 20 * SR)
+    a_parts, c_parts, total = [], [], 0
+    order = list(rng.permutation(len(clips)))
+    ci = 0
+    pieces = list(rng.permutation(len(caller_src)))
+    pi = 0
+    while total < length_s * SR:
+        # agent turn: two clips
+        turn = []
+        for _ in range(2):
+            if not order:
+                order = list(rng.permutation(len(clips)))
+            k = order.pop()
+            turn += [clips[k], noise[: int(rng.uniform(*PHRASE_GAP_S) * SR)]]
+        a_turn = np.concatenate(turn)
+        gap = int(rng.uniform(*TURN_GAP_S) * SR)
+        if pi >= len(pieces):
+            pieces, pi = list(rng.permutation(len(caller_src))), 0
+        c_turn = caller_src[pieces[pi]]
+        pi += 1
+        gap2 = int(rng.uniform(*TURN_GAP_S) * SR)
+        la, lc = len(a_turn), len(c_turn)
+        seg_len = la + gap + lc + gap2
+        a_seg = noise[total : total + seg_len].copy() if total + seg_len <= len(noise) else np.resize(noise, seg_len)
+        a_seg[:la] = a_turn
+        off = int(rng.integers(0, max(1, len(caller_bg_src) - seg_len))) if len(caller_bg_src) > seg_len else 0
+        c_seg = np.tile(caller_bg_src, int(np.ceil(seg_len / len(caller_bg_src))) + 1)[off : off + seg_len].copy()
+        c_seg[la + gap : la + gap + lc] = c_turn
+        a_parts.append(a_seg)
+        c_parts.append(c_seg)
+        total += seg_len
+    return np.concatenate(a_parts).astype(np.float32), np.concatenate(c_parts).astype(np.float32)
+
+
+def _cut_pieces(x: np.ndarray, length_s: tuple[float, float]) -> list[np.ndarray]:
+    """x cut at its quietest 100 ms steps into pieces of length_s."""
+    step = SR // 10
+    energy = np.square(x[: len(x) // step * step].reshape(-1, step)).mean(axis=1)
+    out, lo = [], 0
+    lo_steps, hi_steps = int(length_s[0] * 10), int(length_s[1] * 10)
+    while lo + lo_steps < len(energy):
+        window = energy[lo + lo_steps : lo + hi_steps]
+        if len(window) == 0:
+            break
+        cut = lo + lo_steps + int(np.argmin(window))
+        out.append(x[lo * step + step // 2 : cut * step + step // 2].copy())
+        lo = cut
+    return out

@@ -2,9 +2,15 @@
 
 Run from the repo root:
 
-    .venv/bin/python -m benchmarks.real_calls            # full run, with transcription (~10-15 min)
-    .venv/bin/python -m benchmarks.real_calls --quick    # a few calls, no words (~2 min)
-    .venv/bin/python -m benchmarks.real_calls --no-words # everything, cues without transcription
+    .venv/bin/python -m benchmarks.real_calls              # full run (~10-20 min on a shared 2-core machine)
+    .venv/bin/python -m benchmarks.real_calls --quick      # a few calls, no words (~1 min)
+    .venv/bin/python -m benchmarks.real_calls --no-words   # every call, cues without transcription (~3 min)
+    .venv/bin/python -m benchmarks.real_calls --words-all  # every built call transcribed (~1 h here)
+
+By default the real conversations and the built calls without degradation and with all of them are
+run as a user gets them (`analyze_file`, with words: pace cues come from the transcript); the other
+built calls through the Session without words (cues other than pace do not use words), where
+slow_down situations are not scored.
 
 Sections (definitions of every number are written at the top of benchmarks/results/real_calls.md):
 
@@ -12,9 +18,10 @@ Sections (definitions of every number are written at the top of benchmarks/resul
    pairs; truth from the RTTM (checked against the tracks' energy first).
 2. The real booking call (SpokenWOZ, agent left, 8 kHz mu-law); truth from each clean track's
    energy and voicing (benchmarks/truth.py), checked against `sb_spokenwoz_MUL1011.turns.tsv`.
-3. Built calls: the booking call (twice: the first pass is the agent's calibration) with situations
-   placed from the truth (benchmarks/built.py) under each degradation of benchmarks/degrade.py and all
-   of them together, in 16 kHz PCM and 8 kHz G.711 mu-law.
+3. Built calls: the booking call (twice: the first pass is the agent's calibration; then a monologue)
+   and a call assembled from a LibriVox reader and AMI speech, with situations placed from the truth
+   (benchmarks/built.py), under each degradation of benchmarks/degrade.py and all of them together,
+   in 16 kHz PCM and 8 kHz G.711 mu-law.
 
 Writes benchmarks/results/real_calls.{json,md}. A measurement, not a test: nothing asserts.
 """
@@ -289,11 +296,11 @@ def code_state() -> dict:
     """Commit, date and whether the working tree differs from it (read-only git queries)."""
     def git(*args: str) -> str:
         out = subprocess.run(["git", "--no-optional-locks", *args], cwd=REPO, capture_output=True, text=True, check=False)
-        return out.stdout.strip() if out.returncode == 0 else ""
+        return out.stdout if out.returncode == 0 else ""
 
-    changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if len(line) > 3]
     m = machine()
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_files": changed, "date": dt.datetime.now().isoformat(timespec="minutes"),
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "dirty_files": changed, "date": dt.datetime.now().isoformat(timespec="minutes"),
             "cores": m["cores"], "cpu": m["cpu"]}
 
 
@@ -379,11 +386,16 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
     check = ami_truth_check(speech, tracks, segs)
     n = T.n_frames(len(tracks[0]))
     masks = [T.segments_mask(segs[sp], n) for sp in AMI_SPEAKERS]
+    # a second, word-level view: RTTM segments are turn-level (FEE013's 7.43-29.79 s is one segment), so
+    # the speaker's pauses inside them count as speech; intersecting with the track's own-voice energy
+    # truth takes the pauses out (the RTTM still decides who speaks)
+    fine = [masks[i] & T.energy_speech(tracks[i]).speech[:n] for i in range(4)]
     pairs = list(itertools.permutations(range(4), 2))
     if quick:
         pairs = pairs[::3]
     rows, data_pairs = [], []
     pooled = {(sp, role): {"tp": 0.0, "pred": 0.0, "truth": 0.0} for sp in AMI_SPEAKERS for role in ("agent", "caller")}
+    pooled_fine = {(sp, role): {"tp": 0.0, "pred": 0.0, "truth": 0.0} for sp in AMI_SPEAKERS for role in ("agent", "caller")}
     total = CueScore()
     for a, c in pairs:
         path = write_stereo(tmp / f"ami_{a}{c}.wav", tracks[a], tracks[c], "pcm16k")
@@ -392,11 +404,12 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
         sc = score(cuerun.cues, conv, len(tracks[a]) / T.SR)
         total.add(sc)
         pa, pc = T.prf(frames.agent_speech, masks[a]), T.prf(frames.caller_speech, masks[c])
-        for sp, role, p in ((AMI_SPEAKERS[a], "agent", pa), (AMI_SPEAKERS[c], "caller", pc)):
-            acc = pooled[(sp, role)]
-            acc["tp"] += p["tp_s"]
-            acc["pred"] += p["pred_s"]
-            acc["truth"] += p["truth_s"]
+        fa, fc = T.prf(frames.agent_speech, fine[a]), T.prf(frames.caller_speech, fine[c])
+        for sp, role, p, q in ((AMI_SPEAKERS[a], "agent", pa, fa), (AMI_SPEAKERS[c], "caller", pc, fc)):
+            for acc, r in ((pooled[(sp, role)], p), (pooled_fine[(sp, role)], q)):
+                acc["tp"] += r["tp_s"]
+                acc["pred"] += r["pred_s"]
+                acc["truth"] += r["truth_s"]
         truth_ov = conv.overlap_s
         eng_ov = cuerun.conversation.get("overlap_s")
         lcf = sc.summary()["per_kind"]["let_caller_finish"]
@@ -409,19 +422,22 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
     per_speaker = {}
     sp_rows = []
     for sp in AMI_SPEAKERS:
-        entry = {"rttm_speech_s": round(float(masks[AMI_SPEAKERS.index(sp)].sum()) * T.HOP_S, 2)}
+        i = AMI_SPEAKERS.index(sp)
+        entry = {"rttm_speech_s": round(float(masks[i].sum()) * T.HOP_S, 2), "rttm_minus_pauses_s": round(float(fine[i].sum()) * T.HOP_S, 2)}
         for role in ("agent", "caller"):
-            acc = pooled[(sp, role)]
-            p = acc["tp"] / acc["pred"] if acc["pred"] else None
-            r = acc["tp"] / acc["truth"] if acc["truth"] else None
-            f = 2 * p * r / (p + r) if p and r else (0.0 if acc["truth"] else None)
-            entry[role] = {"precision": None if p is None else round(p, 3), "recall": None if r is None else round(r, 3),
-                           "f1": None if f is None else round(f, 3), "pred_s": round(acc["pred"], 2), "truth_s": round(acc["truth"], 2)}
+            for key, table_ in (("", pooled), ("_pauses_out", pooled_fine)):
+                acc = table_[(sp, role)]
+                p = acc["tp"] / acc["pred"] if acc["pred"] else None
+                r = acc["tp"] / acc["truth"] if acc["truth"] else None
+                f = 2 * p * r / (p + r) if p and r else (0.0 if acc["truth"] else None)
+                entry[role + key] = {"precision": None if p is None else round(p, 3), "recall": None if r is None else round(r, 3),
+                                     "f1": None if f is None else round(f, 3), "pred_s": round(acc["pred"], 2), "truth_s": round(acc["truth"], 2)}
         entry["small"] = entry["rttm_speech_s"] <= SMALL_SPEAKER_S
         per_speaker[sp] = entry
         sp_rows.append([sp + (" (≤ 5 s)" if entry["small"] else ""), entry["rttm_speech_s"],
                         entry["agent"]["precision"], entry["agent"]["recall"], entry["agent"]["f1"],
-                        entry["caller"]["precision"], entry["caller"]["recall"], entry["caller"]["f1"]])
+                        entry["caller"]["precision"], entry["caller"]["recall"], entry["caller"]["f1"],
+                        entry["rttm_minus_pauses_s"], entry["agent_pauses_out"]["f1"], entry["caller_pauses_out"]["f1"]])
     ov_truth = sum(p["overlap_truth_s"] for p in data_pairs)
     ov_eng = sum(p["overlap_engine_s"] or 0.0 for p in data_pairs)
     chk_rows = [[k, v["speaker"], v["level_in_minus_out_db"][v["speaker"]],
@@ -433,7 +449,11 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
            "aligns the RTTM with the track's own-voice energy truth; that truth's precision/recall against the RTTM):\n\n")
     md += table(["track", "RTTM speaker", "own in-out dB", "best other in-out dB", "best lag s", "corr", "energy P", "energy R"], chk_rows)
     md += "\n\nSpeech detection per speaker, frames pooled over the pairs in which they are agent / caller:\n\n"
-    md += table(["speaker", "RTTM speech s", "agent P", "agent R", "agent F1", "caller P", "caller R", "caller F1"], sp_rows)
+    md += table(["speaker", "RTTM speech s", "agent P", "agent R", "agent F1", "caller P", "caller R", "caller F1",
+                 "RTTM ∩ own-voice energy s", "agent F1 (pauses out)", "caller F1 (pauses out)"], sp_rows)
+    md += ("\n\nThe RTTM segments are turn-level (pauses inside a turn count as speech); the last three columns score "
+           "against the RTTM with the pauses the track's own-voice energy truth finds taken out (a word-level view, "
+           "for reading the recall; the targets use the RTTM itself).")
     md += f"\n\nOverlap over the {len(pairs)} pairs: engine **{ov_eng:.1f} s** vs RTTM **{ov_truth:.1f} s**.\n\n"
     md += table(["agent / caller", "agent F1", "caller F1", "overlap RTTM s", "overlap engine s", "floor takes",
                  "lcf in time", "lcf cues", "lcf on bc/handover", "prosody cues, agent silent", "undeserved"], rows)
@@ -465,12 +485,29 @@ def turns_check(speech: Path, ta: np.ndarray, tc: np.ndarray, conv: T.Conversati
         out[f"{name}_speech_inside_windows"] = round(float((m & inside).sum() / max(m.sum(), 1)), 3)
     empty = [w for w in windows if not T.segments_mask([w], n)[ta | tc].any()]
     out["windows_without_speech"] = empty
+    # each window is one exchange (agent turn, then caller turn): how its edges sit against the truth
+    a_on = [s for s, _ in T.runs_s(ta)]
+    c_end = [e for _, e in T.runs_s(tc)]
+    d_start, d_end = [], []
+    for lo, hi in windows:
+        first = [t for t in a_on if lo - 1.0 <= t <= hi]
+        last = [t for t in c_end if lo <= t <= hi + 1.0]
+        if first and first[0] < hi - 0.5:
+            d_start.append(round(first[0] - lo, 2))
+        if last:
+            d_end.append(round(hi - last[-1], 2))
+    out["agent_onset_minus_window_start_s"] = d_start
+    out["window_end_minus_caller_end_s"] = d_end
     gaps = [o.gap_s for o in conv.onsets if o.kind in ("handover", "overlap_handover") and o.gap_s is not None]
     out["caller_to_agent_gaps_s"] = [round(g, 2) for g in gaps]
     out["gap_min_median_max_s"] = [round(min(gaps), 2), round(float(np.median(gaps)), 2), round(max(gaps), 2)] if gaps else None
     ov = conv.agent & conv.caller
     out["overlap_stretches"] = [(round(s, 2), round(e, 2)) for s, e in T.runs_s(ov)]
     return out
+
+
+def _mmm(values: list[float]) -> str:
+    return f"{min(values):.2f} / {float(np.median(values)):.2f} / {max(values):.2f}" if values else "—"
 
 
 def section_booking(speech: Path, words: bool) -> tuple[dict, str, CueScore]:
@@ -489,7 +526,11 @@ def section_booking(speech: Path, words: bool) -> tuple[dict, str, CueScore]:
     g = check["gap_min_median_max_s"]
     md += (f"\n\nAgainst turns.tsv: {100 * check['agent_speech_inside_windows']:.0f} % of the agent's and "
            f"{100 * check['caller_speech_inside_windows']:.0f} % of the caller's truth speech lies inside the {check['windows']} exchange windows; "
-           f"windows without any speech: {check['windows_without_speech'] or 'none'}.\n\n"
+           f"windows without any speech: {check['windows_without_speech'] or 'none'}. Each window is one exchange (an agent turn, "
+           f"then the caller's): the truth's first agent onset in a window comes {_mmm(check['agent_onset_minus_window_start_s'])} s "
+           f"(min / median / max) after the window's start, and the window ends {_mmm(check['window_end_minus_caller_end_s'])} s after "
+           f"the caller's last truth sound: the annotation pads each exchange by ~0.3 s, and the truth's edges follow it "
+           f"to a few hundredths of a second.\n\n"
            f"Agent onsets in the truth: {kinds}. Caller→agent handover gaps (onset − caller's last sound): "
            f"min {g[0]} / median {g[1]} / max {g[2]} s; all: {check['caller_to_agent_gaps_s']}.\n"
            f"Truth overlap **{conv.overlap_s:.2f} s**, in {check['overlap_stretches']}.\n\n")
@@ -510,64 +551,106 @@ def section_booking(speech: Path, words: bool) -> tuple[dict, str, CueScore]:
 
 
 def booking_base(speech: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """The booking call played twice (the agent's first pass is calibration: ~56 s of speech), and its truth."""
+    """The booking call played twice (the first pass is the agent's calibration: ~56 s of speech), then a
+    52 s agent monologue built from the agent's own utterances (the caller's line silent), then the call's
+    first 30 s again so the monologue ends in a caller turn; and the truth of the whole."""
     agent, caller = load_stereo(speech / BOOKING)
     pad = (-len(agent)) % T.HOP
     agent, caller = np.concatenate([agent, np.zeros(pad, np.float32)]), np.concatenate([caller, np.zeros(pad, np.float32)])
-    a2, c2 = np.concatenate([agent, agent]), np.concatenate([caller, caller])
-    return a2, c2, T.energy_speech(a2).speech, T.energy_speech(c2).speech, len(agent) / T.SR
+    ta1, tc1 = T.energy_speech(agent).speech, T.energy_speech(caller).speech
+    mono_a = B.monologue(agent, ta1, np.random.default_rng(61))
+    mono_c = B.background(caller, tc1, len(mono_a))
+    close = slice(int(4.5 * T.SR), int(30.0 * T.SR))
+    a = np.concatenate([agent, agent, mono_a, agent[close]])
+    c = np.concatenate([caller, caller, mono_c, caller[close]])
+    return a, c, T.energy_speech(a).speech, T.energy_speech(c).speech, len(agent) / T.SR
 
 
-def section_built(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict, str, CueScore]:
-    agent, caller, ta, tc, calib = booking_base(speech)
-    call = B.build("booking x2", agent, caller, ta, tc, seed=6, calibration_end_s=calib)
-    conv = T.conversation_truth(call.ta, call.tc)
+def read_base(speech: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """A call assembled from a LibriVox reader (agent) and AMI headset speech (caller); calibration = the time
+    the agent has 56 s of truth speech (as the booking call's first pass)."""
+    a, c = B.assembled_read_call(speech, np.random.default_rng(62))
+    ta, tc = T.energy_speech(a).speech, T.energy_speech(c).speech
+    cum = np.cumsum(ta) * T.HOP_S
+    calib = float(np.searchsorted(cum, 56.0) * T.HOP_S)
+    return a, c, ta, tc, calib
+
+
+READ_VARIANTS = ("clean", "crosstalk", "pink10", "all")  # the assembled call: fewer variants (run time)
+WORDS_VARIANTS = ("clean", "all")  # built calls transcribed by default (Whisper costs ~25-100 s per 7-min call here);
+#                                    --words-all transcribes every call
+
+
+def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: bool = False) -> tuple[dict, str, CueScore]:
     variants: list[tuple[str, tuple[str, ...]]] = [("clean", ())] + [(k, (k,)) for k in D.DEGRADATIONS] + [("all", D.ALL_TOGETHER)]
-    formats = FORMATS
+    bases = [("booking", booking_base, variants, FORMATS),
+             ("read", read_base, [v for v in variants if v[0] in READ_VARIANTS], FORMATS)]
     if quick:
-        variants = [v for v in variants if v[0] in ("clean", "crosstalk", "all")]
-        formats = ("ulaw8k",)
-    rows, data_calls = [], []
+        bases = [("booking", booking_base, [v for v in variants if v[0] in ("clean", "crosstalk", "all")], ("ulaw8k",))]
+    rows, data_calls, data_bases = [], [], {}
     total = CueScore()
-    by_kind_variant: dict[str, CueScore] = {}
-    for (name, degs), fmt in itertools.product(variants, formats):
-        d = D.apply(degs, call.agent, call.caller, call.ta, call.tc, seed=zlib.crc32(name.encode()) % 1000, speech=speech)
-        path = write_stereo(tmp / f"built_{name}_{fmt}.wav", d.agent, d.caller, fmt)
-        frames, cuerun = engine(path, words)
-        sc = score(cuerun.cues, conv, len(call.agent) / T.SR, call.situations)
-        total.add(sc)
-        by_kind_variant[f"{name}/{fmt}"] = sc
-        pa, pc = T.prf(frames.agent_speech, call.ta), T.prf(frames.caller_speech, call.tc)
-        s = sc.summary()
-        rec = " ".join(f"{s['per_kind'][k]['hits_in_time']}/{s['per_kind'][k]['situations']}" for k in KINDS)
-        rows.append([name, fmt, pa["f1"], pc["f1"], round(conv.overlap_s, 1), cuerun.conversation.get("overlap_s"), rec,
-                     sc.on_backchannels, sc.on_quick_handovers, sc.false_total, sc.per10(sc.false_total)])
-        data_calls.append({"variant": name, "format": fmt, "degradations": d.params, "agent_prf": pa, "caller_prf": pc,
-                           "overlap_truth_s": round(conv.overlap_s, 2), "conversation_engine": cuerun.conversation,
-                           "cues": cuerun.cues, "score": s, "engine_wall_s": round(cuerun.wall_s, 1)})
-        print(f"  built {name}/{fmt}: {len(cuerun.cues)} cues, false {sc.false_total}, {cuerun.wall_s:.0f} s", flush=True)
-    sits = [[s.kind, s.start, s.end, s.expected or "none", s.detail or ""] for s in call.situations]
-    md = "\n## 3. Built calls (the booking call twice; situations placed from the truth)\n\n"
-    md += (f"{len(agent) / T.SR:.0f} s per call; the first {calib:.0f} s are the agent's calibration pass; "
-           f"{len(call.situations)} situations; truth floor takes {len(conv.of_kind('floor_take'))}, backchannels "
-           f"{len(conv.of_kind('backchannel'))}, handovers {len(conv.of_kind('handover')) + len(conv.of_kind('overlap_handover'))}, "
-           f"dead-air stretches {len(conv.dead_air)}, monologues {len(conv.monologues)}.\n\n")
+    by_variant: dict[str, CueScore] = {}
+    md_bases = ""
+    for base_name, make, base_variants, formats in bases:
+        agent, caller, ta, tc, calib = make(speech)
+        call = B.build(base_name, agent, caller, ta, tc, seed=6, calibration_end_s=calib)
+        conv = T.conversation_truth(call.ta, call.tc)
+        for (name, degs), fmt in itertools.product(base_variants, formats):
+            d = D.apply(degs, call.agent, call.caller, call.ta, call.tc, seed=zlib.crc32(f"{base_name}/{name}".encode()) % 1000, speech=speech)
+            path = write_stereo(tmp / f"built_{base_name}_{name}_{fmt}.wav", d.agent, d.caller, fmt)
+            transcribed = words and (words_all or name in WORDS_VARIANTS)
+            frames, cuerun = engine(path, transcribed)
+            # pace comes from words: without them slow_down situations are not scored (a slow_down cue is still judged)
+            sits = call.situations if transcribed else [x for x in call.situations if x.expected != "slow_down"]
+            sc = score(cuerun.cues, conv, len(call.agent) / T.SR, sits)
+            total.add(sc)
+            by_variant.setdefault(name, CueScore()).add(sc)
+            pa, pc = T.prf(frames.agent_speech, call.ta), T.prf(frames.caller_speech, call.tc)
+            s = sc.summary()
+            rec = " ".join(f"{s['per_kind'][k]['hits_in_time']}/{s['per_kind'][k]['situations']}" for k in KINDS)
+            rows.append([base_name, name + (" (words)" if transcribed else ""), fmt, pa["f1"], pc["f1"], round(conv.overlap_s, 1), cuerun.conversation.get("overlap_s"), rec,
+                         sc.on_backchannels, sc.on_quick_handovers, sc.false_total, sc.per10(sc.false_total)])
+            data_calls.append({"base": base_name, "variant": name, "format": fmt, "words": transcribed, "degradations": d.params, "agent_prf": pa,
+                               "caller_prf": pc, "overlap_truth_s": round(conv.overlap_s, 2), "conversation_engine": cuerun.conversation,
+                               "cues": cuerun.cues, "score": s, "engine_wall_s": round(cuerun.wall_s, 1)})
+            print(f"  built {base_name}/{name}/{fmt}: {len(cuerun.cues)} cues, false {sc.false_total}, {cuerun.wall_s:.0f} s", flush=True)
+        sit_rows = [[x.kind, x.start, x.end, x.expected or "none", x.detail or ""] for x in call.situations]
+        counts = {k: sum(x.kind == k for x in call.situations) for k in B.EXPECTED_CUE}
+        md_bases += (f"\n**{base_name}** ({len(call.agent) / T.SR:.0f} s; situations after {calib:.0f} s of calibration for pace/pitch/volume): "
+                     f"{counts}; truth floor takes {len(conv.of_kind('floor_take'))}, backchannels {len(conv.of_kind('backchannel'))}, "
+                     f"handovers {len(conv.of_kind('handover')) + len(conv.of_kind('overlap_handover'))}, dead-air stretches "
+                     f"{[(round(a, 1), round(b, 1)) for a, b in conv.dead_air]}, monologues {[(round(a, 1), round(b, 1)) for a, b in conv.monologues]}.\n\n")
+        md_bases += "<details><summary>situations</summary>\n\n" + table(["kind", "start s", "end s", "expected", "detail"], sit_rows) + "\n\n</details>\n"
+        data_bases[base_name] = {"seconds": round(len(call.agent) / T.SR, 2), "calibration_end_s": round(calib, 2),
+                                 "situations": [asdict(x) for x in call.situations],
+                                 "truth": {"floor_takes": len(conv.of_kind("floor_take")), "dead_air": conv.dead_air,
+                                           "monologues": conv.monologues, "onsets": [asdict(o) for o in conv.onsets]}}
+    md = "\n## 3. Built calls (situations placed from the truth; every degradation, 16 kHz PCM and 8 kHz mu-law)\n\n"
+    md += ("*booking*: the real booking call twice (the first pass is the agent's calibration), a 52 s agent monologue of "
+           "her own utterances, the call's first 30 s again. *read*: an assembled call, a LibriVox reader as the agent and AMI "
+           "headset speech (FEE013, FEE016) as the caller, 0.6-1.5 s gaps.\n")
+    md += md_bases
     s = total.summary()
     kind_rows = [[k, s["per_kind"][k]["situations"], s["per_kind"][k]["hits_in_time"], s["per_kind"][k]["hits_late"],
                   s["per_kind"][k]["recall"], s["per_kind"][k]["cues"], s["per_kind"][k]["precision"], s["per_kind"][k]["false_per_10min"],
                   s["per_kind"][k]["latency_median_s"], s["per_kind"][k]["latency_p95_s"]] for k in KINDS]
-    md += f"All built calls together ({s['minutes']:.0f} min):\n\n"
+    md += (f"\nAll built calls together ({s['minutes']:.0f} min). Cues come from `analyze_file` with words on the calls marked "
+           f"(words) below, from the Session without words on the others; slow_down situations are scored on the transcribed calls only.\n\n")
     md += table(["kind", "situations", "in time", "late", "recall", "cues", "precision", "false / 10 min", "latency median s", "p95 s"], kind_rows)
     md += (f"\n\nFalse cues, all kinds: **{s['false_cues']}** = **{s['false_per_10min']} per 10 min**; let_caller_finish on "
            f"backchannels {s['cues_on_backchannels']} / {s['backchannels']}, on quick handovers {s['cues_on_quick_handovers']} / "
            f"{s['quick_handovers']}, on all handovers {s['cues_on_handovers']} / {s['handovers']}; pace/pitch/volume cues with the agent silent "
-           f"{s['prosody_cues_agent_silent']}.\n\nPer call (in time / situations, kinds in the order {', '.join(KINDS)}):\n\n")
-    md += table(["degradation", "format", "agent F1", "caller F1", "overlap truth s", "overlap engine s", "recall per kind",
+           f"{s['prosody_cues_agent_silent']}.\n\nPer degradation (both bases and formats):\n\n")
+    var_rows = []
+    for name, v in by_variant.items():
+        vs = v.summary()
+        var_rows.append([name] + [vs["per_kind"][k]["recall"] for k in KINDS] + [vs["false_cues"], vs["false_per_10min"]])
+    md += table(["degradation"] + list(KINDS) + ["false", "false / 10 min"], var_rows)
+    md += f"\n\nPer call (in time / situations, kinds in the order {', '.join(KINDS)}):\n\n"
+    md += table(["base", "degradation", "format", "agent F1", "caller F1", "overlap truth s", "overlap engine s", "recall per kind",
                  "lcf on bc", "lcf on quick ho", "false", "false / 10 min"], rows)
-    md += "\n\nSituations:\n\n" + table(["kind", "start s", "end s", "expected", "detail"], sits) + "\n"
-    data = {"situations": [asdict(x) for x in call.situations], "calls": data_calls, "cues": s,
-            "truth": {"floor_takes": len(conv.of_kind("floor_take")), "dead_air": conv.dead_air, "monologues": conv.monologues,
-                      "onsets": [asdict(o) for o in conv.onsets]}}
+    md += "\n"
+    data = {"bases": data_bases, "calls": data_calls, "cues": s, "per_degradation": {k: v.summary() for k, v in by_variant.items()}}
     return data, md, total
 
 
@@ -584,6 +667,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a few calls, no words (~2 min)")
     ap.add_argument("--no-words", action="store_true", help="cues without transcription (pace cues need words)")
+    ap.add_argument("--words-all", action="store_true", help="transcribe every built call, not only clean and all-together (slow)")
     args = ap.parse_args(argv)
     speech = speech_dir_or_exit()
     words = not (args.no_words or args.quick)
@@ -596,7 +680,7 @@ def main(argv: list[str] | None = None) -> None:
         print("booking call …", flush=True)
         booking, booking_md, booking_sc = section_booking(speech, words)
         print("built calls …", flush=True)
-        built, built_md, built_sc = section_built(speech, words, tmp, args.quick)
+        built, built_md, built_sc = section_built(speech, words, tmp, args.quick, args.words_all)
     real = CueScore()
     real.add(ami_sc)
     real.add(booking_sc)
