@@ -13,11 +13,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+from .app.spec import CallKind, CallSpec
+
+if TYPE_CHECKING:
+    from .app.settings import AppSettings
 
 EXIT_BAD_INPUT = 2  # the contract: unusable recording or device
 EXIT_FAILURE = 1
-EXIT_DECODE_WAIT_S = 30.0  # s to let a running Whisper decode end before exit (CTranslate2 aborts otherwise)
 
 
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
@@ -51,49 +55,60 @@ class ProgressBar:
             self.stream.flush()
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from .audio.analysis import analyze_file
-    from .audio.errors import describe
-    from .audio.report import format_summary, write_html, write_json
-    from .audio.transcribe import ModelError
-    from .audio.types import AudioInputError
+def user_settings() -> AppSettings:
+    """The settings the app saved (migrated once from the app's old QSettings when needed)."""
+    from .app.settings import SettingsStore
 
+    store = SettingsStore()
+    if not store.exists():
+        try:
+            from .desktop.settings import read_legacy_qsettings
+        except ImportError:  # no Qt here: nothing the app could have saved either
+            pass
+        else:
+            store.migrate(read_legacy_qsettings)
+    return store.load()
+
+
+def _spec(kind: CallKind, args: argparse.Namespace, **choices: object) -> CallSpec:
+    """A call spec from the saved settings, with what the flags chose on top."""
+    settings = user_settings()
+    if getattr(args, "model", None):
+        choices["model_dir"] = args.model
+    if getattr(args, "agent", None):
+        choices["agent"] = args.agent
+    choices["transcribe"] = not args.no_transcript
+    return CallSpec.from_settings(kind, settings, **choices)  # type: ignore[arg-type]
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .app.review import review_call
+    from .audio.report import format_summary, write_html, write_json
+
+    spec = _spec(
+        CallKind.REVIEW, args, file=Path(args.call), caller_file=Path(args.caller) if args.caller else None,
+        agent_channel=args.agent_channel,
+    )
     bar = ProgressBar()
     try:
-        result = analyze_file(
-            args.call,
-            args.caller,
-            args.agent_channel,
-            model_path=args.model,
-            transcribe=not args.no_transcript,
-            progress=bar,
-        )
-    except AudioInputError as exc:
-        bar.close()
-        return _fail(str(exc), EXIT_BAD_INPUT)
-    except ModelError as exc:
-        bar.close()
-        return _fail(str(exc))
+        outcome = review_call(spec, save=args.save, progress=bar)
     except KeyboardInterrupt:
-        bar.close()
         return _fail("stopped; nothing was written.", 130)
-    except Exception as exc:  # noqa: BLE001 - one sentence, details in the log
+    finally:
         bar.close()
-        return _fail(describe(exc))
-    bar.close()
+    if outcome.result is None:
+        return _fail(outcome.error or "the analysis gave no result.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
+    if outcome.warning:
+        print(f"poise: {outcome.warning}", file=sys.stderr)
     try:
         if args.json:
-            write_json(result, args.json)
+            write_json(outcome.result, args.json)
         if args.html:
-            write_html(result, args.html)
+            write_html(outcome.result, args.html)
     except OSError as exc:
         return _fail(f"could not write the report ({exc.strerror or exc}): choose another folder.")
-    if args.save:
-        store, _ = _open_history(args.agent)
-        if store is not None:
-            _save_history(store, result, "review", args.agent, None)
     if not args.quiet:
-        print(format_summary(result))
+        print(format_summary(outcome.result))
         for path in (args.json, args.html):
             if path:
                 print(f"Wrote {path}")
@@ -131,16 +146,11 @@ def cmd_coach(args: argparse.Namespace) -> int:
 
 def run_headless(args: argparse.Namespace) -> int:
     """Live coaching with no window: cues and final transcript lines appended to a JSON-lines file."""
-    from .audio.capture import LiveSource
-    from .audio.errors import describe
-    from .audio.recorder import CallRecorder
-    from .audio.session import Session, SessionRunner
-    from .audio.transcribe import ModelError, StreamingTranscriber, load_model
-    from .audio.types import AudioInputError, Cue, Segment, Status
-    from .paths import recordings_dir
+    from .app.calls import DECODE_WAIT_S, LiveCall
+    from .audio.types import Cue, Segment, Status
 
     try:
-        events = open(args.events, "a", encoding="utf-8")
+        events = open(args.events, "a", encoding="utf-8")  # noqa: SIM115 - closed below, after the call
     except OSError as exc:
         return _fail(f"could not open {args.events} ({exc.strerror}): choose another path.")
     lock = threading.Lock()
@@ -152,99 +162,42 @@ def run_headless(args: argparse.Namespace) -> int:
             events.flush()
 
     def on_event(event: object) -> None:
-        if isinstance(event, Cue):
+        if isinstance(event, (Cue, Segment)):
             write_event(event.to_json())
-        elif isinstance(event, Segment):
-            write_event({"role": event.role, "start": round(event.start, 3), "end": round(event.end, 3), "text": event.text})
         elif isinstance(event, Status):
             print(f"poise: {event.message}", file=sys.stderr)
 
-    session: Session | None = None
-
-    def on_status(status: Status) -> None:
-        if session is not None:
-            session.report_status(status)
-        else:
-            print(f"poise: {status.message}", file=sys.stderr)
-
-    try:
-        source = LiveSource(args.agent_device, args.caller_device, on_status=on_status)
-        source.start()
-    except AudioInputError as exc:
-        return _fail(str(exc), EXIT_BAD_INPUT)
-    transcriber = None
-    if not args.no_transcript:
-        try:
-            model = load_model(args.model, cpu_threads=1)
-        except ModelError as exc:
-            source.stop()
-            return _fail(str(exc))
-    recorder = None
-    if not args.no_audio:
-        folder = Path(args.record_dir) if args.record_dir else recordings_dir()
-        recorder = CallRecorder(folder, channels=2)
-    if not args.no_transcript:
-        transcriber = StreamingTranscriber(model, on_segment=lambda segment: session.add_segment(segment))
-        transcriber.start()
-    store, prior = _open_history(args.agent)
-    session = Session(
-        has_caller=args.caller_device is not None, baseline=prior, transcriber=transcriber, recorder=recorder
-    )
-    session.subscribe(on_event)
-    runner = SessionRunner(source, session)
-
-    def request_stop(signum: int, frame: object) -> None:
-        runner.stop()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    runner.start()
-    deadline = time.monotonic() + args.duration if args.duration else None
-    while runner.is_running():
-        runner.join(0.2)
-        if deadline is not None and time.monotonic() >= deadline:
-            runner.stop()
-            deadline = None
-    if transcriber is not None:
-        transcriber.join(EXIT_DECODE_WAIT_S)
-    saved = None
-    if recorder is not None:
-        try:
-            saved = recorder.close()
-        except OSError as exc:
-            print(f"poise: {describe(exc)}", file=sys.stderr)
-    events.close()
-    if store is not None and runner.result is not None:
-        _save_history(store, runner.result, "live", args.agent, saved)
-    if runner.error:
-        return _fail(runner.error)
-    if saved is not None:
-        print(f"Recording saved to {saved}", file=sys.stderr)
+    choices: dict[str, object] = {}
+    if args.agent_device is not None:
+        choices["agent_device"] = args.agent_device
+    if args.caller_device is not None:
+        choices["caller_device"] = args.caller_device or None  # "" = no caller audio
+    if args.no_audio:
+        choices["keep_audio"] = False
+    if args.record_dir:
+        choices["record_dir"] = Path(args.record_dir)
+    call = LiveCall(_spec(CallKind.LIVE, args, **choices), on_event=on_event)
+    with events:
+        if not call.prepare():
+            outcome = call.outcome
+            assert outcome is not None
+            return _fail(outcome.error or "the call did not start.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
+        signal.signal(signal.SIGINT, lambda *_: call.stop())
+        signal.signal(signal.SIGTERM, lambda *_: call.stop())
+        call.start()
+        deadline = time.monotonic() + args.duration if args.duration else None
+        while (outcome := call.wait(0.2)) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                call.stop()
+                deadline = None
+        call.join_workers(DECODE_WAIT_S)
+    if outcome.warning:
+        print(f"poise: {outcome.warning}", file=sys.stderr)
+    if outcome.error:
+        return _fail(outcome.error)
+    if outcome.recording is not None:
+        print(f"Recording saved to {outcome.recording}", file=sys.stderr)
     return 0
-
-
-def _open_history(agent: str) -> tuple[object | None, object | None]:
-    """The history store and the agent's saved voice profile; (None, None) with a warning if unusable."""
-    from .audio.store import HistoryStore, StoreError
-
-    try:
-        store = HistoryStore()
-    except StoreError as exc:
-        print(f"poise: {exc}", file=sys.stderr)
-        return None, None
-    if store.warning:
-        print(f"poise: {store.warning}", file=sys.stderr)
-    return store, store.load_profile(agent)
-
-
-def _save_history(store: object, result: object, kind: str, agent: str, recording: Path | None) -> None:
-    from .audio.store import StoreError
-
-    try:
-        store.update_profile(agent, result.baseline)  # type: ignore[attr-defined]
-        store.save_call(result, kind, agent=agent, recording=recording)  # type: ignore[attr-defined]
-    except StoreError as exc:
-        print(f"poise: {exc}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,11 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
     p.add_argument("--json", metavar="OUT", help="write the analysis as JSON (schema poise.analysis/1)")
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
-    p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: bundled tiny.en)")
+    p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the one chosen in the app's Settings, else the bundled tiny.en)")
     p.add_argument("--no-transcript", action="store_true", help="skip Whisper: voice measures and cues only")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
-    p.add_argument("--save", action="store_true", help="add the call to Poise's history (for trends)")
-    p.add_argument("--agent", default="default", help="whose call this is, for --save")
+    p.add_argument("--save", action="store_true", help="add the call to Poise's history (for trends); see docs/design.md, History policy")
+    p.add_argument("--agent", help="whose voice profile the cues start from, and whose history --save adds to (default: the app's agent name)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("devices", help="list audio input devices (microphones and loopback monitors)")
@@ -270,34 +223,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("coach", help="coach a live call (the app, or --headless)")
     p.add_argument("--headless", action="store_true", help="no window: write events to --events")
-    p.add_argument("--agent-device", help="the agent's microphone: device name (a unique part is enough) or index")
-    p.add_argument("--caller-device", help="the caller's audio: a loopback/monitor device or a second input")
+    p.add_argument("--agent-device", help="the agent's microphone: device name (a unique part is enough) or index (default: the app's choice)")
+    p.add_argument("--caller-device", help="the caller's audio: a loopback/monitor device or a second input (default: the app's choice; \"\" for none)")
     p.add_argument("--events", default="poise-events.jsonl", help="JSON-lines file the cues and transcript go to")
-    p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder")
+    p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the app's choice)")
     p.add_argument("--no-transcript", action="store_true", help="no live transcription")
-    p.add_argument("--no-audio", action="store_true", help="keep metrics and transcript only, no recording")
+    p.add_argument("--no-audio", action="store_true", help="keep metrics and transcript only, no recording (default: as in the app's Settings)")
     p.add_argument("--record-dir", help="folder for the call recording (default: Poise's data folder)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.add_argument("--agent", default="default", help="whose voice profile to start from and refine")
+    p.add_argument("--agent", help="whose voice profile to start from and refine (default: the app's agent name)")
     p.set_defaults(func=cmd_coach)
     return parser
 
 
-def _log_to_file() -> None:
-    """Library warnings go to Poise's log file, not the terminal: users get one sentence per problem."""
-    import logging
-
-    from .audio.errors import log_path
-
-    try:
-        logging.basicConfig(filename=str(log_path()), level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    except OSError:
-        logging.basicConfig(handlers=[logging.NullHandler()])
-
-
 def main(argv: list[str] | None = None) -> int:
+    from .app.errors import configure_logging
+
     args = build_parser().parse_args(argv)
-    _log_to_file()
+    configure_logging()
     if args.command is None:
         from .desktop.app import main as app_main
 

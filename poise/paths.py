@@ -18,6 +18,25 @@ def data_dir() -> Path:
     return path
 
 
+def config_dir() -> Path:
+    """Folder for the settings file; `POISE_CONFIG_DIR` overrides, else the platform's
+    user config folder (on Linux `$XDG_CONFIG_HOME/poise`)."""
+    override = os.environ.get("POISE_CONFIG_DIR")
+    path = Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def settings_path() -> Path:
+    """The one settings file the app and the command line share."""
+    return config_dir() / "settings.json"
+
+
+def log_path() -> Path:
+    """Poise's log file: tracebacks and library warnings, never shown to the user."""
+    return data_dir() / "poise.log"
+
+
 def recordings_dir() -> Path:
     path = data_dir() / "recordings"
     path.mkdir(parents=True, exist_ok=True)

@@ -209,6 +209,16 @@ def test_bad_model_folder_fails_with_one_line(make: Callable[[Path], Path], tmp_
     assert not out_json.exists()
 
 
+def test_analyze_uses_the_model_folder_chosen_in_the_app(tmp_path: Path, spoken_wav: Path) -> None:
+    from poise.app.settings import SettingsStore
+
+    model = _empty_model(tmp_path)
+    SettingsStore().update(model_dir=str(model))  # what the app's Settings dialog writes
+    proc = run_poise("analyze", spoken_wav, "--json", tmp_path / "out.json", cwd=tmp_path)
+    line = one_stderr_line(proc)
+    assert proc.returncode != 0 and str(model) in line, line  # the saved folder was used (and found empty)
+
+
 # --------------------------------------------------------------------------- good input
 
 

@@ -213,7 +213,9 @@ def test_live_view_keeps_only_the_last_minute_on_screen(qtbot):
 # Settings --------------------------------------------------------------------------------
 
 
-def test_coach_config_round_trips_through_qsettings(qtbot):
+def test_coach_config_round_trips_through_the_settings_file(qtbot):
+    from poise import paths
+    from poise.app.settings import load_settings
     from poise.audio.coach import CUE_KINDS, CoachConfig
     from poise.desktop.settings import Settings, load_coach_config, save_coach_config
 
@@ -230,14 +232,39 @@ def test_coach_config_round_trips_through_qsettings(qtbot):
     s = Settings()
     s.agent_device, s.caller_device, s.model_dir = "poise_agent_in", "poise_caller_in", "/models/small.en"
     s.keep_audio, s.overlay_click_through, s.agent_name = False, True, "  Anna "
-    s.sync()
     again = Settings()
     assert (again.agent_device, again.caller_device, again.model_dir) == (
         "poise_agent_in", "poise_caller_in", "/models/small.en")
     assert again.keep_audio is False and again.overlay_click_through is True
     assert again.agent_name == "Anna"
-    ini = again.qsettings.fileName()
-    assert "Poise" in ini
+    shared = load_settings()  # what the command line reads: the same file, no Qt
+    assert shared.model_dir == "/models/small.en" and shared.agent == "Anna" and shared.coach == changed
+    assert paths.settings_path().is_file()
+
+
+def test_settings_kept_in_qsettings_are_moved_to_the_settings_file_once(qtbot):
+    from poise import paths
+    from poise.app.settings import load_settings
+    from poise.desktop.settings import Settings, _legacy_qsettings
+
+    old = _legacy_qsettings()  # what an older Poise left behind
+    old.setValue("transcription/model_dir", "/models/base.en")
+    old.setValue("agent/name", "Sam")
+    old.setValue("recording/keep_audio", False)
+    old.setValue("coach/pace_ratio", 1.4)
+    old.setValue("coach/enabled/dead_air", False)
+    old.setValue("overlay/pos", QPoint(40, 60))
+    old.sync()
+    assert not paths.settings_path().exists()
+    s = Settings()
+    assert s.model_dir == "/models/base.en" and s.agent_name == "Sam" and s.keep_audio is False
+    assert s.overlay_pos == QPoint(40, 60)
+    coach = load_settings().coach
+    assert coach.pace_ratio == pytest.approx(1.4) and coach.enabled["dead_air"] is False
+    s.model_dir = "/models/small.en"
+    old.setValue("transcription/model_dir", "/models/ignored")
+    old.sync()
+    assert Settings().model_dir == "/models/small.en"  # moved once: later QSettings values are not read
 
 
 def test_settings_dialog_edits_and_saves_the_cue_rules(qtbot):
@@ -350,6 +377,9 @@ def test_ctrl_o_asks_for_a_recording_and_hands_it_on(window, qtbot, short_call):
     with qtbot.waitSignal(window.open_recording_requested, timeout=10000) as opened:
         window.open_action.trigger()
     assert seen and opened.args == [str(short_call)]
+    for review in window.review_windows:  # its analysis must not outlive the test
+        review.cancel()
+        review.wait(30)
 
 
 def test_window_geometry_is_remembered(qtbot):
@@ -623,7 +653,6 @@ def test_a_live_call_is_coached_and_recorded(qtbot, pulse_sink):
     clip = speech_path("ps_librivox_sense_and_sensibility_01_austen_64kb-0870.wav")
     s = Settings()
     s.agent_device, s.caller_device = "pulse", ""
-    s.sync()
     w = MainWindow(check_recovery=False)
     qtbot.addWidget(w)
     w.show()

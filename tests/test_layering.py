@@ -1,4 +1,5 @@
-"""The engine (`poise.audio`) never imports Qt, and never the desktop package.
+"""The engine (`poise.audio`) and the application layer (`poise.app`) never import Qt, and never
+the desktop package; the engine never reaches up into the application layer either.
 
 Checked twice: by importing every module of the package in a fresh interpreter and
 looking at what ended up in `sys.modules`, and statically, by reading the sources
@@ -18,8 +19,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 AUDIO_DIR = REPO / "poise" / "audio"
+APP_DIR = REPO / "poise" / "app"
 QT_PREFIXES = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "qtpy")  # any Qt binding or Qt-based plotting
-FORBIDDEN_PREFIXES = QT_PREFIXES + ("poise.desktop",)  # the engine never reaches up into the UI either
+FORBIDDEN_PREFIXES = QT_PREFIXES + ("poise.desktop",)  # neither layer reaches up into the UI
+# What each Qt-free package may not import (the engine is below the application layer).
+LAYERS = {
+    "poise.audio": (AUDIO_DIR, FORBIDDEN_PREFIXES + ("poise.app",)),
+    "poise.app": (APP_DIR, FORBIDDEN_PREFIXES),
+}
 
 # Imports every module under a package (walk_packages) and prints what it loaded that is forbidden.
 PROBE = r"""
@@ -39,11 +46,11 @@ print(json.dumps({"imported": imported, "failed": failed, "forbidden": bad}))
 """
 
 
-def _probe(package: str) -> dict:
+def _probe(package: str, forbidden: tuple[str, ...] = FORBIDDEN_PREFIXES) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, package, *FORBIDDEN_PREFIXES],
+        [sys.executable, "-c", PROBE, package, *forbidden],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -54,12 +61,14 @@ def _probe(package: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_importing_every_audio_module_loads_no_qt() -> None:
-    report = _probe("poise.audio")
-    assert report["failed"] == {}, f"modules of poise.audio that do not import: {report['failed']}"
-    expected = {f"poise.audio.{p.stem}" for p in AUDIO_DIR.glob("*.py") if p.stem != "__init__"}
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_importing_every_module_loads_no_qt(package: str) -> None:
+    folder, forbidden = LAYERS[package]
+    report = _probe(package, forbidden)
+    assert report["failed"] == {}, f"modules of {package} that do not import: {report['failed']}"
+    expected = {f"{package}.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
     assert expected <= set(report["imported"]), f"not imported: {sorted(expected - set(report['imported']))}"
-    assert report["forbidden"] == [], f"poise.audio pulled in: {report['forbidden']}"
+    assert report["forbidden"] == [], f"{package} pulled in: {report['forbidden']}"
 
 
 def test_probe_detects_qt_when_it_is_imported() -> None:
@@ -82,26 +91,31 @@ def _imported_names(m: re.Match[str]) -> list[str]:
     return [part.split()[0] for part in m.group("imp").split(",") if part.split()]
 
 
-def _forbidden(name: str, module_package: str) -> bool:
+def _forbidden(name: str, module_package: str, forbidden: tuple[str, ...] = FORBIDDEN_PREFIXES) -> bool:
     if name.startswith("."):  # relative import: resolve against the module's package
         dots = len(name) - len(name.lstrip("."))
         base = module_package.split(".")[: len(module_package.split(".")) - (dots - 1)]
         name = ".".join(base + ([name.lstrip(".")] if name.lstrip(".") else []))
-    return any(name == p or name.startswith(p + ".") for p in FORBIDDEN_PREFIXES)
+    return any(name == p or name.startswith(p + ".") for p in forbidden)
 
 
-def test_audio_sources_do_not_mention_qt_imports() -> None:
-    files = sorted(AUDIO_DIR.rglob("*.py"))
-    assert files, f"no sources found in {AUDIO_DIR}"
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_sources_do_not_mention_forbidden_imports(package: str) -> None:
+    folder, forbidden = LAYERS[package]
+    files = sorted(folder.rglob("*.py"))
+    assert files, f"no sources found in {folder}"
     offending = []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+        module_package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
         for m in _IMPORT_RE.finditer(text):
             names = _imported_names(m)
-            offending += [f"{path.relative_to(REPO)}: {n}" for n in names if _forbidden(n, package)]
-        offending += [f"{path.relative_to(REPO)}: {m.group('name')}" for m in _DYNAMIC_RE.finditer(text) if _forbidden(m.group("name"), package)]
-    assert offending == [], "poise/audio imports Qt or the desktop package:\n" + "\n".join(offending)
+            offending += [f"{path.relative_to(REPO)}: {n}" for n in names if _forbidden(n, module_package, forbidden)]
+        offending += [
+            f"{path.relative_to(REPO)}: {m.group('name')}"
+            for m in _DYNAMIC_RE.finditer(text) if _forbidden(m.group("name"), module_package, forbidden)
+        ]
+    assert offending == [], f"{package} imports what it may not:\n" + "\n".join(offending)
 
 
 def test_static_check_catches_a_qt_import() -> None:
@@ -112,4 +126,8 @@ def test_static_check_catches_a_qt_import() -> None:
         assert m is not None, line
         names = _imported_names(m)
         assert any(_forbidden(n, "poise.audio") for n in names), line
+    engine = LAYERS["poise.audio"][1]
+    m = _IMPORT_RE.search("from ..app.history import History")
+    assert m is not None and _forbidden(_imported_names(m)[0], "poise.audio", engine)  # the engine below the app layer
+    assert not _forbidden("..audio.session", "poise.app", LAYERS["poise.app"][1])  # the app layer uses the engine
     assert _DYNAMIC_RE.search('importlib.import_module("PySide6.QtGui")')

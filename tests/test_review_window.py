@@ -65,3 +65,57 @@ def test_open_recording_from_the_main_window_opens_a_review(qtbot):
         pass
     assert review.windowTitle() == "Poise — review: sb_ljspeech_LJ050-0131.wav"
     review.close()
+
+
+@pytest.mark.slow
+def test_a_review_in_the_app_gives_the_cues_of_poise_analyze_with_the_same_settings(qtbot, tmp_path):
+    """The user's cue rules and the agent's saved profile reach the review: the same cues as the CLI."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from poise.app.settings import SettingsStore
+    from poise.audio.coach import CoachConfig
+    from poise.audio.report import to_json
+    from poise.audio.store import HistoryStore
+    from poise.audio.types import Baseline
+    from poise.desktop.main_window import MainWindow
+
+    call = speech_path("call_spokenwoz_agent_left_8k_ulaw.wav")
+    config = CoachConfig(pace_ratio=1.15, cooldown_s=10.0)
+    config.enabled["let_caller_finish"] = False  # the booking call's first cue (7.7 s) with defaults
+    SettingsStore().update(coach=config, agent_name="Sam")
+    quiet_normal = Baseline(pitch_hz=200.0, db=-32.0, rate_sps=2.2, speech_s=600.0)  # the agent is ~11 dB louder
+    with HistoryStore() as store:
+        store.update_profile("Sam", quiet_normal)
+
+    main = MainWindow(check_recovery=False)
+    qtbot.addWidget(main)
+    main.open_recording(call)
+    review = main.review_windows[0]
+    qtbot.waitUntil(lambda: review.outcome is not None, timeout=180_000)
+    assert review.error is None, review.error
+    cues = to_json(review.result)["cues"]
+    kinds = {c["kind"] for c in cues}
+    assert "let_caller_finish" not in kinds, cues
+    normal_based = [c for c in cues if c["kind"] in ("slow_down", "lower_tone", "lower_volume", "speak_up")]
+    assert normal_based and normal_based[0]["t"] < 30.0, cues  # from the saved profile, not 30 s of learning
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    env["PYTHONPATH"] = str(repo)
+    out = tmp_path / "cli.json"
+    proc = subprocess.run([sys.executable, "-m", "poise.cli", "analyze", str(call), "--json", str(out), "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["cues"] == cues
+
+    with HistoryStore() as store:  # the review was saved once, and did not refine the profile
+        assert [c.kind for c in store.list_calls()] == ["review"]
+        assert store.load_profile("Sam") == quiet_normal
+    main.open_recording(call)  # reviewing the same recording again adds nothing
+    qtbot.waitUntil(lambda: main.review_windows[-1].outcome is not None, timeout=180_000)
+    with HistoryStore() as store:
+        assert len(store.list_calls()) == 1
+    review.close()

@@ -1,19 +1,26 @@
-"""One plain sentence for any failure, with the details kept in a log file."""
+"""The engine's plain sentence for a failure it cannot word better, with the details kept in the log.
+
+The application layer (`poise.app.errors`) words what it knows more about (models,
+history, missing files) and falls back to `describe` here; this module stays below it
+so the pipeline thread (`SessionRunner`) can report without reaching up a layer.
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
 import traceback
+from pathlib import Path
 
-from ..paths import data_dir
+from .. import paths
 from .types import AudioInputError
 
 log = logging.getLogger("poise")
 
 
-def log_path():
-    return data_dir() / "poise.log"
+def log_path() -> Path:
+    """Where tracebacks go (`paths.log_path`)."""
+    return paths.log_path()
 
 
 def log_exception(exc: BaseException) -> None:

@@ -9,6 +9,7 @@ call never sits in memory in more than its final 16 kHz form.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import threading
@@ -136,13 +137,19 @@ class FileSource:
         if not isinstance(call, LoadedCall):
             call = load_call(call, caller_path=caller_path, agent_channel=agent_channel)
         self.call = call
-        self.info: SourceInfo = call.info
         self.block_s = block_s
         self.realtime = realtime
         self.speed = speed
         self._block_len = max(1, round(block_s * SAMPLE_RATE))
         self._stopped = threading.Event()
         self._position = 0  # samples delivered so far
+
+    @property
+    def info(self) -> SourceInfo:
+        """The recording's description; once stopped early, its length is what was delivered."""
+        if self.stopped:
+            return dataclasses.replace(self.call.info, duration_s=self.position_s)
+        return self.call.info
 
     @property
     def duration_s(self) -> float:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
-import traceback
 from types import TracebackType
 
 from PySide6.QtCore import QFile, QPointF, Qt, QTemporaryDir, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from poise import __version__, paths
+from poise import __version__
+from poise.app.errors import configure_logging, log_uncaught
 from poise.desktop.main_window import MainWindow, app_icon
 from poise.desktop.settings import APPLICATION, ORGANIZATION
 
-log = logging.getLogger("poise")
 
 STYLESHEET = """
 QWidget { color: #2b3137; font-size: 13px; }
@@ -92,19 +90,6 @@ QScrollBar::add-page, QScrollBar::sub-page { background: transparent; }
 
 SIGNAL_POLL_MS = 250  # ms: how often Python gets a chance to handle Ctrl+C while Qt runs
 EXIT_WAIT_S = 30.0  # s: longest wait at exit for a transcription worker to finish its last decode
-ERROR_SENTENCE = "Something went wrong inside Poise; details are in {log}. Your settings and recordings are safe."
-
-
-def _log_file_handler() -> None:
-    path = paths.data_dir() / "poise.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    if not any(isinstance(h, logging.FileHandler) and h.baseFilename == str(path) for h in root.handlers):
-        root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > logging.WARNING:
-        root.setLevel(logging.WARNING)  # libraries: warnings only (faster-whisper logs every utterance at INFO)
-    logging.getLogger("poise").setLevel(logging.INFO)
 
 
 def install_excepthook() -> None:
@@ -114,13 +99,7 @@ def install_excepthook() -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        log_path = paths.data_dir() / "poise.log"
-        try:
-            with open(log_path, "a", encoding="utf-8") as f:
-                f.write("".join(traceback.format_exception(exc_type, exc, tb)))
-        except OSError:
-            pass
-        message = ERROR_SENTENCE.format(log=log_path)
+        message = log_uncaught(exc_type, exc, tb)
         app = QApplication.instance()
         if app is not None:
             box = QMessageBox(QMessageBox.Icon.Warning, "Poise", message)
@@ -177,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="poise-desktop", description="Poise: a calm voice coach for calls.")
     parser.add_argument("--demo", action="store_true", help="play the demo call straight away")
     args, _qt_args = parser.parse_known_args(argv[1:])
-    _log_file_handler()
+    configure_logging()
     install_excepthook()
     app = create_app(argv)
     window = MainWindow()

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -38,12 +35,15 @@ from PySide6.QtWidgets import (
 )
 
 from poise import paths
+from poise.app.calls import LiveCall
+from poise.app.spec import CallKind, CallOutcome, CallSpec, CallState
 from poise.audio.types import Cue, Status
 from poise.desktop.bridge import SessionBridge
 from poise.desktop.live_view import LiveView, format_mmss
 from poise.desktop.overlay import CueOverlay
 from poise.desktop.settings import Settings
 from poise.desktop.settings_dialog import SettingsDialog, fill_device_combo
+from poise.desktop.workers import on_ui_thread, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ APP_TITLE = "Poise"
 DEMO_FILE = "demo_call.ogg"
 STATUS_POLL_MS = 1000  # ms: device overflows and transcription lag are polled once a second
 STOP_JOIN_S = 8.0  # s to wait for the pipeline to wind down when the window closes mid-call
-TRANSCRIBE_MAX_LAG_S = 4.0  # s: transcription skips ahead rather than fall further behind than this
 STATUS_MESSAGE_MS = 8000  # ms an info message stays in the status bar
 COMBO_MAX_PX = 300  # px: wide enough for "Monitor of Built-in Audio Analog Stereo"
 COMBO_MIN_CHARS = 13  # device combos show at least this many characters (full names in the popup)
@@ -94,36 +93,12 @@ def _drawn_icon(size: int) -> QPixmap:
     return pm
 
 
-@dataclass
-class PreparedCall:
-    """Everything a call needs, built off the UI thread and handed to it to start."""
-
-    kind: str  # "live" or "demo"
-    title: str  # what the window title says is open
-    source: Any
-    session: Any
-    runner: Any
-    has_caller: bool
-    transcriber: Any = None
-    recorder: Any = None
-    devices: str = ""  # what the status bar says about the audio source
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class _WorkerSignals(QObject):
-    """Signals a plain Python worker thread emits; Qt queues them to the UI thread."""
-
-    prepared = Signal(object)  # PreparedCall
-    failed = Signal(str)  # one plain sentence
-    done = Signal(object)  # a callable to run on the UI thread
-
-
 class MainWindow(QMainWindow):
-    """Poise's window during a call.
+    """Poise's window during a call: a view of one `LiveCall` at a time.
 
-    Start builds the pipeline (model, source, session, transcriber, recorder) on a
-    worker thread and runs it through a `SessionRunner`; the `SessionBridge` brings
-    its events to the live view and the cue overlay.
+    Start turns the settings into a `CallSpec` and hands it to a `LiveCall`, which
+    prepares, runs and saves the call off the UI thread. Its state changes come back
+    through `workers.on_ui_thread`, its events through the `SessionBridge`.
     """
 
     open_recording_requested = Signal(str)
@@ -138,18 +113,14 @@ class MainWindow(QMainWindow):
         self.coach_config = self.settings.load_coach_config()
         self.devices: list[Any] = []
         self.device_error: str | None = None
-        self._call: PreparedCall | None = None
-        self._state = "idle"  # idle, starting, running, stopping
+        self._call: LiveCall | None = None
         self._what = "no call"
         self.last_result: Any = None
         self.last_error: str | None = None
-        self._ended_transcribers: list[Any] = []  # joined on close: see closeEvent
+        self.last_outcome: CallOutcome | None = None
+        self._ended_calls: list[LiveCall] = []  # their transcribers are joined on close: see wait_for_workers
         self.review_windows: list[QWidget] = []
         self.trainer_window: QWidget | None = None
-        self._signals = _WorkerSignals(self)
-        self._signals.prepared.connect(self._on_prepared)
-        self._signals.failed.connect(self._on_prepare_failed)
-        self._signals.done.connect(lambda fn: fn())
 
         self.bridge = SessionBridge(self)
         self.live_view = LiveView()
@@ -158,7 +129,6 @@ class MainWindow(QMainWindow):
         self.bridge.segment.connect(self.live_view.on_segment)
         self.bridge.cue.connect(self._on_cue)
         self.bridge.status.connect(self._on_status)
-        self.bridge.finished.connect(self._on_finished)
         self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
 
         self._build_actions()
@@ -393,7 +363,7 @@ class MainWindow(QMainWindow):
 
     def _update_device_status(self) -> None:
         if self._call is not None and self._state in ("running", "stopping"):
-            self.device_status.setText(self._call.devices)
+            self.device_status.setText(_devices_text(self._call.spec))
         elif not self.devices:
             self.device_status.setText("No input devices")
         else:
@@ -425,12 +395,17 @@ class MainWindow(QMainWindow):
     # Calls ------------------------------------------------------------------------
 
     @property
+    def _state(self) -> str:
+        call = self._call
+        return "idle" if call is None or call.state.ended else call.state.value
+
+    @property
     def state(self) -> str:
-        """"idle", "starting", "running" or "stopping"."""
+        """"idle", "preparing", "running" or "stopping" (the current call's `CallState`)."""
         return self._state
 
     def is_running(self) -> bool:
-        return self._state in ("starting", "running", "stopping")
+        return self._state in ("preparing", "running", "stopping")
 
     def toggle_call(self) -> None:
         """Start a live call (or offer the demo when there is no microphone), or stop the current one."""
@@ -450,154 +425,89 @@ class MainWindow(QMainWindow):
         """Start coaching a live call on the chosen devices."""
         if self.is_running():
             return
-        agent = self.agent_combo.currentData() or None
-        caller = self.caller_combo.currentData() or None
-        keep_audio = self.settings.keep_audio
-
-        def make_source() -> tuple[Any, bool, str, str]:
-            from poise.audio.capture import LiveSource
-
-            source = LiveSource(agent, caller)  # opens the devices when the runner starts reading
-            devices = f"Mic: {agent or 'default'}  ·  Caller: {caller or 'none'}"
-            return source, caller is not None, devices, "live call"
-
-        self._start("live", make_source, keep_audio=keep_audio)
+        self._start(CallSpec.from_settings(
+            CallKind.LIVE, self.settings.load(),
+            agent_device=self.agent_combo.currentData() or None,
+            caller_device=self.caller_combo.currentData() or None,
+        ))
 
     def start_demo(self, path: str | Path | None = None, speed: float = 1.0) -> None:
         """Play a recorded call (the bundled demo by default) through the live pipeline in real time."""
         if self.is_running():
             return
         demo = Path(path) if path else paths.assets_dir() / DEMO_FILE
+        self._start(CallSpec.from_settings(CallKind.DEMO, self.settings.load(), file=demo, speed=speed))
 
-        def make_source() -> tuple[Any, bool, str, str]:
-            from poise.audio.sources import FileSource, load_call
-
-            if not demo.is_file():
-                raise FileNotFoundError(demo)
-            loaded = load_call(demo)
-            source = FileSource(loaded, realtime=True, speed=speed)
-            return source, loaded.caller is not None, f"Playing {demo.name}", "demo call"
-
-        self._start("demo", make_source, keep_audio=False)
-
-    def _start(self, kind: str, make_source: Callable[[], tuple[Any, bool, str, str]], *, keep_audio: bool) -> None:
+    def _start(self, spec: CallSpec) -> None:
         self.hide_banner()
-        self.coach_config = self.settings.load_coach_config()
-        self.overlay.set_display_s(self.coach_config.display_s)
+        self.coach_config = spec.config
+        self.overlay.set_display_s(spec.config.display_s)
         self.overlay.set_click_through(self.settings.overlay_click_through)
         self.overlay.set_muted(False)  # muting lasts for one call
-        self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
-        self._state = "starting"
+        self.live_view.set_target_band(spec.config.target_wpm_low, spec.config.target_wpm_high)
+        self.live_view.clear()  # before the call runs: its first events arrive right after RUNNING
+        call = LiveCall(spec, on_event=self.bridge.emit_event)
+        call.on_state = lambda state: on_ui_thread(lambda: self._on_call_state(call, state), owner=self)
+        self._call = call
         self._update_controls()
         self.statusBar().showMessage("Loading speech model…")
-        config = self.coach_config
-        model_dir = self.settings.model_dir or None
-        agent_name = self.settings.agent_name or "default"
-        signals = self._signals
+        call.begin()
 
-        def work() -> None:
-            try:
-                prepared = _prepare_call(kind, make_source, config, model_dir, keep_audio, self.bridge, agent_name)
-            except Exception as exc:  # reported as one sentence; details go to the log
-                log.warning("preparing the %s failed", kind, exc_info=True)
-                signals.failed.emit(_plain_error(exc, kind))
-                return
-            signals.prepared.emit(prepared)
-
-        _prepare_pool().submit(work)
-
-    def _on_prepared(self, call: PreparedCall) -> None:
-        if self._state != "starting":  # the window was closed meanwhile
-            _discard(call)
+    def _on_call_state(self, call: LiveCall, state: CallState) -> None:
+        """A state change of `call`, on the UI thread."""
+        if call is not self._call:  # a call the window has let go of (closed meanwhile)
             return
-        self._call = call
-        self.live_view.clear()
+        if state is CallState.RUNNING:
+            self._on_running(call)
+        elif state.ended:
+            self._on_ended(call)
+        else:
+            self._update_controls()
+
+    def _on_running(self, call: LiveCall) -> None:
         self.live_view.set_has_caller(call.has_caller)
-        self.bridge.attach(call.session)
-
-        def finished() -> None:  # on the pipeline's worker thread
-            if call.recorder is not None:
-                try:
-                    call.extra["saved"] = call.recorder.close()
-                except Exception:
-                    log.warning("closing the recording failed", exc_info=True)
-            self.bridge.emit_finished()
-
-        call.runner.on_finished = finished
-        try:
-            if call.transcriber is not None:
-                call.transcriber.start()
-            call.runner.start()
-        except Exception as exc:
-            log.warning("starting the %s failed", call.kind, exc_info=True)
-            self._call = None
-            _discard(call)
-            self._on_prepare_failed(_plain_error(exc, call.kind))
-            return
-        self._state = "running"
-        self._what = call.title
+        self._what = call.spec.describe()
         self._update_title()
         self._update_controls()
         self._update_device_status()
         self.statusBar().showMessage(
-            "Listening. Poise learns your normal voice during the first minute." if call.kind == "live"
+            "Listening. Poise learns your normal voice during the first minute." if call.spec.kind is CallKind.LIVE
             else "Playing the demo call.",
             STATUS_MESSAGE_MS,
         )
         self._poll.start()
-        self.call_started.emit(call.kind)
-
-    def _on_prepare_failed(self, message: str) -> None:
-        self._state = "idle"
-        self.last_error = message
-        self.statusBar().clearMessage()
-        self.show_banner(message)
-        self._update_controls()
-        self.call_finished.emit(None)
+        self.call_started.emit(call.spec.kind.value)
 
     def stop_call(self) -> None:
         """Stop the call: the pipeline finishes on its worker and reports back."""
         if self._state != "running" or self._call is None:
             return
-        self._state = "stopping"
-        self._update_controls()
         self.statusBar().showMessage("Finishing the call…")
-        runner = self._call.runner
-        threading.Thread(target=runner.stop, name="poise-stop", daemon=True).start()
+        self._call.stop()  # returns at once; STOPPING arrives as a state change
+        self._update_controls()
 
-    def _on_finished(self) -> None:
-        call = self._call
-        if call is None:
-            return
+    def _on_ended(self, call: LiveCall) -> None:
+        outcome = call.outcome or CallOutcome()
         self._poll.stop()
         self._call = None
-        self._state = "idle"
+        self._ended_calls.append(call)
         self.overlay.dismiss()
-        result = getattr(call.runner, "result", None)
-        error = getattr(call.runner, "error", None)
-        self.last_result = result
-        self.last_error = error
-        if call.transcriber is not None:
-            self._ended_transcribers.append(call.transcriber)
-        if error:
-            self.show_banner(error)
+        self.last_outcome = outcome
+        self.last_result = outcome.result
+        self.last_error = outcome.error
+        if outcome.error:
+            self.show_banner(outcome.error)
             self.statusBar().clearMessage()
         else:
-            self.statusBar().showMessage(_summary(call, result), 0)
-        if result is not None:
-            threading.Thread(
-                target=_save_to_history,
-                args=(call.kind, self.settings.agent_name or "default", result, call.extra.get("saved")),
-                name="poise-history",
-                daemon=True,
-            ).start()
-        self._what = f"{call.title} (ended)"
+            self.statusBar().showMessage(call_summary(call.spec.describe(), outcome), 0)
+        if self._what == call.spec.describe():  # it ran (a call that never started leaves the title alone)
+            self._what = f"{call.spec.describe()} (ended)"
         self._update_title()
         self._update_controls()
         self._update_device_status()
         self.overflow_status.hide()
         self.lag_status.hide()
-        self.call_finished.emit(result)
+        self.call_finished.emit(outcome.result)
 
     # Events from the pipeline ---------------------------------------------------------
 
@@ -677,7 +587,7 @@ class MainWindow(QMainWindow):
         """Open a recorded call in a review window (analysed off the UI thread)."""
         from poise.desktop.review_window import ReviewWindow
 
-        window = ReviewWindow(path, model_path=self.settings.model_dir or None)
+        window = ReviewWindow(path)  # with the user's settings: the cues the agent would have seen live
         window.setWindowIcon(self.windowIcon())
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.review_windows.append(window)
@@ -705,22 +615,17 @@ class MainWindow(QMainWindow):
                 f"({Path(str(part)).name}). Keep it?"
             )
             keep = ask(question) if ask is not None else self._ask_keep(question)
-            signals = self._signals
 
-            def work(part: Any = part, keep: bool = keep) -> None:
-                try:
-                    if keep:
-                        saved = recover(part)
-                        message = f"Recovered the interrupted recording: {Path(str(saved)).name}."
-                    else:
-                        _discard_part(part)
-                        message = "Discarded the interrupted recording."
-                except Exception as exc:
-                    log.warning("recovering %s failed", part, exc_info=True)
-                    message = _plain_error(exc, "recording")
-                signals.done.emit(lambda: self.statusBar().showMessage(message, STATUS_MESSAGE_MS))
+            def work(part: Any = part, keep: bool = keep) -> str:
+                if keep:
+                    return f"Recovered the interrupted recording: {Path(str(recover(part))).name}."
+                _discard_part(part)
+                return "Discarded the interrupted recording."
 
-            threading.Thread(target=work, name="poise-recover", daemon=True).start()
+            def show(message: str) -> None:
+                self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
+            run_in_background(work, done=show, failed=show, owner=self, name="poise-recover")
         return len(parts)
 
     def _ask_keep(self, question: str) -> bool:
@@ -741,8 +646,8 @@ class MainWindow(QMainWindow):
 
     def _update_controls(self) -> None:
         running = self._state == "running"
-        busy = self._state in ("starting", "stopping")
-        if self._state == "starting":
+        busy = self._state in ("preparing", "stopping")
+        if self._state == "preparing":
             text = "Starting…"
         elif self._state == "stopping":
             text = "Stopping…"
@@ -765,13 +670,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
-        self.settings.sync()
-        call = self._call
-        self._state = "idle"
-        self._call = None
+        call, self._call = self._call, None  # the window lets go: its late state changes are ignored
         self._poll.stop()
         if call is not None:
-            _discard(call, join_s=STOP_JOIN_S)
+            call.close(STOP_JOIN_S)  # what ran is still saved, on the pipeline's thread
+            self._ended_calls.append(call)
         self.overlay.close()
         super().closeEvent(event)
         self.hide()
@@ -783,126 +686,8 @@ class MainWindow(QMainWindow):
         A worker can still be inside one long Whisper decode after its call ended (seconds
         on a busy CPU); the process must not exit under it, or CTranslate2 aborts.
         """
-        for transcriber in self._ended_transcribers:
-            try:
-                transcriber.stop(timeout=timeout_s)
-            except Exception:
-                log.warning("stopping the transcriber failed", exc_info=True)
-
-
-# Pipeline construction (worker thread) -------------------------------------------------
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-LIVE_WHISPER_THREADS = 1  # one core for Whisper, one for capture, prosody and the UI (4 threads starved the UI)
-
-
-def _prepare_pool() -> ThreadPoolExecutor:
-    """One long-lived worker that loads the model and builds calls.
-
-    A Whisper model built on a thread that then ends decodes several times slower
-    (CTranslate2 keeps per-thread state): measured 0-1 instead of 5-6 segments of a
-    10.5 s clip replayed at 2x. Keeping the loading thread alive avoids that.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poise-prepare")
-        return _pool
-
-
-def _prepare_call(
-    kind: str,
-    make_source: Callable[[], tuple[Any, bool, str, str]],
-    config: Any,
-    model_dir: str | None,
-    keep_audio: bool,
-    bridge: SessionBridge,
-    agent_name: str = "default",
-) -> PreparedCall:
-    """Load the model and build source, session, transcriber, recorder and runner (slow: not on the UI thread)."""
-    from poise.audio.session import Session, SessionRunner
-    from poise.audio.transcribe import StreamingTranscriber, load_model
-
-    model = load_model(model_dir, cpu_threads=LIVE_WHISPER_THREADS)
-    source, has_caller, devices, title = make_source()
-    sessions: list[Session] = []  # the transcriber is built first; its segments go to the session built next
-    transcriber = StreamingTranscriber(
-        model, lambda segment: sessions[0].add_segment(segment), max_lag_s=TRANSCRIBE_MAX_LAG_S
-    )
-    recorder = None
-    if keep_audio:
-        from poise.audio.recorder import CallRecorder
-
-        recorder = CallRecorder(paths.recordings_dir(), channels=2 if has_caller else 1)
-    prior = _saved_profile(agent_name) if kind == "live" else None
-    session = Session(has_caller=has_caller, config=config, baseline=prior, transcriber=transcriber, recorder=recorder)
-    sessions.append(session)
-    if hasattr(source, "on_status"):  # a live source reports devices lost and back
-        source.on_status = session.report_status
-    runner = SessionRunner(source, session)
-    return PreparedCall(
-        kind=kind,
-        title=title,
-        source=source,
-        session=session,
-        runner=runner,
-        has_caller=has_caller,
-        transcriber=transcriber,
-        recorder=recorder,
-        devices=devices,
-    )
-
-
-def _saved_profile(agent_name: str) -> Any:
-    """The agent's voice profile from earlier calls (None if there is none or history is unusable)."""
-    from poise.audio.store import HistoryStore, StoreError
-
-    try:
-        with HistoryStore() as store:
-            return store.load_profile(agent_name)
-    except StoreError:
-        log.warning("could not read the voice profile", exc_info=True)
-        return None
-
-
-def _save_to_history(kind: str, agent_name: str, result: Any, recording: Path | None) -> None:
-    """Refine the agent's profile and add the call to history (on a worker thread)."""
-    from poise.audio.store import HistoryStore, StoreError
-
-    try:
-        with HistoryStore() as store:
-            if kind == "live":
-                store.update_profile(agent_name, result.baseline)
-            store.save_call(result, kind, agent=agent_name, recording=recording)
-    except StoreError:
-        log.warning("could not save the call to history", exc_info=True)
-
-
-def _discard(call: PreparedCall, join_s: float = 0.0) -> None:
-    """Stop a call's pipeline without reporting anything.
-
-    A runner that ran finishes its session (and its `finished` hook closes the recording);
-    one that never started leaves an empty recording behind, which is deleted here.
-    """
-    started = call.runner.is_running() or call.runner.result is not None or call.runner.error is not None
-    try:
-        call.runner.stop()
-        if started and join_s:
-            call.runner.join(join_s)
-    except Exception:
-        log.warning("stopping the pipeline failed", exc_info=True)
-    if call.transcriber is not None:
-        try:
-            call.transcriber.stop(timeout=1.0)
-        except Exception:
-            log.warning("stopping the transcriber failed", exc_info=True)
-    if not started and call.recorder is not None:
-        try:
-            Path(call.recorder.close()).unlink(missing_ok=True)
-        except Exception:
-            log.warning("removing an unused recording failed", exc_info=True)
+        for call in self._ended_calls:
+            call.join_workers(timeout_s)
 
 
 def _discard_part(part: Any) -> None:
@@ -916,44 +701,28 @@ def _discard_part(part: Any) -> None:
         path.unlink(missing_ok=True)
 
 
-def _plain_error(exc: BaseException, what: str) -> str:
-    """One plain sentence for the user: the engine's own message when it has one."""
-    from poise.audio.types import AudioInputError
-
-    try:
-        from poise.audio.transcribe import ModelError
-    except ImportError:  # pragma: no cover - transcribe is part of the engine
-        ModelError = AudioInputError  # noqa: N806
-    if isinstance(exc, (AudioInputError, ModelError)) and str(exc):
-        return str(exc)
-    if isinstance(exc, FileNotFoundError):
-        name = Path(str(exc.args[0])).name if exc.args else "file"
-        if what == "demo":
-            return f"The demo call ({name}) is missing from this installation: reinstall Poise."
-        return f"{name} could not be found: check the file and try again."
-    if what == "live" and isinstance(exc, OSError):
-        return "Poise could not open your audio devices: check they are connected and pick them again."
-    from poise.audio.errors import describe
-
-    return describe(exc)  # logs the details, says what to do
+def _devices_text(spec: CallSpec) -> str:
+    """What the status bar says about a running call's audio."""
+    if spec.kind is CallKind.DEMO:
+        return f"Playing {spec.file.name if spec.file else 'the demo'}"
+    return f"Mic: {spec.agent_device or 'default'}  ·  Caller: {spec.caller_device or 'none'}"
 
 
-def _summary(call: PreparedCall, result: Any) -> str:
-    saved = call.extra.get("saved")
+def call_summary(title: str, outcome: CallOutcome) -> str:
+    """The status line after a call: its length, the agent's pace, the cues, where the audio is."""
+    saved = outcome.recording
     kept = f" The audio is in {saved}." if saved and Path(saved).is_file() else ""
+    result = outcome.result
     if result is None:
-        return f"The {call.title} ended.{kept}"
-    cues = len(getattr(result, "cues", []) or [])
-    duration = getattr(getattr(result, "source", None), "duration_s", None)
-    agent = getattr(result, "agent", None)
-    wpm = getattr(agent, "wpm", None)
-    parts = [f"The {call.title} ended"]
-    if duration:
-        parts.append(f"{format_mmss(duration)} long")
-    if wpm:
-        parts.append(f"your pace {wpm:.0f} wpm")
+        return f"The {title} ended.{kept}"
+    parts = [f"The {title} ended"]
+    if result.source.duration_s:
+        parts.append(f"{format_mmss(result.source.duration_s)} long")
+    if result.agent.wpm:
+        parts.append(f"your pace {result.agent.wpm:.0f} wpm")
+    cues = len(result.cues)
     parts.append(f"{cues} cue{'s' if cues != 1 else ''}")
     return ", ".join(parts) + "." + kept
 
 
-__all__ = ["MainWindow", "PreparedCall", "app_icon"]
+__all__ = ["MainWindow", "app_icon", "call_summary"]

@@ -252,7 +252,6 @@ class CueOverlay(QWidget):
     def save_position(self) -> None:
         """Remember where the overlay is on screen."""
         self._settings.overlay_pos = self.pos()
-        self._settings.sync()
 
     # Events -----------------------------------------------------------------------
 

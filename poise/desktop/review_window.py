@@ -1,7 +1,9 @@
 """Reviewing a recorded call: where the agent sped up, got loud or talked over the caller.
 
-The analysis (`poise.audio.analysis.analyze_file`, the same engine as live) runs on a
-worker thread; the window shows its progress, then a timeline of the call with the
+The analysis (`poise.app.review.review_call`: the same engine as live, with the user's
+cue rules and the agent's saved voice profile, so it shows the cues the agent would have
+seen live) runs on a worker thread and the review is saved to history by the same
+policy as `poise analyze --save`; the window shows its progress, then a timeline of the call with the
 cues marked, the numbers, and the transcript. Clicking a cue or a transcript line
 moves the timeline's cursor there.
 """
@@ -9,11 +11,12 @@ moves the timeline's cursor there.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,19 +33,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from poise.audio.analysis import Cancelled, analyze_file
-from poise.audio.errors import describe
+from poise.app.history import History
+from poise.app.review import review_call
+from poise.app.spec import CallKind, CallOutcome, CallSpec
 from poise.audio.report import fmt_clock, format_evidence, write_html, write_json
 from poise.audio.types import AnalysisResult
 from poise.desktop.live_view import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
+from poise.desktop.settings import Settings
+from poise.desktop.workers import on_ui_thread, run_in_background
 
 WPM_BAND = (125.0, 165.0)  # comfortable phone pace, pauses included (shown next to the agent's wpm)
-
-
-class _Signals(QObject):
-    progress = Signal(float, str)
-    done = Signal(object)
-    failed = Signal(str)
 
 
 def _number_card(title: str) -> tuple[QWidget, QLabel, QLabel]:
@@ -73,25 +73,26 @@ class ReviewWindow(QMainWindow):
         transcribe: bool = True,
         parent: QWidget | None = None,
     ) -> None:
+        """Review `path` with the user's settings (cue rules, model folder, agent's profile);
+        `model_path` overrides the model folder."""
         super().__init__(parent)
         self.path = Path(path)
+        self.spec = CallSpec.from_settings(
+            CallKind.REVIEW, Settings().load(),
+            file=self.path, caller_file=Path(caller_path) if caller_path else None,
+            agent_channel=agent_channel, transcribe=transcribe,
+        )
+        if model_path:
+            self.spec = replace(self.spec, model_dir=model_path)
         self.result: AnalysisResult | None = None
         self.error: str | None = None
+        self.outcome: CallOutcome | None = None
         self._cancel = threading.Event()
-        self._signals = _Signals()
-        self._signals.progress.connect(self._on_progress)
-        self._signals.done.connect(self._on_done)
-        self._signals.failed.connect(self._on_failed)
+        self._history = History()  # where the review is saved is fixed when it is asked for
         self.setWindowTitle(f"Poise — review: {self.path.name}")
         self.resize(1200, 800)
         self._build_ui()
-        self._worker = threading.Thread(
-            target=self._analyse,
-            args=(caller_path, agent_channel, model_path, transcribe),
-            name="poise-review",
-            daemon=True,
-        )
-        self._worker.start()
+        self._worker = run_in_background(self._analyse, done=self._on_outcome, owner=self, name="poise-review")
 
     # --- layout -------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -166,23 +167,18 @@ class ReviewWindow(QMainWindow):
         self.addActions([export, close])
 
     # --- the analysis (worker thread) -----------------------------------------------------------
-    def _analyse(self, caller_path: str | Path | None, agent_channel: str, model_path: str | None, transcribe: bool) -> None:
-        try:
-            result = analyze_file(
-                self.path,
-                caller_path,
-                agent_channel,
-                model_path=model_path,
-                transcribe=transcribe,
-                progress=lambda fraction, label: self._signals.progress.emit(fraction, label),
-                cancel=self._cancel,
-            )
-        except Cancelled:
-            self._signals.failed.emit("Analysis cancelled.")
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one sentence
-            self._signals.failed.emit(describe(exc))
+    def _analyse(self) -> CallOutcome:
+        def progress(fraction: float, label: str) -> None:
+            on_ui_thread(lambda: self._on_progress(fraction, label), owner=self)
+
+        return review_call(self.spec, history=self._history, progress=progress, cancel=self._cancel)
+
+    def _on_outcome(self, outcome: CallOutcome) -> None:
+        self.outcome = outcome
+        if outcome.result is None:
+            self._on_failed(outcome.error or "The analysis gave no result.")
         else:
-            self._signals.done.emit(result)
+            self._on_done(outcome.result)
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -1,34 +1,44 @@
-"""The user's settings, kept with QSettings (organization "Poise", application "Poise").
+"""The desktop's view of the user's settings: the shared settings file, in Qt types.
 
-Everything the desktop app remembers goes through `Settings`: devices, the model
-folder, cue rules (a `CoachConfig`), recording, the overlay and window geometry.
+The settings live in one JSON file that the command line reads too
+(`poise.app.settings`). `Settings` gives the windows typed properties over it (a
+`QPoint` for the overlay, a `QByteArray` for the window geometry); each write goes
+straight to the file. Settings from before that file, kept in QSettings (organization
+"Poise", application "Poise"), are read once by `read_legacy_qsettings` and moved over.
 """
 
 from __future__ import annotations
 
+import base64
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings
 
-if TYPE_CHECKING:
-    from poise.audio.coach import CoachConfig
+from poise.app.settings import AppSettings, SettingsStore
+from poise.audio.coach import CoachConfig
 
 ORGANIZATION = "Poise"
 APPLICATION = "Poise"
 
 _COACH_GROUP = "coach"
+# QSettings key → AppSettings field, for the one-time migration.
+_LEGACY_KEYS = {
+    "devices/agent": "agent_device",
+    "devices/caller": "caller_device",
+    "transcription/model_dir": "model_dir",
+    "recording/keep_audio": "keep_audio",
+    "overlay/click_through": "overlay_click_through",
+    "agent/name": "agent_name",
+}
+
+T = TypeVar("T")
 
 
-def _qsettings() -> QSettings:
-    """The application's QSettings.
-
-    Qt resolves its user config folder once per process; re-pointing it at
-    `XDG_CONFIG_HOME` each time keeps tests (and portable setups) that change
-    that variable isolated, and matches what Qt does on Linux anyway.
-    """
+def _legacy_qsettings() -> QSettings:
+    """The QSettings the app used before the settings file (Qt finds its folder from XDG_CONFIG_HOME)."""
     xdg = os.environ.get("XDG_CONFIG_HOME")
-    if xdg:
+    if xdg:  # Qt resolves its user config folder once per process; tests change the variable
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, xdg)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, xdg)
     return QSettings(ORGANIZATION, APPLICATION)
@@ -41,16 +51,14 @@ def _to_bool(value: Any) -> bool:
 
 
 def _coerce(value: Any, like: Any) -> Any:
-    """Turn a value read back from QSettings (often a string) into the type of `like`."""
+    """A value read back from QSettings (often a string) in the type of `like`."""
     if value is None:
         return like
     try:
         if isinstance(like, bool):
             return _to_bool(value)
-        if isinstance(like, int):
-            return int(float(value))
-        if isinstance(like, float):
-            return float(value)
+        if isinstance(like, (int, float)):
+            return type(like)(float(value))
         if isinstance(like, str):
             return str(value)
     except (TypeError, ValueError):
@@ -58,154 +66,109 @@ def _coerce(value: Any, like: Any) -> Any:
     return value
 
 
+def _legacy_coach(s: QSettings) -> dict[str, Any]:
+    defaults = CoachConfig().to_dict()
+    data: dict[str, Any] = {}
+    s.beginGroup(_COACH_GROUP)
+    try:
+        for key, default in defaults.items():
+            if isinstance(default, dict):
+                data[key] = {k: _coerce(s.value(f"{key}/{k}", v), v) for k, v in default.items()}
+            elif default is None:
+                stored = s.value(key)
+                data[key] = None if stored in (None, "", "@Invalid()") else _coerce(stored, 0.0)
+            else:
+                data[key] = _coerce(s.value(key, default), default)
+    finally:
+        s.endGroup()
+    return data
+
+
+def read_legacy_qsettings() -> dict[str, Any] | None:
+    """What the app kept in QSettings, as `AppSettings.to_dict()` (None when it kept nothing)."""
+    s = _legacy_qsettings()
+    if not s.allKeys():
+        return None
+    defaults = AppSettings().to_dict()
+    data: dict[str, Any] = {field: _coerce(s.value(key), defaults[field]) for key, field in _LEGACY_KEYS.items()}
+    pos = s.value("overlay/pos")
+    if isinstance(pos, QPoint):
+        data["overlay_pos"] = [pos.x(), pos.y()]
+    geometry = s.value("window/geometry")
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        data["window_geometry"] = base64.b64encode(bytes(geometry.data())).decode("ascii")
+    data["coach"] = _legacy_coach(s)
+    return data
+
+
+class _Field(Generic[T]):
+    """A property that reads one field of the settings file and writes it back on assignment."""
+
+    def __init__(self, doc: str = "") -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Settings | None, owner: type) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        return getattr(obj.load(), self.name)
+
+    def __set__(self, obj: Settings, value: T) -> None:
+        obj.store.update(**{self.name: value.strip() if self.name == "agent_name" else value})
+
+
 class Settings:
-    """Typed access to the stored settings; every property reads and writes through QSettings."""
+    """Typed access to the settings file for the windows (every read is fresh, every write immediate)."""
 
-    def __init__(self) -> None:
-        self._s = _qsettings()
+    agent_device: _Field[str] = _Field("PortAudio name of the agent's microphone (\"\" = system default).")
+    caller_device: _Field[str] = _Field("PortAudio name of the caller's side (a monitor/loopback; \"\" = none).")
+    model_dir: _Field[str] = _Field("Folder of a CTranslate2 Whisper model (\"\" = the bundled tiny.en).")
+    keep_audio: _Field[bool] = _Field("Whether calls are recorded to disk (crash-safe) while they run.")
+    overlay_click_through: _Field[bool] = _Field("Whether the cue overlay lets clicks pass to the window below.")
+    agent_name: _Field[str] = _Field("Name the agent's voice profile and history are kept under.")
 
-    @property
-    def qsettings(self) -> QSettings:
-        return self._s
+    def __init__(self, store: SettingsStore | None = None) -> None:
+        self.store = store if store is not None else SettingsStore()
+        if not self.store.exists():
+            self.store.migrate(read_legacy_qsettings)
 
-    def sync(self) -> None:
-        """Write pending changes to disk now."""
-        self._s.sync()
-
-    def _get(self, key: str, default: Any) -> Any:
-        return _coerce(self._s.value(key, default), default)
-
-    def _set(self, key: str, value: Any) -> None:
-        self._s.setValue(key, value)
-
-    # Devices and model -------------------------------------------------------------
-
-    @property
-    def agent_device(self) -> str:
-        """PortAudio name of the agent's microphone ("" = system default)."""
-        return self._get("devices/agent", "")
-
-    @agent_device.setter
-    def agent_device(self, name: str) -> None:
-        self._set("devices/agent", name)
-
-    @property
-    def caller_device(self) -> str:
-        """PortAudio name of the caller's side (a monitor/loopback; "" = none)."""
-        return self._get("devices/caller", "")
-
-    @caller_device.setter
-    def caller_device(self, name: str) -> None:
-        self._set("devices/caller", name)
-
-    @property
-    def model_dir(self) -> str:
-        """Folder of a CTranslate2 Whisper model ("" = the bundled tiny.en)."""
-        return self._get("transcription/model_dir", "")
-
-    @model_dir.setter
-    def model_dir(self, path: str) -> None:
-        self._set("transcription/model_dir", path)
-
-    # Recording, overlay, agent ------------------------------------------------------
-
-    @property
-    def keep_audio(self) -> bool:
-        """Whether calls are recorded to disk (crash-safe) while they run."""
-        return self._get("recording/keep_audio", True)
-
-    @keep_audio.setter
-    def keep_audio(self, on: bool) -> None:
-        self._set("recording/keep_audio", bool(on))
-
-    @property
-    def overlay_click_through(self) -> bool:
-        """Whether the cue overlay lets mouse clicks pass through to the window below."""
-        return self._get("overlay/click_through", False)
-
-    @overlay_click_through.setter
-    def overlay_click_through(self, on: bool) -> None:
-        self._set("overlay/click_through", bool(on))
+    def load(self) -> AppSettings:
+        """All settings as they are on disk now."""
+        return self.store.load()
 
     @property
     def overlay_pos(self) -> QPoint | None:
         """Top-left corner of the cue overlay on screen, once the user has moved it."""
-        value = self._s.value("overlay/pos")
-        if isinstance(value, QPoint):
-            return value
-        if isinstance(value, (list, tuple)) and len(value) == 2:
-            try:
-                return QPoint(int(value[0]), int(value[1]))
-            except (TypeError, ValueError):
-                return None
-        return None
+        pos = self.load().overlay_pos
+        return QPoint(*pos) if pos is not None else None
 
     @overlay_pos.setter
     def overlay_pos(self, pos: QPoint) -> None:
-        self._set("overlay/pos", QPoint(pos))
-
-    @property
-    def agent_name(self) -> str:
-        """Name the agent's saved voice baseline is kept under."""
-        return self._get("agent/name", "")
-
-    @agent_name.setter
-    def agent_name(self, name: str) -> None:
-        self._set("agent/name", name.strip())
+        self.store.update(overlay_pos=(int(pos.x()), int(pos.y())))
 
     @property
     def window_geometry(self) -> QByteArray | None:
-        value = self._s.value("window/geometry")
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+        text = self.load().window_geometry
+        if not text:
+            return None
+        try:
+            return QByteArray(base64.b64decode(text))
+        except ValueError:
+            return None
 
     @window_geometry.setter
     def window_geometry(self, data: QByteArray) -> None:
-        self._set("window/geometry", data)
-
-    # Cue rules --------------------------------------------------------------------
+        self.store.update(window_geometry=base64.b64encode(bytes(data.data())).decode("ascii"))
 
     def load_coach_config(self) -> CoachConfig:
         """The stored cue rules; defaults for anything never saved or unreadable."""
-        from poise.audio.coach import CoachConfig
-
-        defaults = CoachConfig().to_dict()
-        data: dict[str, Any] = {}
-        self._s.beginGroup(_COACH_GROUP)
-        try:
-            for key, default in defaults.items():
-                if isinstance(default, dict):
-                    self._s.beginGroup(key)
-                    try:
-                        data[key] = {k: _coerce(self._s.value(k, v), v) for k, v in default.items()}
-                    finally:
-                        self._s.endGroup()
-                elif default is None:
-                    stored = self._s.value(key)
-                    data[key] = None if stored in (None, "", "@Invalid()") else _coerce(stored, 0.0)
-                else:
-                    data[key] = _coerce(self._s.value(key, default), default)
-        finally:
-            self._s.endGroup()
-        return CoachConfig.from_dict(data)
+        return self.load().coach
 
     def save_coach_config(self, config: CoachConfig) -> None:
-        """Store the cue rules (every field of `CoachConfig.to_dict()`)."""
-        self._s.beginGroup(_COACH_GROUP)
-        try:
-            for key, value in config.to_dict().items():
-                if isinstance(value, dict):
-                    self._s.beginGroup(key)
-                    try:
-                        for k, v in value.items():
-                            self._s.setValue(k, v)
-                    finally:
-                        self._s.endGroup()
-                elif value is None:
-                    self._s.remove(key)
-                else:
-                    self._s.setValue(key, value)
-        finally:
-            self._s.endGroup()
+        """Store the cue rules."""
+        self.store.update(coach=config)
 
 
 def load_coach_config() -> CoachConfig:
@@ -214,7 +177,5 @@ def load_coach_config() -> CoachConfig:
 
 
 def save_coach_config(config: CoachConfig) -> None:
-    """Store the cue rules and write them to disk."""
-    settings = Settings()
-    settings.save_coach_config(config)
-    settings.sync()
+    """Store the cue rules."""
+    Settings().save_coach_config(config)

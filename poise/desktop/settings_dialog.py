@@ -280,15 +280,15 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         """Write the dialog's values to the stored settings."""
-        s = self._settings
-        s.agent_device = self.agent_device.currentData() or ""
-        s.caller_device = self.caller_device.currentData() or ""
-        s.model_dir = self.model_dir.text().strip()
-        s.agent_name = self.agent_name.text()
-        s.keep_audio = self.keep_audio.isChecked()
-        s.overlay_click_through = self.click_through.isChecked()
-        s.save_coach_config(self.coach_config())
-        s.sync()
+        self._settings.store.update(
+            agent_device=self.agent_device.currentData() or "",
+            caller_device=self.caller_device.currentData() or "",
+            model_dir=self.model_dir.text().strip(),
+            agent_name=self.agent_name.text().strip(),
+            keep_audio=self.keep_audio.isChecked(),
+            overlay_click_through=self.click_through.isChecked(),
+            coach=self.coach_config(),
+        )  # one write: the file is read, changed and replaced once
 
     def accept(self) -> None:
         self.save()

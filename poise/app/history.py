@@ -1,0 +1,111 @@
+"""What history keeps, in one place: which calls are saved and which refine the voice profile.
+
+| kind        | saved as a call                      | refines the agent's voice profile |
+|-------------|--------------------------------------|-----------------------------------|
+| live        | yes, with its recording              | yes: it is the agent's own voice, live |
+| demo        | yes (kept out of trends by the store) | no: the demo voice is not the agent's |
+| review      | yes, unless that recording is already in history (a live call's audio, or reviewed before) | no: a recording may be anyone's, and a live call's audio was counted when it ran |
+| calibration | no (it is not a call)                | yes: that is what it is for |
+| practice    | no                                   | no: reading a script at a forced pace is not the agent's normal |
+
+Both doors apply this: the app for every call and every review it opens, the command
+line for `poise coach --headless` and for `poise analyze --save`. A history that
+cannot be opened never stops a call: the problem becomes a `warning` sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+from ..audio.store import HistoryStore, StoreError
+from ..audio.types import AnalysisResult, Baseline
+from .spec import CallKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    save_call: bool
+    refine_profile: bool
+    starts_from_profile: bool  # the session starts from the agent's saved normal (cues from the first second)
+
+
+POLICY: dict[CallKind, Policy] = {
+    CallKind.LIVE: Policy(save_call=True, refine_profile=True, starts_from_profile=True),
+    CallKind.DEMO: Policy(save_call=True, refine_profile=False, starts_from_profile=False),
+    CallKind.REVIEW: Policy(save_call=True, refine_profile=False, starts_from_profile=True),
+    CallKind.CALIBRATION: Policy(save_call=False, refine_profile=True, starts_from_profile=False),
+    CallKind.PRACTICE: Policy(save_call=False, refine_profile=False, starts_from_profile=False),
+}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What `History.record` did."""
+
+    call_id: int | None = None  # the new history row, if one was added
+    profile: Baseline | None = None  # the agent's profile after this call, if it was refined
+    warning: str | None = None  # one sentence when history could not be used
+
+
+class History:
+    """The policy above over a `HistoryStore` (opened per use: safe from any thread)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else paths.history_db_path()  # fixed now: a call saves where it began
+        self.warning: str | None = None  # the last problem, one sentence (also returned by `record`)
+
+    def _open(self) -> HistoryStore:
+        store = HistoryStore(self.path)
+        if store.warning:
+            log.warning("%s", store.warning)
+            self.warning = store.warning
+        return store
+
+    def prior(self, kind: CallKind, agent: str) -> Baseline | None:
+        """The saved voice profile a call of `kind` starts from (None: it learns from scratch)."""
+        self.warning = None
+        if not POLICY[kind].starts_from_profile:
+            return None
+        if not self.path.exists():
+            return None  # no history yet: nothing to start from (and no file made just to read it)
+        try:
+            with self._open() as store:
+                return store.load_profile(agent)
+        except StoreError as exc:
+            log.warning("could not read the voice profile: %s", exc)
+            self.warning = str(exc)
+            return None
+
+    def record(
+        self, kind: CallKind, agent: str, result: AnalysisResult | None = None,
+        recording: Path | None = None, baseline: Baseline | None = None,
+    ) -> Saved:
+        """Apply the policy to a finished run: save the call and/or refine the profile.
+
+        `baseline` is what refines the profile (default: the result's own baseline).
+        """
+        self.warning = None
+        policy = POLICY[kind]
+        baseline = baseline if baseline is not None else (result.baseline if result is not None else None)
+        call_id = profile = None
+        try:
+            with self._open() as store:
+                if policy.refine_profile and baseline is not None:
+                    profile = store.update_profile(agent, baseline)
+                if policy.save_call and result is not None:
+                    known = kind is CallKind.REVIEW and recording is not None and store.has_recording(recording)
+                    if not known:
+                        call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
+        except StoreError as exc:
+            log.warning("history: %s", exc)
+            self.warning = str(exc)
+            return Saved(call_id, profile, str(exc))
+        return Saved(call_id, profile, self.warning)
+
+
+__all__ = ["POLICY", "History", "Policy", "Saved"]
