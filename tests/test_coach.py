@@ -142,11 +142,27 @@ def test_a_short_burst_of_fast_words_is_not_a_habit():
     assert "slow_down" not in kinds(cues)
 
 
-def test_no_slow_down_while_the_agent_is_silent():
-    # fast words that arrive (1.5 s late) after the agent stopped: the cue waits for the agent's next words
-    agent = Stream(60).say(0, 30).say(30, 35, syllables_per_s=6.0)
+def test_slow_down_comes_right_after_a_fast_turn_or_not_at_all():
+    # words arrive 1.5 s after they end: a fast turn is judged in the 2.5 s after the agent stops, never later
+    agent = Stream(90).say(0, 30).say(30, 36, syllables_per_s=6.0)
     cues, _ = run(agent, None)
-    assert cues == [] or all(35.0 > c.t for c in cues)
+    assert kinds(cues) == ["slow_down"]
+    assert 30.0 < cues[0].t <= 36.0 + 2.5
+
+
+def test_fast_words_arriving_long_after_the_agent_stopped_give_no_cue():
+    agent = Stream(90).say(0, 30).say(30, 36, syllables_per_s=6.0)
+    config = CoachConfig()
+    pending = sorted(agent.words, key=lambda w: w.end)
+    coach = Coach(config, has_caller=False)
+    a = agent.track()
+    cues = []
+    for k in range(a.n):
+        t = float(frame_end_time(k))
+        while pending and pending[0].end + 4.0 <= t:  # a transcriber falling 4 s behind
+            coach.pace.add([pending.pop(0)])
+        cues.extend(coach.update(k, a, None, BASELINE))
+    assert all(c.t <= 36.0 + 2.5 for c in cues), cues
 
 
 def test_steady_normal_speech_gives_no_cue():

@@ -47,7 +47,8 @@ VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a rais
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
 QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
-SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
+SPEAKING_NOW_S = 0.3  # s: tone/volume cues only while the agent is talking (audible this recently)
+PACE_AFTER_SPEECH_S = 2.5  # s: words arrive ~1.5 s late, so a short fast turn is judged just after it ends
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
 CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
@@ -174,7 +175,7 @@ class Coach:
                 if cue:
                     cues.append(cue)
             speaking_now = agent_speaking and _heard_within(agent, k, int(SPEAKING_NOW_S / FRAME_HOP_S))
-            cue = self._slow_down(t) if speaking_now else None
+            cue = self._slow_down(t) if _heard_within(agent, k, int(PACE_AFTER_SPEECH_S / FRAME_HOP_S)) else None
             if cue:
                 cues.append(cue)
             if baseline.is_ready() and speaking_now:

@@ -35,7 +35,7 @@ PROB_ONSET = 0.5  # model probability that starts (or confirms) speech (Silero's
 PROB_HOLD = 0.35  # probability that keeps speech going (Silero's default: onset − 0.15)
 PROB_NOISE_MAX = 0.2  # frames below this are surely not speech: the noise floor is measured on them
 PROB_OWN_REF = 0.7  # frames this sure teach the role's own-voice level
-HANGOVER_FRAMES = 20  # 200 ms without speech evidence ends speech (bridges stops and short gaps)
+HANGOVER_FRAMES = 30  # 300 ms without speech evidence ends speech (bridges stops and the pauses inside a phrase)
 ABOVE_FLOOR_DB = 8.0  # dB over the noise floor a frame needs to be audible speech
 FLOOR_RISE_DB_PER_FRAME = 0.3  # 30 dB/s on non-speech frames: comfort noise after digital silence is learnt in < 2 s
 ABS_MIN_DB = -70.0  # dBFS: quieter frames are never speech (below any phone line's hiss)
@@ -51,7 +51,8 @@ LEAK_MARGIN_DB = 6.0  # dB a frame must exceed the expected leakage by to be thi
 COUPLING_PRIOR_DB = -20.0  # dB: assumed leakage of the other side until it is measured
 COUPLING_MAX_DB = -15.0  # dB: no headset or handset leaks the far end louder than this
 COUPLING_MIN_DB = -70.0
-COUPLING_PERCENTILE = 30.0  # %: while the other side talks, this side is mostly silent, so a low percentile is the leak
+COUPLING_PERCENTILE = 90.0  # %: this level − the other's 200 ms peak is at most the coupling when only the leak is heard
+LEAK_SAMPLE_MIN_GAP_DB = 10.0  # dB the other side must be louder than this side for a frame to measure the leak
 COUPLING_MIN_FRAMES = 200  # 2 s of the other side talking before the measured coupling replaces the prior
 OTHER_TALKING_MIN_DB = -50.0  # dBFS: the other side counts as clearly talking above this (and sure speech)
 
@@ -208,7 +209,14 @@ class LeakageEstimator:
         padded = np.concatenate([self._history, np.asarray(other_db, np.float32)])
         recent_max = np.lib.stride_tricks.sliding_window_view(padded, LEAK_DELAY_MAX_FRAMES + 1).max(axis=1)
         self._history = padded[-LEAK_DELAY_MAX_FRAMES:]
-        talking = (np.asarray(other_prob) >= PROB_OWN_REF) & (np.asarray(other_db) >= OTHER_TALKING_MIN_DB)
+        other = np.asarray(other_db)
+        # the other side clearly talking and clearly louder here than this side: this side is silent or only
+        # leaking, never a double-talker, so these frames measure the leak and nothing else
+        talking = (
+            (np.asarray(other_prob) >= PROB_OWN_REF)
+            & (other >= OTHER_TALKING_MIN_DB)
+            & (other - np.asarray(this_db) >= LEAK_SAMPLE_MIN_GAP_DB)
+        )
         diff_bins = np.clip(((np.asarray(this_db) - recent_max - _DIFF_EDGES[0]) / 0.5).astype(np.int64), 0, len(self._diffs) - 1)
         out = np.empty(n, np.float32)
         # the coupling changes only at fixed frame indices, so the result does not depend on block size
