@@ -1,0 +1,136 @@
+"""Speech, not sound: whose speech the engine hears on realistic lines (real speech, generated degradations).
+
+Truth here is unambiguous by construction: a channel that holds only the other side's leakage,
+or only noise, has no speech of its own; where speech is present, the reference is the same
+recording without the degradation (its clean channel has a −70 dBFS floor and one talker).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from poise.audio.session import Session
+from poise.audio.types import SAMPLE_RATE, Block
+from tests.conftest import speech_path
+
+CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
+READER = "ps_librivox_sense_and_sensibility_01_austen_64kb-0870.wav"
+RNG = np.random.default_rng(7)
+
+
+def _load_call() -> tuple[np.ndarray, np.ndarray]:
+    x, rate = sf.read(str(speech_path(CALL)), dtype="float32", always_2d=True)
+    return (soxr.resample(x[:, 0], rate, SAMPLE_RATE).astype(np.float32),
+            soxr.resample(x[:, 1], rate, SAMPLE_RATE).astype(np.float32))
+
+
+def _at_db(x: np.ndarray, db: float) -> np.ndarray:
+    return (x * 10 ** (db / 20) / (np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-12)).astype(np.float32)
+
+
+def _pink(n: int) -> np.ndarray:
+    spec = np.fft.rfft(RNG.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0
+    return np.fft.irfft(spec, n).astype(np.float32)
+
+
+def _delayed(x: np.ndarray, delay_s: float, gain_db: float) -> np.ndarray:
+    d = int(delay_s * SAMPLE_RATE)
+    return np.concatenate([np.zeros(d, np.float32), x[: len(x) - d]]) * np.float32(10 ** (gain_db / 20))
+
+
+def _run(agent: np.ndarray, caller: np.ndarray | None, block_s: float = 1.0) -> Session:
+    session = Session(has_caller=caller is not None)
+    step = int(block_s * SAMPLE_RATE)
+    for i in range(0, len(agent), step):
+        session.feed(Block(i / SAMPLE_RATE, agent[i : i + step], None if caller is None else caller[i : i + step]))
+    session.finish()
+    return session
+
+
+def _speech_s(session: Session, role: str) -> float:
+    track = session.tracks[role]
+    return float(track.speech[: track.n].sum()) / 100
+
+
+@pytest.mark.parametrize("gain_db,delay_s", [(-20.0, 0.15), (-30.0, 0.05), (-35.0, 0.02)])
+def test_an_agent_channel_holding_only_the_callers_leakage_is_silent(gain_db, delay_s):
+    _, caller = _load_call()
+    caller = caller[: 90 * SAMPLE_RATE]
+    floor = _at_db(_pink(len(caller)), -60.0)
+    agent = _delayed(caller, delay_s, gain_db) + floor  # sidetone/echo of the caller and a noise floor, nobody else
+    session = _run(agent, caller)
+    assert _speech_s(session, "agent") <= 1.0, f"{_speech_s(session, 'agent')} s of 'agent speech' from leakage alone"
+    agent_cues = [c for c in session.cues if c.kind != "dead_air"]  # the caller's pauses are real mutual silence
+    assert agent_cues == [], agent_cues
+    assert session.coach.interruptions == 0
+
+
+def test_crosstalk_both_ways_keeps_each_sides_talk_time():
+    agent, caller = _load_call()
+    clean = _run(agent, caller)
+    leaky = _run(agent + _delayed(caller, 0.12, -22.0), caller + _delayed(agent, 0.08, -24.0))
+    for role in ("agent", "caller"):
+        assert _speech_s(leaky, role) == pytest.approx(_speech_s(clean, role), rel=0.1), role
+    a, c = (leaky.tracks[r].speech[: leaky.tracks[r].n] for r in ("agent", "caller"))
+    assert (a & c).sum() / 100 <= 3.0  # the call's own overlap is 0.4 s; leakage must not add tens of seconds
+
+
+def test_noise_from_the_first_second_is_not_speech_and_does_not_become_the_normal():
+    reader, rate = sf.read(str(speech_path(READER)), dtype="float32")
+    reader = soxr.resample(reader, rate, SAMPLE_RATE).astype(np.float32)
+    speech = np.concatenate([np.zeros(5 * SAMPLE_RATE, np.float32)] + [reader, np.zeros(SAMPLE_RATE // 2, np.float32)] * 6)
+    level = 20 * np.log10(np.sqrt(np.mean(np.square(reader[np.abs(reader) > 1e-3]))))
+    noisy = speech + _at_db(_pink(len(speech)), level - 20.0)  # 20 dB SNR, from sample one
+    clean_s, noisy_s = _run(speech, None), _run(noisy, None)
+    lead = noisy_s.tracks["agent"].speech[:480]  # the first 4.8 s: noise only
+    assert lead.sum() == 0, f"{lead.sum() / 100} s of the noise-only lead counted as speech"
+    assert _speech_s(noisy_s, "agent") == pytest.approx(_speech_s(clean_s, "agent"), rel=0.15)
+    clean_b, noisy_b = clean_s.baseline_tracker.own(), noisy_s.baseline_tracker.own()
+    assert noisy_b.is_ready() and clean_b.is_ready()
+    assert noisy_b.pitch_hz == pytest.approx(clean_b.pitch_hz, rel=0.05)
+    assert noisy_b.db == pytest.approx(clean_b.db, abs=2.0)
+
+
+def test_at_10_db_snr_most_of_the_callers_speech_is_still_heard():
+    agent, caller = _load_call()
+    level = 20 * np.log10(np.sqrt(np.mean(np.square(caller[np.abs(caller) > 1e-3]))))
+    clean = _run(agent, caller)
+    noisy = _run(agent, caller + _at_db(_pink(len(caller)), level - 10.0))
+    heard = noisy.tracks["caller"].speech[: noisy.tracks["caller"].n] & clean.tracks["caller"].speech[: clean.tracks["caller"].n]
+    assert heard.sum() / 100 >= 0.8 * _speech_s(clean, "caller")
+    assert not [c for c in noisy.cues if c.kind in ("dead_air", "pause_for_caller")], noisy.cues
+
+
+@pytest.mark.parametrize("name", ["hum", "comfort_noise", "thumps"])
+def test_line_noises_alone_are_not_speech(name):
+    n = 30 * SAMPLE_RATE
+    t = np.arange(n) / SAMPLE_RATE
+    if name == "hum":  # 50 Hz mains hum with harmonics at -40 dBFS
+        x = _at_db(sum(a * np.sin(2 * np.pi * 50 * (i + 1) * t) for i, a in enumerate((1.0, 0.5, 0.3, 0.2))), -40.0)
+    elif name == "comfort_noise":  # digital silence, then comfort noise at -53 dBFS
+        x = np.concatenate([np.zeros(n // 2, np.float32), _at_db(_pink(n - n // 2), -53.0)])
+    else:  # a decaying 30 Hz bump at -12 dBFS peak every 2 s over a -60 dBFS floor
+        x = _at_db(_pink(n), -60.0)
+        bump_t = np.arange(int(0.2 * SAMPLE_RATE)) / SAMPLE_RATE
+        bump = (0.25 * np.sin(2 * np.pi * 30 * bump_t) * np.exp(-bump_t / 0.05)).astype(np.float32)
+        for start in range(SAMPLE_RATE, n - len(bump), 2 * SAMPLE_RATE):
+            x[start : start + len(bump)] += bump
+    session = _run(x.astype(np.float32), np.zeros(n, np.float32))
+    assert _speech_s(session, "agent") <= 0.3
+
+
+def test_speech_judgement_does_not_depend_on_block_size():
+    agent, caller = _load_call()
+    agent, caller = agent[: 60 * SAMPLE_RATE], caller[: 60 * SAMPLE_RATE]
+    agent = agent + _delayed(caller, 0.1, -25.0)
+    small, odd = _run(agent, caller, block_s=0.1), _run(agent, caller, block_s=1.7)
+    for role in ("agent", "caller"):
+        n = small.tracks[role].n
+        assert np.array_equal(small.tracks[role].speech[:n], odd.tracks[role].speech[:n]), role
+        assert np.array_equal(small.tracks[role].active[:n], odd.tracks[role].active[:n]), role
