@@ -83,7 +83,9 @@ def _spec(kind: CallKind, args: argparse.Namespace, **choices: object) -> CallSp
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .app.review import review_call
-    from .audio.report import format_summary, write_html, write_json
+    from .audio.report import write_json
+    from .report.html import write_html
+    from .report.summary import format_summary
 
     spec = _spec(
         CallKind.REVIEW, args, file=Path(args.call), caller_file=Path(args.caller) if args.caller else None,

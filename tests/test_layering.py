@@ -26,6 +26,7 @@ FORBIDDEN_PREFIXES = QT_PREFIXES + ("poise.desktop",)  # neither layer reaches u
 LAYERS = {
     "poise.audio": (AUDIO_DIR, FORBIDDEN_PREFIXES + ("poise.app",)),
     "poise.app": (APP_DIR, FORBIDDEN_PREFIXES),
+    "poise.report": (REPO / "poise" / "report", FORBIDDEN_PREFIXES + ("poise.app",)),  # output, below the app layer
 }
 
 # Imports every module under a package (walk_packages) and prints what it loaded that is forbidden.

@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from poise import theme
 from poise.audio import report
+from poise.report import html as report_html
+from poise.report import summary, timeline
 from poise.audio.types import (
     AnalysisResult,
     Baseline,
@@ -278,7 +281,7 @@ def test_mono_json_has_null_caller():
 
 
 def test_summary_lists_numbers_and_cues():
-    text = report.format_summary(stereo_result(), color=False)
+    text = summary.format_summary(stereo_result(), color=False)
     assert "\033[" not in text
     lines = text.splitlines()
     assert 18 <= len(lines) <= 32
@@ -302,17 +305,17 @@ def test_summary_lists_numbers_and_cues():
 
 
 def test_summary_mono_silent_and_colour():
-    mono = report.format_summary(mono_result(), color=False)
+    mono = summary.format_summary(mono_result(), color=False)
     assert "No cues: calm and clear throughout." in mono
     assert "Caller" not in mono.splitlines()[4]
     assert "mono" in mono
-    silent = report.format_summary(silent_agent_result(), color=False)
+    silent = summary.format_summary(silent_agent_result(), color=False)
     assert "—" in silent and "nan" not in silent.lower() and "inf" not in silent.lower()
     assert "00:08  Speak up" in silent
-    coloured = report.format_summary(stereo_result(), color=True)
+    coloured = summary.format_summary(stereo_result(), color=True)
     assert "\033[31m" in coloured
     # Not a TTY under pytest's capture: auto mode must not emit escape codes.
-    assert "\033[" not in report.format_summary(stereo_result())
+    assert "\033[" not in summary.format_summary(stereo_result())
 
 
 # --------------------------------------------------------------------------- HTML
@@ -342,13 +345,13 @@ def _parse(page: str) -> _Collector:
 
 def test_html_is_self_contained_and_escaped():
     result = stereo_result()
-    page = report.render_html(result)
+    page = report_html.render_html(result)
     parsed = _parse(page)
     tags = [t for t, _ in parsed.tags]
     assert "svg" in tags
     assert "script" not in tags, "text from the transcript became markup"
     assert "<script>alert" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; everything" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; everything" in page  # MarkupSafe's quote entity
     assert "&lt;booking&gt;" in page and "<booking>" not in page
     assert not re.search(r"https?://", page), "no external resources, not even namespaces"
     for _, attrs in parsed.tags:
@@ -365,10 +368,10 @@ def test_html_is_self_contained_and_escaped():
 
 def test_html_timeline_draws_lanes_traces_and_cue_markers():
     result = stereo_result()
-    page = report.render_html(result)
+    page = report_html.render_html(result)
     svg = page[page.index('<svg class="timeline"') : page.index("</svg>", page.index('<svg class="timeline"'))]
     assert svg.count('<g class="cue">') == len(CUES)
-    assert report.AGENT_COLOUR in svg and report.CALLER_COLOUR in svg
+    assert theme.AGENT in svg and theme.CALLER in svg
     assert svg.count('class="base"') == 3  # baselines for pace, pitch, volume
     assert svg.count('<path class="trace') == 4  # pace, pitch, agent and caller volume
     for tick in ("00:00", "01:00", "02:00"):
@@ -381,11 +384,11 @@ def test_html_timeline_draws_lanes_traces_and_cue_markers():
     # The 00:00 tick is where t=0 maps, and the call spans the plot (slope ≈ plot width / duration).
     zero = float(re.search(r'<text class="ax" x="([\d.]+)"[^>]*>00:00<', svg).group(1))
     assert intercept == pytest.approx(zero, abs=0.2)
-    assert slope * result.source.duration_s == pytest.approx(report._Svg.W - report._Svg.LEFT - report._Svg.RIGHT, rel=0.01)
+    assert slope * result.source.duration_s == pytest.approx(timeline._Svg.W - timeline._Svg.LEFT - timeline._Svg.RIGHT, rel=0.01)
 
 
 def test_html_transcript_interleaves_roles_and_cues_in_time_order():
-    page = report.render_html(stereo_result())
+    page = report_html.render_html(stereo_result())
     transcript = page[page.index('<div class="transcript">') :]
     rows = re.findall(r'<div class="row (agent|caller|cue)"[^>]*><span class="time">(\d\d:\d\d)</span>', transcript)
     assert len(rows) == len(TURNS) + len(CUES)
@@ -400,11 +403,11 @@ def test_html_transcript_interleaves_roles_and_cues_in_time_order():
 
 
 def test_html_mono_and_silent_agent():
-    mono = report.render_html(mono_result())
+    mono = report_html.render_html(mono_result())
     assert "No cues: calm and clear throughout." in mono
     assert "mono recording: agent only" in mono
     assert 'class="row caller"' not in mono
-    silent = report.render_html(silent_agent_result())
+    silent = report_html.render_html(silent_agent_result())
     assert "no agent speech measured" in silent
     assert "No baseline yet" in silent
     assert "Speak up" in silent
@@ -428,7 +431,7 @@ def test_html_long_call_stays_light():
     )
     result.source.duration_s = duration
     result.segments = [Segment(r, a, b, text) for r, a, b, text in turns]
-    page = report.render_html(result)
+    page = report_html.render_html(result)
     assert len(page) < 600_000
     assert ">1:00:00</text>" in page
 
@@ -436,7 +439,7 @@ def test_html_long_call_stays_light():
 # --------------------------------------------------------------------------- files
 
 
-@pytest.mark.parametrize("writer, suffix", [(report.write_json, ".json"), (report.write_html, ".html")])
+@pytest.mark.parametrize("writer, suffix", [(report.write_json, ".json"), (report_html.write_html, ".html")])
 def test_writes_are_atomic_and_leave_no_temp_file(tmp_path, writer, suffix):
     target = tmp_path / f"call{suffix}"
     target.write_text("previous report", encoding="utf-8")
@@ -486,7 +489,7 @@ def test_screenshot_of_the_report(tmp_path):
         pytest.skip("imagemagick not installed")
     page = tmp_path / "report.html"
     png = tmp_path / "report.png"
-    report.write_html(stereo_result(), page)
+    report_html.write_html(stereo_result(), page)
     proc = subprocess.run(
         ["bash", str(SCREENSHOT_SCRIPT), str(page), str(png), "1280,1400"],
         capture_output=True, text=True, timeout=120,
@@ -499,8 +502,26 @@ def test_screenshot_of_the_report(tmp_path):
     ).stdout
     assert float(stats) > 0.05
     red = subprocess.run(
-        ["convert", str(png), "-fuzz", "12%", "-fill", "white", "+opaque", report.CUE_COLOUR,
-         "-fill", "black", "-opaque", report.CUE_COLOUR, "-negate", "-format", "%[fx:mean]", "info:"],
+        ["convert", str(png), "-fuzz", "12%", "-fill", "white", "+opaque", theme.CUE,
+         "-fill", "black", "-opaque", theme.CUE, "-negate", "-format", "%[fx:mean]", "info:"],
         capture_output=True, text=True, check=True,
     ).stdout
     assert float(red) > 0.0005
+
+
+def test_markup_in_a_file_name_transcript_or_cue_is_shown_as_text_never_run():
+    """The page is rendered with autoescaping: nothing from the call becomes markup."""
+    import dataclasses
+
+    evil = "<script>alert(1)</script>"
+    base = stereo_result()
+    result = dataclasses.replace(
+        base,
+        source=dataclasses.replace(base.source, path=f"/calls/{evil}.wav"),
+        segments=[dataclasses.replace(base.segments[0], text=f"hello {evil} & bye")] + list(base.segments[1:]),
+        cues=[dataclasses.replace(base.cues[0], message=f"Slow {evil}", evidence={"note": evil})] + list(base.cues[1:]),
+    )
+    page = report_html.render_html(result)
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "hello &lt;script&gt;" in page and "&amp; bye" in page

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from poise import __version__
 from poise.app.errors import configure_logging, log_uncaught
+from poise.desktop.live_view import configure_plots
 from poise.desktop.main_window import MainWindow, app_icon
 from poise.desktop.settings import APPLICATION, ORGANIZATION
 
@@ -147,6 +148,7 @@ def create_app(argv: list[str]) -> QApplication:
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     app.setStyleSheet(STYLESHEET.replace("@CHECK@", _check_mark_path()))
+    configure_plots()  # once per process: pyqtgraph's options are global
     return app
 
 

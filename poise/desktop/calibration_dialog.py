@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from poise.audio.baseline import CALIBRATION_SPEECH_S
 from poise.audio.coach import wpm_from_rate
-from poise.audio.errors import describe
+from poise.app.errors import describe
 from poise.audio.session import Session, SessionRunner
 from poise.audio.types import Baseline, Block
 

@@ -24,38 +24,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise import theme
 from poise.audio.coach import wpm_from_rate
 from poise.audio.types import Cue, Meters, Segment
+from poise.report.format import DEFAULT_WPM_BAND
+from poise.report.format import fmt_mmss as format_mmss
 
 WINDOW_S = 60.0  # s: how much of the call the traces show
 REDRAW_MS = 100  # ms: plots redraw at most ~10 times a second, whatever the event rate
 HISTORY_POINTS = 1500  # meter snapshots kept: 60 s at up to ~25 per second
 GAUGE_MIN_WPM = 60.0  # the gauge's scale: slower than this is a pause, not a pace
 GAUGE_MAX_WPM = 260.0  # faster than this is off any useful scale
-DEFAULT_BAND = (125.0, 165.0)  # wpm: conversational phone speech, see design.md
 TRACE_HANGOVER_S = 0.6  # s: a trace stays drawn through pauses shorter than this, then breaks (silence)
 SAME_TURN_GAP_S = 5.0  # s: consecutive segments of one role closer than this read as one turn
 
-# A calm palette: one colour per role, a soft band, an amber for cues.
-AGENT_COLOR = QColor("#2e7d6b")
-CALLER_COLOR = QColor("#7a66a8")
-BAND_COLOR = QColor("#d7ece4")
-CUE_COLOR = QColor("#c98a2b")
-TEXT_COLOR = QColor("#2b3137")
-MUTED_TEXT = QColor("#8a9399")
-GRID_COLOR = QColor("#e6e3dc")
+# The palette (poise.theme, shared with the HTML report) as QColors.
+AGENT_COLOR = QColor(theme.AGENT)
+CALLER_COLOR = QColor(theme.CALLER)
+BAND_COLOR = QColor(theme.BAND)
+CUE_COLOR = QColor(theme.CUE)
+TEXT_COLOR = QColor(theme.TEXT)
+MUTED_TEXT = QColor(theme.MUTED)
+GRID_COLOR = QColor(theme.GRID)
 
 NO_PACE = "–"  # shown until the agent has said enough for a pace
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
 
 
-def format_mmss(seconds: float) -> str:
-    """Audio time as m:ss (or h:mm:ss for calls over an hour)."""
-    seconds = max(0, int(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+def configure_plots() -> None:
+    """pyqtgraph's process-wide options, set once at app start (`create_app`), not per widget.
+
+    No antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time.
+    """
+    pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
 
 
 class TimeAxis(pg.AxisItem):
@@ -74,7 +76,7 @@ class PaceGauge(QWidget):
         self._wpm: float | None = None
         self._last_wpm: float | None = None
         self._normal: float | None = None
-        self._band = DEFAULT_BAND
+        self._band = DEFAULT_WPM_BAND
         self.setMinimumHeight(64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -234,8 +236,6 @@ class LiveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("liveView")
-        # no antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time
-        pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
         self._segments: list[Segment] = []
         self._cues: list[Cue] = []
         self._t = deque(maxlen=HISTORY_POINTS)

@@ -36,13 +36,13 @@ from PySide6.QtWidgets import (
 from poise.app.history import History
 from poise.app.review import review_call
 from poise.app.spec import CallKind, CallOutcome, CallSpec
-from poise.audio.report import fmt_clock, format_evidence, write_html, write_json
+from poise.audio.report import write_json
+from poise.report.format import band_verdict, fmt_clock, fmt_duration, format_evidence
+from poise.report.html import write_html
 from poise.audio.types import AnalysisResult
 from poise.desktop.live_view import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
 from poise.desktop.settings import Settings
 from poise.desktop.workers import on_ui_thread, run_in_background
-
-WPM_BAND = (125.0, 165.0)  # comfortable phone pace, pauses included (shown next to the agent's wpm)
 
 
 def _number_card(title: str) -> tuple[QWidget, QLabel, QLabel]:
@@ -219,13 +219,14 @@ class ReviewWindow(QMainWindow):
             self.cards[key][1].setText(note)
 
         wpm = r.agent.wpm
-        band = "" if wpm is None else ("above" if wpm > WPM_BAND[1] else "below" if wpm < WPM_BAND[0] else "within")
-        put("wpm", f"{wpm:.0f} wpm" if wpm is not None else "—", f"{band} the {WPM_BAND[0]:.0f}–{WPM_BAND[1]:.0f} band" if band else "no words")
+        low, high = band = (self.spec.config.target_wpm_low, self.spec.config.target_wpm_high)  # the user's band
+        verdict = band_verdict(wpm, band)
+        put("wpm", f"{wpm:.0f} wpm" if wpm is not None else "—", f"{verdict} the {low:.0f}–{high:.0f} band" if verdict else "no words")
         c = r.conversation
         put("share", f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—", "of all talk")
         put("interruptions", str(c.agent_interruptions) if c.agent_interruptions is not None else "—", "agent over caller")
-        put("monologue", f"{c.longest_agent_monologue_s:.0f} s" if c.longest_agent_monologue_s is not None else "—")
-        put("dead_air", f"{c.dead_air_s:.0f} s" if c.dead_air_s is not None else "—", "nobody speaking")
+        put("monologue", fmt_duration(c.longest_agent_monologue_s))
+        put("dead_air", fmt_duration(c.dead_air_s), "nobody speaking")
         put("cues", str(len(r.cues)), "prompts the agent would have seen")
 
     def _fill_plots(self, r: AnalysisResult) -> None:

@@ -46,13 +46,14 @@ from PySide6.QtWidgets import (
 )
 
 from poise.audio.coach import wpm_from_rate
-from poise.audio.errors import describe
+from poise.app.errors import describe
 from poise.audio.session import Session, SessionRunner
 from poise.audio.sources import LoadedCall, load_call
 from poise.audio.store import HistoryStore, StoreError
 from poise.audio.tempo import articulation_rate, time_stretch
 from poise.audio.types import SAMPLE_RATE, Block, Meters, Status
 from poise.desktop.bridge import SessionBridge
+from poise.report.format import fmt_duration
 from poise.desktop.live_view import AGENT_COLOR, CUE_COLOR, MUTED_TEXT, PaceGauge, _card
 
 log = logging.getLogger("poise")
@@ -476,7 +477,7 @@ class ReplayTab(QWidget):
         self.stretched_value.setText("—")
         self.original_note.setText("")
         self.stretched_note.setText("")
-        self.file_label.setText(f"{Path(call.info.path).name} · {_mmss(call.duration_s)}")
+        self.file_label.setText(f"{Path(call.info.path).name} · {fmt_duration(call.duration_s)}")
         self.status.setText("Pick a speed and press Play.")
         self._enable()
 
@@ -509,7 +510,7 @@ class ReplayTab(QWidget):
         if error:
             self.status.setText(error)
         else:
-            self.status.setText(f"Playing the agent side at {rate:g}× ({_mmss(len(samples) / SAMPLE_RATE)}).")
+            self.status.setText(f"Playing the agent side at {rate:g}× ({fmt_duration(len(samples) / SAMPLE_RATE)}).")
 
     def stop(self) -> None:
         stop_audio()
@@ -575,11 +576,6 @@ class ReplayTab(QWidget):
 
 def _fmt_rate(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1f}"
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 # --------------------------------------------------------------------------- trends
@@ -709,7 +705,7 @@ class TrendsTab(QWidget):
             pace, estimated = _pace(r)
             cells = (
                 str(r.get("started_at") or "")[:16].replace("T", " "),
-                _mmss(r.get("duration_s") or 0.0),
+                fmt_duration(r.get("duration_s") or 0.0),
                 "—" if pace is None else f"{pace:.0f}" + (" (est.)" if estimated else ""),
                 "—" if r.get("articulation_rate_sps") is None else f"{r['articulation_rate_sps']:.1f}",
                 "—" if r.get("pitch_median_hz") is None else f"{r['pitch_median_hz']:.0f}",

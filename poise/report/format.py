@@ -1,0 +1,114 @@
+"""How Poise writes numbers for people: clock times, lengths, cue evidence, pace verdicts.
+
+One module for the report, the terminal summary, the desktop and the CLI, so a time or
+a verdict reads the same wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..audio.coach import CoachConfig
+from ..audio.report import _num
+
+DEFAULT_WPM_BAND = (CoachConfig.target_wpm_low, CoachConfig.target_wpm_high)  # the cue rules' defaults: one band
+
+
+
+
+def finite(value: Any) -> float | None:
+    """A finite float, or None for None/NaN/inf/non-numbers."""
+    return _num(value, 12)
+
+
+def fmt_clock(seconds: float | None) -> str:
+    """Audio time as m:ss (h:mm:ss past an hour); '—' when unknown."""
+    s = finite(seconds)
+    if s is None:
+        return "—"
+    total = int(math.floor(max(0.0, s) + 1e-6))  # floor, as players show time: 1:41.9 is still 01:41
+    h, rem = divmod(total, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A length: '14.2 s' under a minute, '3:02' above."""
+    s = finite(seconds)
+    if s is None:
+        return "—"
+    if s < 60:
+        return f"{s:.1f} s"
+    total = int(s + 0.5)
+    h, rem = divmod(total, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fmt_number(value: Any, fmt: str, unit: str = "") -> str:
+    v = finite(value)
+    if v is None:
+        return "—"
+    return f"{v:{fmt}}{unit}"
+
+
+def fmt_value(value: Any) -> str:
+    """A free-form evidence value in a few significant characters."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return "—" if value is None else str(value)
+    v = finite(value)
+    if v is None:
+        return str(value) if not isinstance(value, (int, float, np.number)) else "—"
+    if float(v).is_integer() and abs(v) < 1e6:
+        return str(int(v))
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+_EVIDENCE_UNITS = {"s": "s", "hz": "Hz", "db": "dB", "dbfs": "dBFS", "sps": "syl/s", "wpm": "wpm", "semitones": "semitones"}
+
+
+def format_evidence(evidence: dict[str, Any] | None) -> str:
+    """Cue evidence for people: {'wpm': 212, 'baseline_wpm': 148} → '212 wpm · baseline 148 wpm'."""
+    if not evidence:
+        return ""
+    parts = []
+    for key, value in evidence.items():
+        if isinstance(value, (dict, list, tuple, set)) or (value is not None and fmt_value(value) == "—"):
+            continue
+        if value is None:
+            continue
+        words = str(key).split("_")
+        unit = _EVIDENCE_UNITS.get(words[-1].lower())
+        if unit:
+            name = " ".join(words[:-1])
+            parts.append(f"{name} {fmt_value(value)} {unit}".strip())
+        else:
+            parts.append(f"{' '.join(words)} {fmt_value(value)}")
+    return " · ".join(parts)
+
+
+def band_verdict(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -> str:
+    """Where a pace sits: "below", "above" or "in" the comfortable band ("" when unknown)."""
+    v = finite(wpm)
+    if v is None:
+        return ""
+    lo, hi = band
+    return "below" if v < lo else "above" if v > hi else "in"
+
+
+def band_note(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -> str:
+    """The verdict in words: "in band", "below band", "above band"."""
+    verdict = band_verdict(wpm, band)
+    return f"{verdict} band" if verdict else ""
+
+
+def fmt_mmss(seconds: float) -> str:
+    """A running clock: m:ss with two-digit minutes (h:mm:ss past an hour); never a dash."""
+    return fmt_clock(max(0.0, float(seconds)))
