@@ -590,6 +590,8 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
     rows, data_calls, data_bases = [], [], {}
     total = CueScore()
     by_variant: dict[str, CueScore] = {}
+    variant_words: dict[str, set] = {}
+    words_score = CueScore()  # the transcribed calls only (pace is judged there)
     md_bases = ""
     for base_name, make, base_variants, formats in bases:
         agent, caller, ta, tc, calib = make(speech)
@@ -605,6 +607,9 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
             sc = score(cuerun.cues, conv, len(call.agent) / T.SR, sits)
             total.add(sc)
             by_variant.setdefault(name, CueScore()).add(sc)
+            variant_words.setdefault(name, set()).add(transcribed)
+            if transcribed:
+                words_score.add(sc)
             pa, pc = T.prf(frames.agent_speech, call.ta), T.prf(frames.caller_speech, call.tc)
             s = sc.summary()
             rec = " ".join(f"{s['per_kind'][k]['hits_in_time']}/{s['per_kind'][k]['situations']}" for k in KINDS)
@@ -644,13 +649,21 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
     var_rows = []
     for name, v in by_variant.items():
         vs = v.summary()
-        var_rows.append([name] + [vs["per_kind"][k]["recall"] for k in KINDS] + [vs["false_cues"], vs["false_per_10min"]])
-    md += table(["degradation"] + list(KINDS) + ["false", "false / 10 min"], var_rows)
+        w = variant_words[name]
+        var_rows.append([name, "yes" if w == {True} else "no" if w == {False} else "some"] + [vs["per_kind"][k]["recall"] for k in KINDS]
+                        + [vs["false_cues"], vs["false_per_10min"]])
+    md += table(["degradation", "words"] + list(KINDS) + ["false", "false / 10 min"], var_rows)
+    ws = words_score.summary()
+    if ws["minutes"]:
+        md += (f"\n\nOn the transcribed calls alone ({ws['minutes']:.0f} min): false cues {ws['false_cues']} = {ws['false_per_10min']} per 10 min, "
+               f"of which slow_down {ws['per_kind']['slow_down']['false']} ({ws['per_kind']['slow_down']['false_per_10min']} per 10 min); "
+               f"without words the other calls give {s['false_cues'] - ws['false_cues']} false cues in {s['minutes'] - ws['minutes']:.0f} min.")
     md += f"\n\nPer call (in time / situations, kinds in the order {', '.join(KINDS)}):\n\n"
     md += table(["base", "degradation", "format", "agent F1", "caller F1", "overlap truth s", "overlap engine s", "recall per kind",
                  "lcf on bc", "lcf on quick ho", "false", "false / 10 min"], rows)
     md += "\n"
-    data = {"bases": data_bases, "calls": data_calls, "cues": s, "per_degradation": {k: v.summary() for k, v in by_variant.items()}}
+    data = {"bases": data_bases, "calls": data_calls, "cues": s, "per_degradation": {k: v.summary() for k, v in by_variant.items()},
+            "transcribed_calls": ws}
     return data, md, total
 
 
@@ -699,11 +712,13 @@ def main(argv: list[str] | None = None) -> None:
         ["real conversations: cues on backchannels / handovers", f"{rs['cues_on_backchannels']} / {rs['cues_on_handovers']}", "0 / 0",
          check(rs["cues_on_backchannels"] + rs["cues_on_handovers"], 0, True)],
         ["real conversations: pace/pitch/volume cues, agent silent", rs["prosody_cues_agent_silent"], "0", check(rs["prosody_cues_agent_silent"], 0, True)],
-        ["real conversations: undeserved cues per 10 min", f"{rs['false_per_10min']} ({rs['false_cues']} in {rs['minutes']:.0f} min)", "≤ 1", check(rs["false_per_10min"], 1.0, True)],
+        ["real conversations: undeserved cues per 10 min", f"{rs['false_per_10min']} ({rs['false_cues']} in {rs['minutes']:.0f} min: "
+         + ", ".join(f"{k} {rs['per_kind'][k]['false']}" for k in KINDS if rs["per_kind"][k]["false"]) + ")", "≤ 1", check(rs["false_per_10min"], 1.0, True)],
         ["built calls: worst recall over kinds with situations", worst_recall, "≥ 0.95 each", check(worst_recall, 0.95)],
     ] + [[f"built calls: {k} recall", f"{bs['per_kind'][k]['recall']} ({bs['per_kind'][k]['hits_in_time']}/{bs['per_kind'][k]['situations']})", "≥ 0.95",
           check(bs["per_kind"][k]["recall"], 0.95)] for k in KINDS if bs["per_kind"][k]["situations"]] + [
-        ["built calls: false cues per 10 min, all kinds", f"{bs['false_per_10min']} ({bs['false_cues']} in {bs['minutes']:.0f} min)", "≤ 1", check(bs["false_per_10min"], 1.0, True)],
+        ["built calls: false cues per 10 min, all kinds", f"{bs['false_per_10min']} ({bs['false_cues']} in {bs['minutes']:.0f} min: "
+         + ", ".join(f"{k} {bs['per_kind'][k]['false']}" for k in KINDS if bs["per_kind"][k]["false"]) + ")", "≤ 1", check(bs["false_per_10min"], 1.0, True)],
         ["built calls: let_caller_finish on backchannels / quick handovers", f"{bs['cues_on_backchannels']}/{bs['backchannels']} / {bs['cues_on_quick_handovers']}/{bs['quick_handovers']}", "0 / 0",
          check(bs["cues_on_backchannels"] + bs["cues_on_quick_handovers"], 0, True)],
         ["AMI: worst speech F1 (speakers > 5 s, agent and caller)", min(f1s) if f1s else None, "≥ 0.9", check(min(f1s) if f1s else None, 0.9)],
