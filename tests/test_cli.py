@@ -250,9 +250,10 @@ def test_real_call_json_matches_the_contract(real_call_run) -> None:
 def test_real_call_html_has_cues_and_transcript(real_call_run) -> None:
     _, doc, page = real_call_run
     text = " ".join(html.unescape(page).split())
-    assert doc["cues"], "the real call produced no cues, so the HTML cue list cannot be checked"
-    for cue in doc["cues"]:
-        assert cue["message"] in text, cue
+    # the real call earns no cue: every handover comes 0.6-1.7 s after the caller's last sound and the
+    # agent never drifts (benchmarks/results/real_calls.md); the report must say so, not show an empty list
+    assert doc["cues"] == [], doc["cues"]
+    assert "No cues: calm and clear throughout." in text
     missing = [s["text"] for s in doc["segments"] if " ".join(s["text"].split()) not in text]
     assert not missing, f"transcript lines not in the HTML: {missing[:3]}"
 
@@ -261,8 +262,7 @@ def test_real_call_summary_mentions_wpm_and_cues(real_call_run) -> None:
     proc, doc, _ = real_call_run
     out = proc.stdout
     assert f"{doc['agent']['wpm']:.0f} wpm" in out, out
-    for cue in doc["cues"]:
-        assert cue["message"] in out, cue
+    assert "No cues: calm and clear throughout." in out, out
 
 
 def test_mono_clip_has_no_caller(tmp_path: Path) -> None:
