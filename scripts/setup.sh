@@ -81,7 +81,31 @@ if command -v dpkg-query >/dev/null 2>&1; then
         fi
         say "system packages: installing ${missing[*]}"
         log=$(mktemp)
-        run_apt() { ${SUDO[@]+"${SUDO[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get "$@" >>"$log" 2>&1; }
+        # Another program (unattended-upgrades, a software centre) may hold the apt/dpkg lock:
+        # wait for it, saying so, rather than fail at once. apt's own lock timeout covers
+        # dpkg's lock; the loop covers the lists lock and older apt without that option.
+        lock_wait_s=${POISE_APT_LOCK_WAIT_S:-300}  # s: how long to wait for the lock in all
+        lock_poll_s=${POISE_APT_LOCK_POLL_S:-5}  # s between tries
+        run_apt() {
+            local start=$SECONDS said=0 mark
+            while true; do
+                mark=$(wc -l <"$log")
+                if ${SUDO[@]+"${SUDO[@]}"} env DEBIAN_FRONTEND=noninteractive \
+                    apt-get -o DPkg::Lock::Timeout="$lock_poll_s" "$@" >>"$log" 2>&1; then
+                    return 0
+                fi
+                tail -n +"$((mark + 1))" "$log" | grep -qiE 'could not get lock|unable to lock|lock.*held by' || return 1
+                if ((SECONDS - start >= lock_wait_s)); then
+                    say "another program still holds the apt/dpkg lock after $((lock_wait_s / 60)) min"
+                    return 1
+                fi
+                if ((said == 0)); then
+                    say "another program is using apt/dpkg (e.g. automatic updates): waiting for it, up to $((lock_wait_s / 60)) min"
+                    said=1
+                fi
+                sleep "$lock_poll_s"
+            done
+        }
         if ! run_apt update -q || ! run_apt install -y -q --no-install-recommends "${missing[@]}"; then
             tail -n 15 "$log" >&2
             die "apt-get could not install ${missing[*]} (full log: $log); fix the error above and run this again."

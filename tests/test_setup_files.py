@@ -147,7 +147,7 @@ def test_setup_installs_only_what_is_missing_and_skips_pip_when_unchanged(setup_
     env["FAKE_MISSING"] = "libportaudio2 xvfb"
     missing = _run(setup, env, repo)
     assert missing.returncode == 0, missing.stderr
-    apt = [c.split() for c in calls.read_text().splitlines() if c.startswith("apt-get")]
+    apt = [_apt_words(c) for c in calls.read_text().splitlines() if c.startswith("apt-get")]
     assert [c[1] for c in apt] == ["update", "install"]
     assert apt[1][-2:] == ["libportaudio2", "xvfb"] and "-y" in apt[1]
 
@@ -157,6 +157,48 @@ def test_setup_installs_only_what_is_missing_and_skips_pip_when_unchanged(setup_
     changed = _run(setup, env, repo)
     assert changed.returncode == 0, changed.stderr
     assert any("[test]" in c for c in calls.read_text().splitlines()), "pyproject.toml changed: pip must run"
+
+
+def _apt_words(call: str) -> list[str]:
+    """An apt-get call as recorded, without its `-o Option=value` pairs."""
+    words = call.split()
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+        elif w == "-o":
+            skip = True
+        else:
+            out.append(w)
+    return out
+
+
+def test_setup_waits_for_the_apt_lock_and_says_so(setup_sandbox) -> None:
+    """Another program holding the dpkg lock: setup.sh waits (saying so) and then installs."""
+    repo, calls, env = setup_sandbox
+    tries = calls.parent / "apt-tries"
+    shims = Path(env["PATH"].split(":")[0])
+    _write_exec(shims / "apt-get",  # busy for its first two runs, as when unattended-upgrades holds the lock
+                f'#!/bin/sh\necho x >>"{tries}"\nif [ "$(wc -l <"{tries}")" -le 2 ]; then\n'
+                '  echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (unattended-upgr)" >&2\n'
+                f'  exit 100\nfi\necho "apt-get $*" >>"{calls}"\n')
+    env.update(FAKE_MISSING="xvfb", POISE_APT_LOCK_POLL_S="1", POISE_APT_LOCK_WAIT_S="60")
+    done = _run(["bash", str(repo / "scripts" / "setup.sh")], env, repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "waiting for it" in done.stdout and "apt/dpkg" in done.stdout
+    apt = [_apt_words(c) for c in calls.read_text().splitlines() if c.startswith("apt-get")]
+    assert [c[1] for c in apt] == ["update", "install"] and apt[1][-1] == "xvfb"
+
+
+def test_setup_gives_up_on_a_lock_that_is_never_released(setup_sandbox) -> None:
+    repo, calls, env = setup_sandbox
+    shims = Path(env["PATH"].split(":")[0])
+    _write_exec(shims / "apt-get", '#!/bin/sh\necho "E: Could not get lock /var/lib/apt/lists/lock" >&2\nexit 100\n')
+    env.update(FAKE_MISSING="xvfb", POISE_APT_LOCK_POLL_S="1", POISE_APT_LOCK_WAIT_S="2")
+    done = _run(["bash", str(repo / "scripts" / "setup.sh")], env, repo)
+    assert done.returncode == 1
+    assert "still holds the apt/dpkg lock" in done.stdout + done.stderr
 
 
 def _script_sandbox(tmp_path: Path, script: str) -> tuple[Path, Path]:
