@@ -30,28 +30,30 @@ SHARE_DIGITS = 3  # 0..1 shares: a tenth of a percent
 # --------------------------------------------------------------------------- JSON
 
 
-def _num(value: Any, digits: int) -> float | None:
-    """A finite float rounded to `digits`, or None for None/NaN/inf/non-numbers."""
+def _finite(value: Any) -> float | None:
+    """`value` as a finite float, or None for None/bools/NaN/inf/non-numbers."""
     if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(number):
+    return number if math.isfinite(number) else None
+
+
+def _num(value: Any, digits: int) -> float | None:
+    """A finite float rounded to `digits`, or None for None/NaN/inf/non-numbers."""
+    number = _finite(value)
+    if number is None:
         return None
     rounded = round(number, digits)
     return 0.0 if rounded == 0 else rounded  # no "-0.0" in the file
 
 
 def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(round(number)) if math.isfinite(number) else None
+    """A finite number rounded to an int, or None."""
+    number = _finite(value)
+    return None if number is None else int(round(number))
 
 
 def _plain(obj: Any) -> Any:

@@ -185,13 +185,8 @@ class SettingsDialog(QDialog):
             for th in thresholds:
                 if not hasattr(self._config, th.field):
                     continue
-                spin = _spin_box(th)
-                label = QLabel(th.label)
-                label.setObjectName("hint")
-                grid.addWidget(label, row, 1, Qt.AlignmentFlag.AlignRight)
-                grid.addWidget(spin, row, 2)
+                spin = self._threshold_row(grid, row, th, hint=True)
                 box.toggled.connect(spin.setEnabled)
-                self.thresholds[th.field] = (th, spin)
                 row += 1
 
         general = [
@@ -207,10 +202,7 @@ class SettingsDialog(QDialog):
         for th in general:
             if not hasattr(self._config, th.field):
                 continue
-            spin = _spin_box(th)
-            grid.addWidget(QLabel(th.label), row, 1, Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(spin, row, 2)
-            self.thresholds[th.field] = (th, spin)
+            self._threshold_row(grid, row, th)
             row += 1
         grid.setRowStretch(row, 1)
 
@@ -218,6 +210,17 @@ class SettingsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         return scroll
+
+    def _threshold_row(self, grid: QGridLayout, row: int, th: Threshold, *, hint: bool = False) -> QDoubleSpinBox:
+        """A threshold's label and spin box on `row` of `grid` (a cue's own thresholds are grey hints)."""
+        spin = _spin_box(th)
+        label = QLabel(th.label)
+        if hint:
+            label.setObjectName("hint")
+        grid.addWidget(label, row, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(spin, row, 2)
+        self.thresholds[th.field] = (th, spin)
+        return spin
 
     def _build_general_tab(self) -> QWidget:
         page = QWidget()
