@@ -14,7 +14,7 @@ from poise.audio.coach import wpm_from_rate
 from poise.audio.sources import FileSource, load_call
 from poise.audio.store import HistoryStore
 from poise.audio.types import SAMPLE_RATE, AudioInputError
-from poise.desktop import calibration_dialog as cd
+from poise.app import calibration as app_calibration
 from poise.desktop.calibration_dialog import CalibrationDialog
 
 READER_CLIPS = [
@@ -66,7 +66,7 @@ def test_reads_to_completion_and_saves_the_profile(qtbot, tmp_path):
     assert 2.0 < b.rate_sps < 7.0
     assert b.speech_s >= CALIBRATION_SPEECH_S
     # it stopped by itself once it had enough, before the ~50 s file ran out
-    assert dialog.session is not None and dialog.session.time_s < 49.0
+    assert dialog.call is not None and dialog.call.time_s < 49.0
     assert dialog.result_values["pitch"].text() == f"{b.pitch_hz:.0f}"
     assert dialog.result_values["wpm"].text() == f"≈{wpm_from_rate(b.rate_sps):.0f}"
     assert dialog.save_button.isVisible() and dialog.discard_button.isVisible()
@@ -87,9 +87,9 @@ def test_cancel_stops_the_worker_and_saves_nothing(qtbot, tmp_path):
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.start_button.click()
-    runner = dialog.runner
-    assert runner is not None
     qtbot.waitUntil(lambda: dialog.speech_bar.value() > 0, timeout=FINISH_TIMEOUT_MS)
+    runner = dialog.call.runner
+    assert runner is not None
     dialog.cancel_button.click()
     assert not runner.is_running()
     assert made[0].stopped
@@ -119,11 +119,11 @@ def test_a_failing_source_shows_its_sentence(qtbot):
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.start_button.click()
-    assert dialog.state == "message"
+    qtbot.waitUntil(lambda: dialog.state == "message", timeout=FINISH_TIMEOUT_MS)  # the source opens off the UI thread
     assert dialog.message.text() == sentence
     assert "Traceback" not in dialog.message.text()
     assert dialog.retry_button.isVisible()
-    assert dialog.runner is None
+    assert dialog.call.runner is None and not dialog.is_worker_running()
 
 
 def test_a_device_failing_mid_recording_shows_one_sentence(qtbot, tmp_path):
@@ -166,7 +166,7 @@ def test_too_little_speech_says_so_and_try_again_works(qtbot, tmp_path):
 
 
 def test_gives_up_when_no_voice_is_heard(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(cd, "GIVE_UP_AFTER_S", 4.0)  # instead of 90 s of audio, to keep the test short
+    monkeypatch.setattr(app_calibration, "GIVE_UP_AFTER_S", 4.0)  # instead of 90 s of audio, to keep the test short
     rng = np.random.default_rng(0)
     hiss = tmp_path / "hiss.wav"
     sf.write(

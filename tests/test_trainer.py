@@ -56,7 +56,7 @@ def test_time_stretch_rejects_a_bad_rate_and_passes_1x_through():
 
 
 def test_pace_verdict_uses_a_ten_percent_band():
-    from poise.desktop.trainer_window import pace_verdict
+    from poise.app.practice import pace_verdict
 
     assert pace_verdict(150, 150) == "On pace"
     assert pace_verdict(164, 150) == "On pace"
@@ -76,7 +76,9 @@ def test_read_at_pace_shows_live_pace_and_advances_the_highlight(qtbot):
     assert win.windowTitle() == "Poise — trainer"
     tab.target.setValue(200)
     tab.start()
-    assert tab.current_word() == "Thank" and tab.script.isReadOnly()
+    assert tab.script.isReadOnly() and tab.is_running()
+    qtbot.waitUntil(lambda: tab.current_word() is not None, timeout=20_000)  # the source opens off the UI thread
+    assert tab.current_word() in ("Thank", "you", "for")
     qtbot.waitUntil(lambda: tab.last_wpm is not None, timeout=20_000)
     qtbot.waitUntil(lambda: tab.word_index >= 3, timeout=10_000)
     assert tab.pace_value.text().isdigit()
@@ -102,6 +104,7 @@ def test_read_at_pace_reports_a_source_that_cannot_open(qtbot):
     win = TrainerWindow(source_factory=broken, agent="default")
     qtbot.addWidget(win)
     win.read_tab.start()
+    qtbot.waitUntil(lambda: not win.read_tab.is_running(), timeout=20_000)  # the source opens off the UI thread
     message = win.read_tab.status.text()
     assert message and "\n" not in message and "Traceback" not in message
     assert not win.read_tab.is_running()

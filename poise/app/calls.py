@@ -32,6 +32,7 @@ from .. import paths
 from ..audio.types import Block
 from .errors import describe, is_bad_input
 from .history import History
+from .settings import load_settings
 from .spec import CallKind, CallOutcome, CallSpec, CallState
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ DISCARD_JOIN_S = 8.0  # s to wait for the pipeline to wind down when a call is a
 EventListener = Callable[[object], None]
 StateListener = Callable[[CallState], None]
 SourceFactory = Callable[[CallSpec], Iterable[Block]]
+AgentSource = Callable[[], Iterable[Block]]  # the agent's audio alone (a microphone, or a recording in tests)
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -76,6 +78,8 @@ class LiveCall:
 
     `source_factory` replaces `open_source` (the trainer and calibration pass their own
     source: a microphone chosen elsewhere, or a recording standing in for one).
+    `save=False` leaves the history policy to whoever holds the outcome (calibration:
+    the profile is refined only once the agent accepts the measurement).
     """
 
     def __init__(
@@ -86,8 +90,10 @@ class LiveCall:
         on_state: StateListener | None = None,
         history: History | None = None,
         source_factory: SourceFactory | None = None,
+        save: bool = True,
     ) -> None:
         self.spec = spec
+        self.save = save
         self.on_event = on_event
         self.on_state = on_state
         self.history = history if history is not None else History()
@@ -254,7 +260,7 @@ class LiveCall:
         if runner.error:
             error = describe(runner.exception, spec.kind.value) if runner.exception is not None else runner.error
         saved = None
-        if runner.result is not None:
+        if runner.result is not None and self.save:
             saved = self.history.record(spec.kind, spec.agent, runner.result, recording)
         self._end(CallOutcome(
             result=runner.result, error=error, recording=recording,
@@ -281,6 +287,8 @@ class LiveCall:
 def _source_has_caller(source: Any, spec: CallSpec) -> bool:
     if spec.kind is CallKind.LIVE:
         return spec.caller_device is not None
+    if spec.kind in (CallKind.CALIBRATION, CallKind.PRACTICE):
+        return False  # the agent alone, reading aloud
     call = getattr(source, "call", None)  # a FileSource knows whether its recording has a caller side
     if call is not None:
         return getattr(call, "caller", None) is not None
@@ -288,4 +296,24 @@ def _source_has_caller(source: Any, spec: CallSpec) -> bool:
     return bool(info is not None and getattr(info, "channels", 1) > 1)
 
 
-__all__ = ["LiveCall", "open_source", "preparation_pool"]
+def agent_call(
+    kind: CallKind,
+    source: AgentSource | None = None,
+    *,
+    on_event: EventListener | None = None,
+    on_state: StateListener | None = None,
+    agent: str | None = None,
+    history: History | None = None,
+    save: bool = True,
+) -> LiveCall:
+    """A calibration or practice call on the agent's audio alone (not started).
+
+    `source` makes the audio (default: the agent's microphone from the settings, no caller).
+    """
+    settings = load_settings()
+    spec = CallSpec.from_settings(kind, settings, caller_device=None, agent=agent or settings.agent)
+    factory = (lambda _spec: source()) if source is not None else None
+    return LiveCall(spec, on_event=on_event, on_state=on_state, history=history, source_factory=factory, save=save)
+
+
+__all__ = ["LiveCall", "agent_call", "open_source", "preparation_pool"]

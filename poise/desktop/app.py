@@ -7,87 +7,18 @@ import signal
 import sys
 from types import TracebackType
 
-from PySide6.QtCore import QFile, QPointF, Qt, QTemporaryDir, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from poise import __version__
 from poise.app.errors import configure_logging, log_uncaught
-from poise.desktop.live_view import configure_plots
-from poise.desktop.main_window import MainWindow, app_icon
+from poise.desktop.widgets import configure_plots
+from poise.desktop.icons import app_icon
+from poise.desktop.main_window import MainWindow
 from poise.desktop.settings import APPLICATION, ORGANIZATION
+from poise.desktop.style import stylesheet
 
 
-STYLESHEET = """
-QWidget { color: #2b3137; font-size: 13px; }
-QMainWindow, #liveView, QDialog { background: #f6f5f1; }
-QMenuBar { background: #f6f5f1; border-bottom: 1px solid #e3e0d8; }
-QMenuBar::item:selected { background: #e9e6de; }
-QMenu { background: #ffffff; border: 1px solid #e3e0d8; }
-QMenu::item:selected { background: #e3efe9; color: #1f3a33; }
-#topBar { background: #ffffff; border-bottom: 1px solid #e3e0d8; }
-#fieldLabel { color: #8a9399; font-size: 12px; }
-#card { background: #ffffff; border: 1px solid #e3e0d8; border-radius: 10px; }
-#cardTitle { color: #8a9399; font-size: 11px; font-weight: 600; letter-spacing: 1px; background: transparent; }
-#hint { color: #8a9399; font-size: 12px; background: transparent; }
-#paceValue { font-size: 34px; font-weight: 600; color: #2b3137; background: transparent; }
-#paceValue[empty="true"] { color: #c5cacd; }
-#paceUnit { color: #8a9399; font-size: 13px; padding-bottom: 6px; background: transparent; }
-#clock { font-size: 18px; font-weight: 600; color: #2b3137; background: transparent; }
-#transcript, #cueList { background: #ffffff; border: none; }
-#transcript { font-size: 14px; }
-#cueList::item { padding: 5px 2px; border-bottom: 1px solid #f0ede6; }
-#cueList::item:selected { background: #f6efe2; color: #2b3137; }
-QComboBox, QLineEdit {
-    background: #ffffff; border: 1px solid #d8d4cb; border-radius: 6px; padding: 4px 8px; min-height: 20px;
-}
-QComboBox:focus, QLineEdit:focus { border-color: #3c9a84; }
-QDoubleSpinBox, QSpinBox { min-height: 24px; }
-QComboBox:disabled { color: #a3aaae; background: #f3f1ec; }
-QComboBox::drop-down { border: none; width: 20px; }
-QComboBox QAbstractItemView { background: #ffffff; selection-background-color: #e3efe9; selection-color: #1f3a33; }
-QToolButton { background: transparent; border: 1px solid transparent; border-radius: 6px; padding: 6px 10px; color: #44505a; }
-QToolButton:hover { background: #f0eee8; border-color: #e3e0d8; }
-QToolButton:checked { background: #f6efe2; border-color: #e6d3b0; color: #8a5a12; }
-QToolButton:disabled { color: #b3b9bc; }
-QPushButton {
-    background: #ffffff; border: 1px solid #d8d4cb; border-radius: 8px; padding: 6px 14px; color: #2b3137;
-}
-QPushButton:hover { background: #f3f1ec; }
-#startButton {
-    background: #2e7d6b; color: #ffffff; border: none; border-radius: 21px; font-size: 15px; font-weight: 600;
-    padding: 8px 22px;
-}
-#startButton:hover { background: #27705f; }
-#startButton[running="true"] { background: #b5523b; }
-#startButton[running="true"]:hover { background: #a04732; }
-#startButton:disabled { background: #9cbfb5; }
-#banner { background: #fbf3e4; border-bottom: 1px solid #eedcb9; }
-#bannerText { color: #6b4a12; background: transparent; }
-#bannerAction { background: #2e7d6b; color: #ffffff; border: none; border-radius: 8px; padding: 6px 14px; font-weight: 600; }
-#bannerAction:hover { background: #27705f; }
-#bannerClose { color: #9a7a42; padding: 2px 6px; }
-QStatusBar { background: #ffffff; border-top: 1px solid #e3e0d8; color: #5b646b; }
-QStatusBar QLabel { color: #5b646b; padding: 0 8px; background: transparent; }
-QStatusBar::item { border: none; }
-QSplitter::handle { background: transparent; }
-QSplitter::handle:horizontal { width: 12px; }
-QSplitter::handle:vertical { height: 12px; }
-QTabWidget::pane { border: 1px solid #e3e0d8; border-radius: 8px; background: #ffffff; top: -1px; }
-QTabBar::tab { background: transparent; padding: 7px 16px; color: #5b646b; border: none; }
-QTabBar::tab:selected { color: #1f3a33; border-bottom: 2px solid #2e7d6b; }
-QScrollArea { border: none; background: #ffffff; }
-QScrollArea > QWidget > QWidget { background: #ffffff; }
-QCheckBox { spacing: 8px; background: transparent; }
-QCheckBox::indicator { width: 16px; height: 16px; border: 1px solid #b9b3a7; border-radius: 4px; background: #ffffff; }
-QCheckBox::indicator:hover { border-color: #3c9a84; }
-QCheckBox::indicator:checked { background: #2e7d6b; border-color: #2e7d6b; image: url(@CHECK@); }
-QCheckBox::indicator:checked:disabled { background: #9cbfb5; border-color: #9cbfb5; }
-QScrollBar:vertical { background: transparent; width: 10px; margin: 2px; }
-QScrollBar::handle:vertical { background: #dcd8cf; border-radius: 4px; min-height: 24px; }
-QScrollBar::add-line, QScrollBar::sub-line { height: 0; width: 0; }
-QScrollBar::add-page, QScrollBar::sub-page { background: transparent; }
-"""
 
 SIGNAL_POLL_MS = 250  # ms: how often Python gets a chance to handle Ctrl+C while Qt runs
 EXIT_WAIT_S = 30.0  # s: longest wait at exit for a transcription worker to finish its last decode
@@ -112,31 +43,6 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
-_ui_images: QTemporaryDir | None = None
-
-
-def _check_mark_path() -> str:
-    """A white check mark for styled check boxes, drawn once per process into a temporary folder."""
-    global _ui_images
-    if _ui_images is None:
-        _ui_images = QTemporaryDir()
-    path = _ui_images.filePath("check.png")
-    if not QFile.exists(path):
-        size = 32  # px, drawn at 2x for sharp scaling on high-DPI screens
-        pm = QPixmap(size, size)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#ffffff"), 4.0)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        p.setPen(pen)
-        p.drawPolyline([QPointF(8, 17), QPointF(14, 23), QPointF(25, 10)])
-        p.end()
-        pm.save(path)
-    return path
-
-
 def create_app(argv: list[str]) -> QApplication:
     """The QApplication with Poise's names, icon and stylesheet (reuses an existing one)."""
     app = QApplication.instance() or QApplication(argv)
@@ -147,7 +53,7 @@ def create_app(argv: list[str]) -> QApplication:
     app.setDesktopFileName("poise")
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
-    app.setStyleSheet(STYLESHEET.replace("@CHECK@", _check_mark_path()))
+    app.setStyleSheet(stylesheet())
     configure_plots()  # once per process: pyqtgraph's options are global
     return app
 

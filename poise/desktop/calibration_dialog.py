@@ -1,22 +1,18 @@
 """The "read this paragraph" voice calibration: measure the agent's own normal and save it.
 
-The agent reads a short support-call paragraph aloud. The audio runs through the same
-`Session` as a live call (on a worker thread, via `SessionRunner`); a UI timer polls how
-much agent speech the baseline tracker has heard. Once it has `CALIBRATION_SPEECH_S` of
-speech the recording stops by itself and the measured normal (pitch, loudness, pace) is
-shown, to be saved to the agent's voice profile or discarded.
+The agent reads a short support-call paragraph aloud. The dialog is a view of a
+`poise.app.calibration.CalibrationCall` (a `LiveCall` of kind "calibration"): a UI timer
+polls how much agent speech it has heard; once it has `CALIBRATION_SPEECH_S` of speech
+the recording stops by itself and the measured normal (pitch, loudness, pace) is shown,
+to be saved to the agent's voice profile or discarded.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import math
-import threading
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,19 +28,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise.app.calibration import CalibrationCall
+from poise.app.calls import AgentSource
+from poise.app.spec import CallState
 from poise.audio.baseline import CALIBRATION_SPEECH_S
 from poise.audio.coach import wpm_from_rate
-from poise.app.errors import describe
-from poise.audio.session import Session, SessionRunner
-from poise.audio.types import Baseline, Block
+from poise.audio.types import Baseline
+from poise.desktop.workers import on_ui_thread, run_in_background
 
 log = logging.getLogger("poise")
 
 POLL_MS = 100  # ms: progress and level refresh rate; smooth enough for a bar, cheap for the UI thread
-GIVE_UP_AFTER_S = 90.0  # s of audio: without enough speech by then, something is wrong (muted mic, wrong device)
 LEVEL_FLOOR_DBFS = -60.0  # dBFS: the level meter's empty end (room noise on a headset sits around here)
 LEVEL_DECAY_DB = 3.0  # dB per poll: the meter falls gently instead of flickering between blocks
 JOIN_ON_CLOSE_S = 3.0  # s: longest wait for the worker when the dialog closes (a live source stops within ~0.1 s)
+LISTENING = "Listening… start reading whenever you are ready."
 
 PARAGRAPH = (
     "Hi, thanks for calling, my name is Sam and I'll be looking after you today. "
@@ -58,63 +56,6 @@ PARAGRAPH = (
     "Is there anything else I can help you with today?"
 )
 
-_STYLE = """
-#calibParagraph {
-    background: #ffffff; border: 1px solid #e3e0d8; border-radius: 10px; padding: 18px 22px;
-    font-size: 19px; color: #2b3137;
-}
-#calibParagraph[dimmed="true"] { color: #8a9399; }
-#calibTitle { font-size: 17px; font-weight: 600; color: #2b3137; background: transparent; }
-#calibMessage { font-size: 14px; color: #2b3137; background: transparent; }
-#calibMessage[error="true"] { color: #8a3a26; }
-#speechBar {
-    background: #ebe8e1; border: none; border-radius: 5px; min-height: 10px; max-height: 10px;
-}
-#speechBar::chunk { background: #2e7d6b; border-radius: 5px; }
-#levelBar { background: #ebe8e1; border: none; border-radius: 3px; min-height: 6px; max-height: 6px; }
-#levelBar::chunk { background: #8cc2b3; border-radius: 3px; }
-#resultValue { font-size: 26px; font-weight: 600; color: #2b3137; background: transparent; }
-#resultUnit { color: #8a9399; font-size: 13px; background: transparent; }
-#primaryButton { background: #2e7d6b; color: #ffffff; border: none; font-weight: 600; padding: 7px 18px; }
-#primaryButton:hover { background: #27705f; }
-#primaryButton:disabled { background: #9cbfb5; }
-"""
-
-
-def _default_source() -> Iterable[Block]:
-    """The agent's microphone as chosen in the settings."""
-    from poise.audio.capture import LiveSource
-
-    from .settings import Settings
-
-    return LiveSource(Settings().agent_device or None)
-
-
-class _LevelTap:
-    """Passes a source's blocks through, remembering the loudness of the newest one (for the meter)."""
-
-    def __init__(self, source: Iterable[Block]) -> None:
-        self.source = source
-        self.level_dbfs: float | None = None  # written on the worker thread, read on the UI thread
-
-    @property
-    def info(self) -> Any:
-        return getattr(self.source, "info", None)
-
-    def stop(self) -> None:
-        stop = getattr(self.source, "stop", None)
-        if stop is not None:
-            stop()
-
-    def __iter__(self) -> Iterator[Block]:
-        for block in self.source:
-            agent = np.asarray(block.agent, np.float32)
-            if len(agent):
-                rms = float(np.sqrt(np.mean(agent.astype(np.float64) ** 2)))
-                self.level_dbfs = 20.0 * math.log10(max(rms, 1e-6))
-            yield block
-
-
 class CalibrationDialog(QDialog):
     """Records the agent reading a paragraph and measures their normal pitch, loudness and pace.
 
@@ -124,38 +65,29 @@ class CalibrationDialog(QDialog):
     """
 
     profile_saved = Signal(object)
-    _worker_finished = Signal(int)  # attempt number; emitted on the worker thread, handled on the UI thread
-    _save_done = Signal(object, str)  # (saved Baseline or None, error sentence or "")
 
     def __init__(
         self,
         agent_name: str,
-        source_factory: Callable[[], Iterable[Block]] | None = None,
+        source_factory: AgentSource | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.agent_name = agent_name
-        self.source_factory = source_factory or _default_source
-        self.runner: SessionRunner | None = None
-        self.session: Session | None = None
+        self.source_factory = source_factory  # None: the microphone from the settings
+        self.call: CalibrationCall | None = None  # the current attempt
         self.baseline: Baseline | None = None  # the measured normal, once calibration completed
         self.saved_profile: Baseline | None = None
         self.state = "intro"  # intro → recording → (finishing) → result | message; saving; saved
-        self._tap: _LevelTap | None = None
-        self._attempt = 0
         self._level_shown = LEVEL_FLOOR_DBFS
-        self._save_thread: threading.Thread | None = None
 
         self.setWindowTitle("Calibrate your voice")
         self.setObjectName("calibrationDialog")
-        self.setStyleSheet(_STYLE)
         self.setMinimumWidth(640)
         self._build_ui()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
-        self._worker_finished.connect(self._on_worker_finished)
-        self._save_done.connect(self._on_save_done)
         self._show_intro()
 
     # --- layout ------------------------------------------------------------------------------
@@ -181,9 +113,7 @@ class CalibrationDialog(QDialog):
         root.addWidget(self.pages)
 
         # intro
-        intro = QWidget()
-        lay = QVBoxLayout(intro)
-        lay.setContentsMargins(0, 0, 0, 0)
+        lay = self._add_page()
         self.intro_hint = QLabel(
             "Speak at your usual pace and volume. About 30 seconds of your voice is enough; "
             "Poise then compares your calls with your own normal, not with anyone else's."
@@ -191,14 +121,9 @@ class CalibrationDialog(QDialog):
         self.intro_hint.setObjectName("hint")
         self.intro_hint.setWordWrap(True)
         lay.addWidget(self.intro_hint)
-        lay.addStretch(1)
-        self.pages.addWidget(intro)
 
         # recording
-        rec = QWidget()
-        lay = QVBoxLayout(rec)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(8)
+        lay = self._add_page(spacing=8)
         self.progress_label = QLabel()
         self.progress_label.setObjectName("calibMessage")
         lay.addWidget(self.progress_label)
@@ -219,14 +144,9 @@ class CalibrationDialog(QDialog):
         level_row.addWidget(self.level_bar)
         level_row.addStretch(1)
         lay.addLayout(level_row)
-        lay.addStretch(1)
-        self.pages.addWidget(rec)
 
         # result
-        res = QWidget()
-        lay = QVBoxLayout(res)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(8)
+        lay = self._add_page(spacing=8)
         done = QLabel("This is your normal. Poise will compare your calls with it.")
         done.setObjectName("calibMessage")
         lay.addWidget(done)
@@ -257,20 +177,16 @@ class CalibrationDialog(QDialog):
         self.result_error.setWordWrap(True)
         self.result_error.hide()
         lay.addWidget(self.result_error)
-        lay.addStretch(1)
-        self.pages.addWidget(res)
 
         # message (errors, not enough speech, saving)
-        msg = QWidget()
-        lay = QVBoxLayout(msg)
-        lay.setContentsMargins(0, 0, 0, 0)
+        lay = self._add_page()
         self.message = QLabel()
         self.message.setObjectName("calibMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.message)
-        lay.addStretch(1)
-        self.pages.addWidget(msg)
+        for i in range(self.pages.count()):
+            self.pages.widget(i).layout().addStretch(1)  # each page's content at its top
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -282,14 +198,7 @@ class CalibrationDialog(QDialog):
         self.save_button = QPushButton("Save")
         for b in (self.start_button, self.save_button, self.retry_button):
             b.setObjectName("primaryButton")
-        for b in (
-            self.cancel_button,
-            self.stop_button,
-            self.discard_button,
-            self.retry_button,
-            self.start_button,
-            self.save_button,
-        ):
+        for b in self._all_buttons():
             b.setAutoDefault(False)
             buttons.addWidget(b)
         root.addLayout(buttons)
@@ -301,15 +210,24 @@ class CalibrationDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.save_button.clicked.connect(self.save)
 
+    def _add_page(self, spacing: int | None = None) -> QVBoxLayout:
+        """A new page of the stack; its layout, for the page's widgets."""
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        if spacing is not None:
+            lay.setSpacing(spacing)
+        self.pages.addWidget(page)
+        return lay
+
+    def _all_buttons(self) -> tuple[QPushButton, ...]:
+        return (
+            self.cancel_button, self.stop_button, self.discard_button,
+            self.retry_button, self.start_button, self.save_button,
+        )
+
     def _buttons(self, *visible: QPushButton) -> None:
-        for b in (
-            self.cancel_button,
-            self.stop_button,
-            self.discard_button,
-            self.retry_button,
-            self.start_button,
-            self.save_button,
-        ):
+        for b in self._all_buttons():
             b.setVisible(b in visible)
         primary = next((b for b in visible if b.objectName() == "primaryButton"), None)
         if primary is not None:
@@ -353,21 +271,13 @@ class CalibrationDialog(QDialog):
 
     # --- recording ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Open the source and start measuring (also "Try again")."""
+        """Start a calibration call and show its progress (also "Try again")."""
         self._halt_worker()
         self.baseline = None
         self.cancel_button.setText("Cancel")
-        try:
-            source = self.source_factory()
-        except Exception as exc:  # noqa: BLE001 - any failure becomes one sentence in the dialog
-            self._show_message(describe(exc), error=True, retry=True)
-            return
-        self._attempt += 1
-        attempt = self._attempt
-        self._tap = _LevelTap(source)
-        self.session = Session(has_caller=False)
-        self.runner = SessionRunner(self._tap, self.session)
-        self.runner.on_finished = lambda: self._notify_finished(attempt)
+        call = CalibrationCall(self.agent_name, self.source_factory)
+        call.call.on_state = lambda state: on_ui_thread(lambda: self._on_call_state(call, state), owner=self)
+        self.call = call
         self.state = "recording"
         self.title.setText("Read this aloud, as you would to a caller")
         self._dim_paragraph(False)
@@ -375,26 +285,27 @@ class CalibrationDialog(QDialog):
         self._level_shown = LEVEL_FLOOR_DBFS
         self.level_bar.setValue(0)
         self.speech_bar.setValue(0)
-        self.progress_label.setText("Listening… start reading whenever you are ready.")
+        self.progress_label.setText(LISTENING)
         self._set_page(1)
         self._buttons(self.cancel_button, self.stop_button)
-        self.runner.start()
+        call.begin()  # opens the microphone off the UI thread
         self._timer.start()
 
     def stop(self) -> None:
         """End the recording now; what was heard is measured if it is enough."""
-        if self.state == "recording" and self.runner is not None:
+        if self.state == "recording" and self.call is not None:
             self.state = "finishing"
             self.progress_label.setText("Measuring…")
             self.stop_button.setEnabled(False)
-            self.runner.stop()
+            self.call.stop()
 
     def _poll(self) -> None:
-        if self.session is None or self.state not in ("recording", "finishing"):
+        call = self.call
+        if call is None or self.state not in ("recording", "finishing"):
             return
-        heard = self.session.baseline_tracker.speech_s
+        heard = call.speech_s
         self.speech_bar.setValue(int(min(heard, CALIBRATION_SPEECH_S) * 10))
-        level = self._tap.level_dbfs if self._tap is not None else None
+        level = call.level_dbfs
         target = LEVEL_FLOOR_DBFS if level is None else max(LEVEL_FLOOR_DBFS, min(0.0, level))
         self._level_shown = max(target, self._level_shown - LEVEL_DECAY_DB)
         self.level_bar.setValue(round(self._level_shown - LEVEL_FLOOR_DBFS))
@@ -403,41 +314,22 @@ class CalibrationDialog(QDialog):
         self.progress_label.setText(
             f"Heard {min(heard, CALIBRATION_SPEECH_S):.0f} of {CALIBRATION_SPEECH_S:.0f} seconds of your voice"
             if heard > 0
-            else "Listening… start reading whenever you are ready."
+            else LISTENING
         )
-        if heard >= CALIBRATION_SPEECH_S or self.session.time_s >= GIVE_UP_AFTER_S:
+        if call.enough():
             self.stop()
 
-    def _notify_finished(self, attempt: int) -> None:
-        """On the worker thread: hand the end of an attempt to the UI thread."""
-        try:
-            self._worker_finished.emit(attempt)
-        except RuntimeError:  # the dialog was deleted meanwhile; nobody is waiting for the result
-            pass
-
-    def _on_worker_finished(self, attempt: int) -> None:
-        if attempt != self._attempt or self.runner is None or self.state not in ("recording", "finishing"):
+    def _on_call_state(self, call: CalibrationCall, state: CallState) -> None:
+        """A state change of an attempt, on the UI thread; only the current attempt's end counts."""
+        if call is not self.call or not state.ended or self.state not in ("recording", "finishing"):
             return
         self._timer.stop()
         self.stop_button.setEnabled(True)
-        runner = self.runner
-        runner.join(1.0)
-        if runner.error:
-            self._show_message(runner.error, error=True, retry=True)
+        measured = call.measurement()
+        if measured.baseline is None:
+            self._show_message(measured.problem or "", error=measured.is_error, retry=True)
             return
-        assert self.session is not None
-        own = self.session.baseline_tracker.own()
-        measured = runner.result.baseline if runner.result is not None else own
-        if not (own.is_ready() and measured.is_ready()):
-            heard = self.session.baseline_tracker.speech_s
-            self._show_message(
-                f"Poise heard only {heard:.0f} of the {CALIBRATION_SPEECH_S:.0f} seconds of speech it needs: "
-                "check that the right microphone is chosen and not muted, then try again, reading the whole paragraph.",
-                error=False,
-                retry=True,
-            )
-            return
-        self._show_result(measured)
+        self._show_result(measured.baseline)
 
     def _show_result(self, baseline: Baseline) -> None:
         self.baseline = baseline
@@ -461,54 +353,50 @@ class CalibrationDialog(QDialog):
     # --- saving ------------------------------------------------------------------------------
     def save(self) -> None:
         """Fold the measured normal into the agent's saved profile (on a worker thread)."""
-        if self.state != "result" or self.baseline is None:
+        if self.state != "result" or self.baseline is None or self.call is None:
             return
         self.state = "saving"
         self.save_button.setEnabled(False)
         self.discard_button.setEnabled(False)
-        baseline, agent = self.baseline, self.agent_name
+        call, baseline = self.call, self.baseline
+        run_in_background(
+            lambda: call.save(baseline), done=self._on_saved, failed=self._on_save_failed,
+            owner=self, name="poise-calibration-save",
+        )
 
-        def work() -> None:
-            from poise.audio.store import HistoryStore
-
-            try:
-                with HistoryStore() as store:
-                    saved = store.update_profile(agent, baseline)
-                self._save_done.emit(saved, "")
-            except Exception as exc:  # noqa: BLE001 - reported as one sentence
-                self._save_done.emit(None, describe(exc))
-
-        self._save_thread = threading.Thread(target=work, name="poise-calibration-save", daemon=True)
-        self._save_thread.start()
-
-    def _on_save_done(self, saved: Baseline | None, error: str) -> None:
+    def _on_saved(self, saved: Any) -> None:
+        if saved.profile is None:
+            self._on_save_failed(saved.warning or "Poise could not save your voice profile: try again.")
+            return
         self.save_button.setEnabled(True)
         self.discard_button.setEnabled(True)
-        if error:
-            self.state = "result"  # the measurement is kept: the user can try saving again or discard it
-            self.result_error.setText(error)
-            self.result_error.show()
-            return
         self.state = "saved"
-        self.saved_profile = saved
-        self.profile_saved.emit(saved)
+        self.saved_profile = saved.profile
+        self.profile_saved.emit(saved.profile)
         self.accept()
+
+    def _on_save_failed(self, error: str) -> None:
+        self.save_button.setEnabled(True)
+        self.discard_button.setEnabled(True)
+        self.state = "result"  # the measurement is kept: the user can try saving again or discard it
+        self.result_error.setText(error)
+        self.result_error.show()
 
     # --- closing -----------------------------------------------------------------------------
     def _halt_worker(self) -> None:
-        """Stop the current attempt's worker (its result is ignored) and wait briefly for it."""
+        """Stop the current attempt (its result is ignored) and wait briefly for it."""
         self._timer.stop()
-        runner, self.runner = self.runner, None
-        self._attempt += 1  # a late "finished" of the old attempt is ignored
-        if runner is not None:
-            runner.stop()
-            runner.join(JOIN_ON_CLOSE_S)
-            if runner.is_running():
+        call = self.call
+        if call is not None and self.state in ("recording", "finishing"):
+            self.call = None  # a late end of this attempt is ignored
+            call.close(JOIN_ON_CLOSE_S)
+            if call.runner is not None and call.runner.is_running():
                 log.warning("calibration worker did not stop within %.1f s", JOIN_ON_CLOSE_S)
 
     def is_worker_running(self) -> bool:
         """True while the recording worker of the current attempt is alive."""
-        return self.runner is not None and self.runner.is_running()
+        runner = self.call.runner if self.call is not None else None
+        return runner is not None and runner.is_running()
 
     def reject(self) -> None:
         """Cancel / Discard / Escape: stop listening and save nothing."""

@@ -8,8 +8,8 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QTextCursor
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -17,212 +17,37 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QSizePolicy,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from poise import theme
 from poise.audio.coach import wpm_from_rate
 from poise.audio.types import Cue, Meters, Segment
-from poise.report.format import DEFAULT_WPM_BAND
+from poise.desktop.widgets import (
+    AGENT_COLOR,
+    CALLER_COLOR,
+    CUE_COLOR,
+    GRID_COLOR,
+    MUTED_TEXT,
+    TEXT_COLOR,
+    PaceGauge,
+    TalkIndicator,
+    TimeAxis,
+    card,
+)
 from poise.report.format import fmt_mmss as format_mmss
 
 WINDOW_S = 60.0  # s: how much of the call the traces show
 REDRAW_MS = 100  # ms: plots redraw at most ~10 times a second, whatever the event rate
 HISTORY_POINTS = 1500  # meter snapshots kept: 60 s at up to ~25 per second
-GAUGE_MIN_WPM = 60.0  # the gauge's scale: slower than this is a pause, not a pace
-GAUGE_MAX_WPM = 260.0  # faster than this is off any useful scale
 TRACE_HANGOVER_S = 0.6  # s: a trace stays drawn through pauses shorter than this, then breaks (silence)
 SAME_TURN_GAP_S = 5.0  # s: consecutive segments of one role closer than this read as one turn
-
-# The palette (poise.theme, shared with the HTML report) as QColors.
-AGENT_COLOR = QColor(theme.AGENT)
-CALLER_COLOR = QColor(theme.CALLER)
-BAND_COLOR = QColor(theme.BAND)
-CUE_COLOR = QColor(theme.CUE)
-TEXT_COLOR = QColor(theme.TEXT)
-MUTED_TEXT = QColor(theme.MUTED)
-GRID_COLOR = QColor(theme.GRID)
 
 NO_PACE = "–"  # shown until the agent has said enough for a pace
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
-
-
-def configure_plots() -> None:
-    """pyqtgraph's process-wide options, set once at app start (`create_app`), not per widget.
-
-    No antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time.
-    """
-    pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
-
-
-class TimeAxis(pg.AxisItem):
-    """A bottom axis that labels audio time as mm:ss."""
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
-        return [format_mmss(v) if v >= 0 else "" for v in values]
-
-
-class PaceGauge(QWidget):
-    """A horizontal pace bar: the target band shaded, the agent's normal marked, the current pace as a dot."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("paceGauge")
-        self._wpm: float | None = None
-        self._last_wpm: float | None = None
-        self._normal: float | None = None
-        self._band = DEFAULT_WPM_BAND
-        self.setMinimumHeight(64)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def sizeHint(self) -> QSize:
-        return QSize(420, 64)
-
-    def value(self) -> float | None:
-        """The pace shown now (None while the agent is not speaking)."""
-        return self._wpm
-
-    def last_value(self) -> float | None:
-        """The most recent pace measured, kept while the agent is silent."""
-        return self._last_wpm
-
-    def normal(self) -> float | None:
-        return self._normal
-
-    def band(self) -> tuple[float, float]:
-        return self._band
-
-    def set_band(self, low: float, high: float) -> None:
-        self._band = (float(min(low, high)), float(max(low, high)))
-        self.update()
-
-    def set_normal(self, wpm: float | None) -> None:
-        self._normal = wpm
-        self.update()
-
-    def set_value(self, wpm: float | None) -> None:
-        self._wpm = wpm
-        if wpm is not None:
-            self._last_wpm = wpm
-        self.update()
-
-    def _x(self, wpm: float, left: float, width: float) -> float:
-        frac = (min(max(wpm, GAUGE_MIN_WPM), GAUGE_MAX_WPM) - GAUGE_MIN_WPM) / (GAUGE_MAX_WPM - GAUGE_MIN_WPM)
-        return left + frac * width
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        margin = 10.0
-        left, width = margin, self.width() - 2 * margin
-        bar_top, bar_h = 16.0, 14.0
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.5, small.pointSizeF() * 0.85))
-        p.setFont(small)
-
-        track = QPainterPath()
-        track.addRoundedRect(QRectF(left, bar_top, width, bar_h), bar_h / 2, bar_h / 2)
-        p.fillPath(track, QColor("#ebe8e1"))
-
-        lo, hi = self._band
-        band_rect = QRectF(self._x(lo, left, width), bar_top, self._x(hi, left, width) - self._x(lo, left, width), bar_h)
-        p.save()
-        p.setClipPath(track)
-        p.fillRect(band_rect, BAND_COLOR)
-        p.restore()
-
-        p.setPen(MUTED_TEXT)
-        for tick in (100, 150, 200, 250):
-            x = self._x(tick, left, width)
-            p.drawLine(int(x), int(bar_top + bar_h + 2), int(x), int(bar_top + bar_h + 5))
-            p.drawText(QRectF(x - 20, bar_top + bar_h + 5, 40, 16), Qt.AlignmentFlag.AlignHCenter, str(tick))
-        p.setPen(QColor("#5f8f80"))
-        p.drawText(
-            QRectF(band_rect.left(), 0, max(band_rect.width(), 80), 14),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-            f"target {lo:.0f}–{hi:.0f}",
-        )
-
-        if self._normal is not None:
-            x = self._x(self._normal, left, width)
-            pen = QPen(TEXT_COLOR, 2)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            p.setPen(pen)
-            p.drawLine(int(x), int(bar_top - 3), int(x), int(bar_top + bar_h + 3))
-            p.setPen(MUTED_TEXT)
-            p.drawText(
-                QRectF(x - 60, bar_top + bar_h + 20, 120, 16),
-                Qt.AlignmentFlag.AlignHCenter,
-                f"your normal {self._normal:.0f}",
-            )
-
-        shown = self._wpm if self._wpm is not None else self._last_wpm
-        if shown is not None:
-            x = self._x(shown, left, width)
-            in_band = lo <= shown <= hi
-            color = AGENT_COLOR if in_band else CUE_COLOR
-            if self._wpm is None:
-                color = QColor(color)
-                color.setAlpha(90)  # silent: keep the last pace, faded
-            p.setPen(QPen(QColor("white"), 2))
-            p.setBrush(color)
-            r = bar_h * 0.8
-            p.drawEllipse(QRectF(x - r, bar_top + bar_h / 2 - r, 2 * r, 2 * r))
-        p.end()
-
-
-class TalkIndicator(QLabel):
-    """A pill that lights up while its role is speaking."""
-
-    def __init__(self, text: str, color: QColor, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self._color = color
-        self._active = False
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumWidth(92)
-        self._restyle()
-
-    def is_active(self) -> bool:
-        return self._active
-
-    def set_active(self, active: bool) -> None:
-        if bool(active) != self._active:
-            self._active = bool(active)
-            self._restyle()
-
-    def set_available(self, available: bool) -> None:
-        """Grey the pill out when this role has no audio (a mono call)."""
-        self.setEnabled(available)
-        self._restyle()
-
-    def _restyle(self) -> None:
-        c = self._color.name()
-        if not self.isEnabled():
-            style = "color: #b8bdc0; background: #f1efea; border: 1px dashed #d8d4cb;"
-        elif self._active:
-            style = f"color: white; background: {c}; border: 1px solid {c};"
-        else:
-            style = f"color: {c}; background: transparent; border: 1px solid #d8d4cb;"
-        self.setStyleSheet(f"QLabel {{ {style} border-radius: 13px; padding: 4px 14px; font-weight: 600; }}")
-
-
-def _card(title: str, body: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setObjectName("card")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(14, 10, 14, 12)
-    layout.setSpacing(6)
-    header = QLabel(title.upper())
-    header.setObjectName("cardTitle")
-    layout.addWidget(header)
-    if body is not None:
-        layout.addWidget(body, 1)
-    return frame, layout
 
 
 class LiveView(QWidget):
@@ -265,7 +90,7 @@ class LiveView(QWidget):
         self.agent_indicator = TalkIndicator("Agent", AGENT_COLOR)
         self.caller_indicator = TalkIndicator("Caller", CALLER_COLOR)
 
-        pace_card, pace_layout = _card("Pace")
+        pace_card, pace_layout = card("Pace")
         pace_row = QHBoxLayout()
         pace_row.setSpacing(16)
         number = QHBoxLayout()
@@ -277,7 +102,7 @@ class LiveView(QWidget):
         pace_layout.addLayout(pace_row)
         pace_layout.addWidget(self.baseline_label)
 
-        talk_card, talk_layout = _card("Talking now")
+        talk_card, talk_layout = card("Talking now")
         talk_row = QHBoxLayout()
         talk_row.addWidget(self.agent_indicator)
         talk_row.addWidget(self.caller_indicator)
@@ -312,9 +137,9 @@ class LiveView(QWidget):
         self.loudness_plot.setYRange(-60, -10, padding=0)
         self.pitch_plot.setXRange(0, WINDOW_S, padding=0)
 
-        pitch_card, pitch_layout = _card("Pitch")
+        pitch_card, pitch_layout = card("Pitch")
         pitch_layout.addWidget(self.pitch_plot, 1)
-        loud_card, loud_layout = _card("Loudness")
+        loud_card, loud_layout = card("Loudness")
         legend = QLabel(
             f'<span style="color:{AGENT_COLOR.name()}">━ agent</span>&nbsp;&nbsp;'
             f'<span style="color:{CALLER_COLOR.name()}">━ caller</span>&nbsp;&nbsp;'
@@ -337,8 +162,8 @@ class LiveView(QWidget):
         self._cue_empty = QLabel("No cues yet. Poise speaks up only when it matters.")
         self._cue_empty.setObjectName("hint")
         self._cue_empty.setWordWrap(True)
-        transcript_card, _ = _card("Transcript", self.transcript)
-        cue_card, cue_layout = _card("Cues so far")
+        transcript_card, _ = card("Transcript", self.transcript)
+        cue_card, cue_layout = card("Cues so far")
         cue_layout.addWidget(self._cue_empty, 1, Qt.AlignmentFlag.AlignTop)
         cue_layout.addWidget(self.cue_list, 1)
 
@@ -355,21 +180,8 @@ class LiveView(QWidget):
         traces_widget.setLayout(traces)
         traces.setContentsMargins(0, 0, 0, 0)
 
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.setChildrenCollapsible(False)
-        bottom.addWidget(transcript_card)
-        bottom.addWidget(cue_card)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 1)
-        bottom.setSizes([700, 260])
-
-        vertical = QSplitter(Qt.Orientation.Vertical)
-        vertical.setChildrenCollapsible(False)
-        vertical.addWidget(traces_widget)
-        vertical.addWidget(bottom)
-        vertical.setStretchFactor(0, 5)
-        vertical.setStretchFactor(1, 4)
-        vertical.setSizes([500, 400])
+        bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 700), (cue_card, 1, 260))
+        vertical = _splitter(Qt.Orientation.Vertical, (traces_widget, 5, 500), (bottom, 4, 400))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -621,6 +433,17 @@ class LiveView(QWidget):
         else:
             line.setValue(value)
             line.show()
+
+
+def _splitter(orientation: Qt.Orientation, *parts: tuple[QWidget, int, int]) -> QSplitter:
+    """A splitter of (widget, stretch factor, initial size in px) parts that never collapses one."""
+    splitter = QSplitter(orientation)
+    splitter.setChildrenCollapsible(False)
+    for i, (widget, stretch, _size) in enumerate(parts):
+        splitter.addWidget(widget)
+        splitter.setStretchFactor(i, stretch)
+    splitter.setSizes([size for _w, _s, size in parts])
+    return splitter
 
 
 def _y_range(

@@ -6,27 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QColor,
-    QIcon,
-    QKeySequence,
-    QLinearGradient,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QPixmap,
-)
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -43,8 +30,10 @@ from poise.desktop.live_view import LiveView
 from poise.report.format import fmt_mmss
 from poise.desktop.overlay import CueOverlay
 from poise.desktop.settings import Settings
-from poise.desktop.settings_dialog import SettingsDialog, fill_device_combo
-from poise.desktop.workers import on_ui_thread, run_in_background
+from poise.desktop.icons import app_icon
+from poise.desktop.settings_dialog import fill_device_combo
+from poise.desktop.window_actions import STATUS_MESSAGE_MS, WindowActions
+from poise.desktop.workers import on_ui_thread
 
 log = logging.getLogger(__name__)
 
@@ -52,49 +41,11 @@ APP_TITLE = "Poise"
 DEMO_FILE = "demo_call.ogg"
 STATUS_POLL_MS = 1000  # ms: device overflows and transcription lag are polled once a second
 STOP_JOIN_S = 8.0  # s to wait for the pipeline to wind down when the window closes mid-call
-STATUS_MESSAGE_MS = 8000  # ms an info message stays in the status bar
 COMBO_MAX_PX = 300  # px: wide enough for "Monitor of Built-in Audio Analog Stereo"
 COMBO_MIN_CHARS = 13  # device combos show at least this many characters (full names in the popup)
 
 
-def app_icon() -> QIcon:
-    """The app's icon: poise/assets/poise.svg or .png when shipped, else a drawn one."""
-    for name in ("poise.svg", "poise.png"):
-        path = paths.assets_dir() / name
-        if path.is_file():
-            icon = QIcon(str(path))
-            if not icon.isNull():
-                return icon
-    icon = QIcon()
-    for size in (16, 32, 64, 128, 256):
-        icon.addPixmap(_drawn_icon(size))
-    return icon
-
-
-def _drawn_icon(size: int) -> QPixmap:
-    """A calm teal tile with three soft sound bars, levelling out (poise)."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    tile = QPainterPath()
-    tile.addRoundedRect(QRectF(0, 0, size, size).adjusted(1, 1, -1, -1), size * 0.22, size * 0.22)
-    grad = QLinearGradient(0, 0, 0, size)
-    grad.setColorAt(0, QColor("#3c9a84"))
-    grad.setColorAt(1, QColor("#24685a"))
-    p.fillPath(tile, grad)
-    pen = QPen(QColor("#f4f1ea"), max(1.5, size * 0.09))
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    p.setPen(pen)
-    heights = (0.46, 0.30, 0.18)
-    for i, h in enumerate(heights):
-        x = size * (0.32 + 0.18 * i)
-        p.drawLine(int(x), int(size * (0.5 - h / 2)), int(x), int(size * (0.5 + h / 2)))
-    p.end()
-    return pm
-
-
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, WindowActions):
     """Poise's window during a call: a view of one `LiveCall` at a time.
 
     Start turns the settings into a `CallSpec` and hands it to a `LiveCall`, which
@@ -132,7 +83,7 @@ class MainWindow(QMainWindow):
         self.bridge.status.connect(self._on_status)
         self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
 
-        self._build_actions()
+        self._build_actions()  # WindowActions
         self._build_ui()
         self.refresh_devices()
         self._update_title()
@@ -149,73 +100,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.check_interrupted_recordings)
 
     # Building ---------------------------------------------------------------------
-
-    def _build_actions(self) -> None:
-        self.start_action = QAction("Start call", self)
-        self.start_action.setShortcuts([QKeySequence(Qt.Key.Key_Space), QKeySequence("Ctrl+Return")])
-        self.start_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.start_action.triggered.connect(self.toggle_call)
-
-        self.demo_action = QAction("Play the demo call", self)
-        self.demo_action.setShortcut(QKeySequence("Ctrl+D"))
-        self.demo_action.triggered.connect(lambda: self.start_demo())
-
-        self.settings_action = QAction("Settings…", self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.settings_action.triggered.connect(self.open_settings)
-
-        self.mute_action = QAction("Mute cues", self)
-        self.mute_action.setCheckable(True)
-        self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
-        self.mute_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.mute_action.setToolTip("Hide cues for the rest of this call (Ctrl+M)")
-        self.mute_action.toggled.connect(self.overlay.set_muted)
-        self.overlay.muted_changed.connect(self.mute_action.setChecked)
-
-        self.open_action = QAction("Open recording…", self)
-        self.open_action.setIconText("Open…")  # the short label of the top bar's button
-        self.open_action.setToolTip("Open a recorded call for review (Ctrl+O)")
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self._choose_recording)
-
-        self.calibrate_action = QAction("Calibrate your voice…", self)
-        self.calibrate_action.setShortcut(QKeySequence("Ctrl+K"))
-        self.calibrate_action.setToolTip("Read a paragraph so Poise learns your normal voice (Ctrl+K)")
-        self.calibrate_action.triggered.connect(self.open_calibration)
-
-        self.trainer_action = QAction("Trainer…", self)
-        self.trainer_action.setShortcut(QKeySequence("Ctrl+T"))
-        self.trainer_action.setToolTip("Pacing practice, replay at other paces, trends (Ctrl+T)")
-        self.trainer_action.triggered.connect(self.open_trainer)
-
-        self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-
-        for action in (
-            self.start_action,
-            self.demo_action,
-            self.settings_action,
-            self.mute_action,
-            self.open_action,
-            self.calibrate_action,
-            self.trainer_action,
-            self.quit_action,
-        ):
-            self.addAction(action)
-
-        menu = self.menuBar().addMenu("&Call")
-        menu.addAction(self.start_action)
-        menu.addAction(self.demo_action)
-        menu.addAction(self.mute_action)
-        menu.addSeparator()
-        menu.addAction(self.open_action)
-        menu.addAction(self.trainer_action)
-        menu.addAction(self.calibrate_action)
-        menu.addAction(self.settings_action)
-        menu.addSeparator()
-        menu.addAction(self.quit_action)
 
     def _build_ui(self) -> None:
         top = QFrame()
@@ -541,105 +425,6 @@ class MainWindow(QMainWindow):
                 self.lag_status.setText(f"Transcript {lag:.1f} s behind" if lag >= 0.5 else "Transcript up to date")
                 self.lag_status.show()
 
-    # Other actions ----------------------------------------------------------------
-
-    def open_settings(self) -> None:
-        """Show the settings dialog; applies the new settings when it is accepted."""
-        dialog = SettingsDialog(self, devices=self.devices)
-        if dialog.exec():
-            self.coach_config = self.settings.load_coach_config()
-            self.overlay.set_click_through(self.settings.overlay_click_through)
-            self.overlay.set_display_s(self.coach_config.display_s)
-            self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
-            self.refresh_devices()
-            if self.is_running():
-                self.statusBar().showMessage("New settings apply from the next call.", STATUS_MESSAGE_MS)
-
-    def _choose_recording(self) -> None:
-        start = str(paths.recordings_dir())
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open a recorded call",
-            start,
-            "Recordings (*.wav *.flac *.ogg *.opus *.mp3);;All files (*)",
-        )
-        if path:
-            self.open_recording(path)
-
-    def open_calibration(self) -> None:
-        """Measure the agent's normal voice from a read paragraph and save it to their profile."""
-        from poise.desktop.calibration_dialog import CalibrationDialog
-
-        dialog = CalibrationDialog(self.settings.agent_name or "default", parent=self)
-        dialog.profile_saved.connect(lambda _p: self.statusBar().showMessage("Your voice profile was saved.", 5000))
-        dialog.exec()
-
-    def open_trainer(self) -> None:
-        """The trainer's window: read at a target pace, replay at other paces, trends."""
-        from poise.desktop.trainer_window import TrainerWindow
-
-        if self.trainer_window is None:
-            self.trainer_window = TrainerWindow()
-            self.trainer_window.setWindowIcon(self.windowIcon())
-        self.trainer_window.show()
-        self.trainer_window.raise_()
-
-    def open_recording(self, path: str | Path) -> None:
-        """Open a recorded call in a review window (analysed off the UI thread)."""
-        from poise.desktop.review_window import ReviewWindow
-
-        window = ReviewWindow(path)  # with the user's settings: the cues the agent would have seen live
-        window.setWindowIcon(self.windowIcon())
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.review_windows.append(window)
-        window.destroyed.connect(lambda *_: self.review_windows.remove(window) if window in self.review_windows else None)
-        window.show()
-        self.open_recording_requested.emit(str(path))
-
-    def check_interrupted_recordings(self, ask: Callable[[str], bool] | None = None) -> int:
-        """Offer to keep (recover) or discard recordings left by a crash; returns how many were found.
-
-        `ask(question)` answers yes (keep) or no (discard); by default a message box asks the user.
-        """
-        try:
-            from poise.audio.recorder import find_interrupted, recover
-        except ImportError:
-            return 0
-        try:
-            parts = list(find_interrupted(paths.recordings_dir()))
-        except Exception:
-            log.warning("looking for interrupted recordings failed", exc_info=True)
-            return 0
-        for part in parts:
-            question = (
-                "Poise was closed during a call, and part of its recording is still on disk "
-                f"({Path(str(part)).name}). Keep it?"
-            )
-            keep = ask(question) if ask is not None else self._ask_keep(question)
-
-            def work(part: Any = part, keep: bool = keep) -> str:
-                if keep:
-                    return f"Recovered the interrupted recording: {Path(str(recover(part))).name}."
-                _discard_part(part)
-                return "Discarded the interrupted recording."
-
-            def show(message: str) -> None:
-                self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
-
-            run_in_background(work, done=show, failed=show, owner=self, name="poise-recover")
-        return len(parts)
-
-    def _ask_keep(self, question: str) -> bool:
-        box = QMessageBox(self)
-        box.setWindowTitle("Interrupted recording")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setText(question)
-        keep = box.addButton("Keep it", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(keep)
-        box.exec()
-        return box.clickedButton() is keep
-
     # Window -----------------------------------------------------------------------
 
     def _update_title(self) -> None:
@@ -689,17 +474,6 @@ class MainWindow(QMainWindow):
         """
         for call in self._ended_calls:
             call.join_workers(timeout_s)
-
-
-def _discard_part(part: Any) -> None:
-    """Delete what an interrupted recording left on disk."""
-    path = Path(str(getattr(part, "path", part)))
-    if path.is_dir():
-        for child in path.iterdir():
-            child.unlink(missing_ok=True)
-        path.rmdir()
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _devices_text(spec: CallSpec) -> str:

@@ -93,11 +93,6 @@ class CueOverlay(QWidget):
         self._mute_button.setText("Mute")
         self._mute_button.setToolTip("Mute cues for the rest of this call (Ctrl+M)")
         self._mute_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._mute_button.setStyleSheet(
-            "QToolButton { color: #b9c3cc; background: rgba(255,255,255,0.08); border: none;"
-            " border-radius: 9px; padding: 3px 10px; font-size: 11px; }"
-            "QToolButton:hover { background: rgba(255,255,255,0.18); color: #ffffff; }"
-        )
         self._mute_button.clicked.connect(lambda: self.set_muted(True))
 
         layout = QHBoxLayout(self._panel)

@@ -40,7 +40,7 @@ from poise.audio.report import write_json
 from poise.report.format import band_verdict, fmt_clock, fmt_duration, format_evidence
 from poise.report.html import write_html
 from poise.audio.types import AnalysisResult
-from poise.desktop.live_view import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
+from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
 from poise.desktop.settings import Settings
 from poise.desktop.workers import on_ui_thread, run_in_background
 
