@@ -215,6 +215,32 @@ def build_call(
     return out, situations
 
 
+LINE_CROSSTALK = ((-24.0, 0.08), (-28.0, 0.12))  # (dB, s): caller into the agent's headset, agent echo on the line
+LINE_FLOOR_DBFS = -55.0  # hiss and room noise on both sides
+LINE_HUM_DBFS = -45.0  # 50 Hz mains hum with harmonics on the agent side
+
+
+def realistic_line(agent: np.ndarray, caller: np.ndarray, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Both sides as a real line carries them: each hears the other delayed and attenuated (sidetone,
+    echo), a noise floor, and mains hum on the agent's headset adapter."""
+    rng = np.random.default_rng(seed)
+    n = len(agent)
+
+    def delayed(x: np.ndarray, gain_db: float, delay_s: float) -> np.ndarray:
+        d = int(delay_s * SAMPLE_RATE)
+        return np.concatenate([np.zeros(d, np.float32), x[: n - d]]) * np.float32(10 ** (gain_db / 20))
+
+    def at_db(x: np.ndarray, db: float) -> np.ndarray:
+        return (x * 10 ** (db / 20) / np.sqrt(np.mean(np.square(x, dtype=np.float64)))).astype(np.float32)
+
+    t = np.arange(n) / SAMPLE_RATE
+    hum = at_db(sum(a * np.sin(2 * np.pi * 50 * (i + 1) * t) for i, a in enumerate((1.0, 0.5, 0.3))), LINE_HUM_DBFS)
+    (ga, da), (gc, dc) = LINE_CROSSTALK
+    new_agent = agent + delayed(caller, ga, da) + at_db(rng.standard_normal(n), LINE_FLOOR_DBFS) + hum
+    new_caller = caller + delayed(agent, gc, dc) + at_db(rng.standard_normal(n), LINE_FLOOR_DBFS)
+    return new_agent.astype(np.float32), new_caller.astype(np.float32)
+
+
 def write_call(path: Path, agent: np.ndarray, caller: np.ndarray, fmt: str) -> Path:
     """Write as `ulaw8k` (G.711 µ-law stereo at 8 kHz, as call recorders do) or `pcm16k`."""
     stereo = np.stack([agent, caller], axis=1)

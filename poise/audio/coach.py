@@ -47,8 +47,7 @@ VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a rais
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
 QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
-SPEAKING_NOW_S = 0.3  # s: tone/volume cues only while the agent is talking (audible this recently)
-PACE_AFTER_SPEECH_S = 2.5  # s: words arrive ~1.5 s late, so a short fast turn is judged just after it ends
+SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
 CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
 CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
@@ -65,8 +64,8 @@ class CoachConfig:
     """Every threshold the user can tune (Settings), with defaults from the design's norms."""
 
     enabled: dict[str, bool] = field(default_factory=lambda: {k: True for k in CUE_KINDS})
-    pace_ratio: float = 1.3  # recent pace / own normal that triggers "slow down" (natural variation stays under it 97 % of the time)
-    pace_ceiling_wpm: float = 240.0  # wpm (pauses < 2 s included) above which "slow down" fires whatever the normal
+    pace_ratio: float = 1.35  # recent pace / own normal that triggers "slow down" (1.3 gave 2x the false cues on built calls)
+    pace_ceiling_wpm: float = 280.0  # estimated wpm above which "slow down" fires whatever the normal (240 cued fast talkers' normal)
     target_wpm_low: float = 125.0  # comfortable band for phone speech (shown in the live view)
     target_wpm_high: float = 165.0
     pitch_rise_st: float = 3.0  # semitones above own normal (2.5 fired on the natural intonation of read speech)
@@ -175,11 +174,9 @@ class Coach:
                 if cue:
                     cues.append(cue)
             speaking_now = agent_speaking and _heard_within(agent, k, int(SPEAKING_NOW_S / FRAME_HOP_S))
-            cue = self._slow_down(t) if _heard_within(agent, k, int(PACE_AFTER_SPEECH_S / FRAME_HOP_S)) else None
-            if cue:
-                cues.append(cue)
-            if baseline.is_ready() and speaking_now:
-                for rule in (self._lower_tone, self._lower_volume, self._speak_up):
+            if speaking_now:  # pace needs only her words' own normal; pitch and loudness a calibrated baseline
+                rules = (self._slow_down,) + ((self._lower_tone, self._lower_volume, self._speak_up) if baseline.is_ready() else ())
+                for rule in rules:
                     cue = rule(k, t, agent, baseline)
                     if cue:
                         cues.append(cue)
@@ -283,7 +280,8 @@ class Coach:
             return None
         return self._emit("dead_air", t, {"silence_s": round(silence, 1)})
 
-    def _slow_down(self, t: float) -> Cue | None:
+    def _slow_down(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
+        """Pace from her words against her own normal (pace.py); needs no acoustic baseline."""
         reading = self.pace.recent(t)
         if reading is None:
             return None
