@@ -7,7 +7,10 @@ code (2 for bad input, 1 for anything else), never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -24,9 +27,110 @@ EXIT_BAD_INPUT = 2  # the contract: unusable recording or device
 EXIT_FAILURE = 1
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl+C (128 + SIGINT)
+DECODE_WAIT_S = 30.0  # s to let a Whisper decode on a worker thread end before exiting (CTranslate2 aborts otherwise)
+NOT_SAVED = "not saved to history"  # how history's sentence says a call was lost (poise.app.history, the store)
+TRANSCRIBE_THREAD = "poise-transcribe"  # the name analysis.py gives its Whisper thread
+
+
+def _cli_words(message: str) -> str:
+    """The engine's sentences name the app's Settings; on the command line the choice is a flag."""
+    return message.replace("(Settings → Model)", "(--model)").replace("Settings → Model", "--model")
+
+
+def _say(message: str) -> None:
+    print(f"poise: {_cli_words(message)}", file=sys.stderr)
+
+
 def _fail(message: str, code: int = EXIT_FAILURE) -> int:
-    print(f"poise: {message}", file=sys.stderr)
+    _say(message)
     return code
+
+
+def _wait_for_decoder(timeout: float = DECODE_WAIT_S) -> None:
+    """Let a Whisper decode still running on a worker thread end (it stops at its next chunk)."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == TRANSCRIBE_THREAD and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class _NoteCollector(logging.Handler):
+    """Collects what the input loader notes about a file (cut short, clipping, channels used)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    @classmethod
+    def attach(cls) -> _NoteCollector:
+        from .audio.sources import NOTES_LOGGER
+
+        collector = cls()
+        logging.getLogger(NOTES_LOGGER).addHandler(collector)
+        return collector
+
+    def detach(self) -> None:
+        from .audio.sources import NOTES_LOGGER
+
+        logging.getLogger(NOTES_LOGGER).removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.messages:
+            self.messages.append(message)
+
+
+def _check_output(path: str, what: str) -> str | None:
+    """None if `path` can be written, else one sentence; probes without leaving a file behind."""
+    target = Path(path)
+    if target.is_dir():
+        return f"the {what} path {target} is a folder: give a file name, e.g. {target / ('report.' + what.split()[0].lower())}."
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        return f"cannot write the {what} {target}: the folder {folder} does not exist; create it or choose another path."
+    existed = target.exists()
+    try:
+        with open(target, "ab"):
+            pass
+    except OSError as exc:
+        return f"cannot write the {what} {target} ({exc.strerror or exc}): choose another path."
+    if not existed:
+        target.unlink(missing_ok=True)
+    return None
+
+
+def _write_reports(result: object, outputs: list[tuple[str, str]]) -> str | None:
+    """Write the reports all or nothing; None, or one sentence naming the report and file that failed."""
+    from .audio.report import to_json, write_atomic
+    from .report.html import render_html
+
+    texts: list[tuple[str, str, str]] = []
+    for what, path in outputs:
+        try:
+            if what == "JSON report":
+                text = json.dumps(to_json(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # type: ignore[arg-type]
+            else:
+                text = render_html(result)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001
+            from .app.errors import log_exception
+
+            log_exception(exc)
+            return f"could not make the {what} for {path} ({type(exc).__name__}); nothing was written."
+        texts.append((what, path, text))
+    written: list[Path] = []
+    for what, path, text in texts:
+        existed = Path(path).exists()
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            for done in written:  # no half set of reports: the ones written just now go too
+                done.unlink(missing_ok=True)
+            others = " and nothing else was written" if written else ""
+            return f"could not write the {what} {path} ({exc.strerror or exc}){others}: choose another path."
+        if not existed:
+            written.append(Path(path))
+    return None
 
 
 class ProgressBar:
@@ -34,9 +138,9 @@ class ProgressBar:
 
     WIDTH = 30  # characters of bar
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
         self._last = ""
 
     def __call__(self, fraction: float, label: str) -> None:
@@ -83,37 +187,46 @@ def _spec(kind: CallKind, args: argparse.Namespace, **choices: object) -> CallSp
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .app.review import review_call
-    from .audio.report import write_json
-    from .report.html import write_html
     from .report.summary import format_summary
 
+    outputs = [(what, path) for what, path in (("JSON report", args.json), ("HTML report", args.html)) if path]
+    for what, path in outputs:  # before the analysis: a wrong path should not cost minutes of Whisper
+        problem = _check_output(path, what)
+        if problem:
+            return _fail(problem, EXIT_BAD_INPUT)
     spec = _spec(
         CallKind.REVIEW, args, file=Path(args.call), caller_file=Path(args.caller) if args.caller else None,
         agent_channel=args.agent_channel,
     )
     bar = ProgressBar()
+    notes = _NoteCollector.attach()
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # stop at the next chunk, never mid-decode
     try:
-        outcome = review_call(spec, save=args.save, progress=bar)
-    except KeyboardInterrupt:
-        return _fail("stopped; nothing was written.", 130)
+        outcome = review_call(spec, save=args.save, progress=bar, cancel=cancel)
+        if cancel.is_set():
+            _wait_for_decoder()
     finally:
+        signal.signal(signal.SIGINT, previous)
+        notes.detach()
         bar.close()
+    if cancel.is_set():
+        return _fail("stopped; nothing was written.", INTERRUPTED)
+    for note in notes.messages:
+        _say(note)
     if outcome.result is None:
         return _fail(outcome.error or "the analysis gave no result.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
-    if outcome.warning:
-        print(f"poise: {outcome.warning}", file=sys.stderr)
-    try:
-        if args.json:
-            write_json(outcome.result, args.json)
-        if args.html:
-            write_html(outcome.result, args.html)
-    except OSError as exc:
-        return _fail(f"could not write the report ({exc.strerror or exc}): choose another folder.")
+    problem = _write_reports(outcome.result, outputs)
+    if problem:
+        return _fail(problem)
     if not args.quiet:
         print(format_summary(outcome.result))
-        for path in (args.json, args.html):
-            if path:
-                print(f"Wrote {path}")
+        for _what, path in outputs:
+            print(f"Wrote {path}")
+    if outcome.warning:
+        _say(outcome.warning)
+    if args.save and outcome.call_id is None and NOT_SAVED in (outcome.warning or ""):
+        return EXIT_FAILURE  # asked to save, and it was not: the reports and summary above still stand
     return 0
 
 
@@ -156,12 +269,24 @@ def run_headless(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"could not open {args.events} ({exc.strerror}): choose another path.")
     lock = threading.Lock()
+    events_broken: list[str] = []  # set once: the events file stopped taking writes
 
     def write_event(obj: dict) -> None:
         obj["wall"] = round(time.time(), 3)
         with lock:
-            events.write(json.dumps(obj) + "\n")
-            events.flush()
+            if events_broken:
+                return
+            try:
+                events.write(json.dumps(obj) + "\n")
+                events.flush()
+            except OSError as exc:  # a full disk must not stop the coaching
+                events_broken.append(exc.strerror or str(exc))
+                _say(
+                    f"could not write to {args.events} ({events_broken[0]}): coaching goes on, "
+                    "but cues and transcript are no longer written there; free some space."
+                )
+
+    _recover_interrupted(Path(args.record_dir) if args.record_dir else None)
 
     def on_event(event: object) -> None:
         if isinstance(event, (Cue, Segment)):
@@ -179,7 +304,7 @@ def run_headless(args: argparse.Namespace) -> int:
     if args.record_dir:
         choices["record_dir"] = Path(args.record_dir)
     call = LiveCall(_spec(CallKind.LIVE, args, **choices), on_event=on_event)
-    with events:
+    try:
         if not call.prepare():
             outcome = call.outcome
             assert outcome is not None
@@ -193,13 +318,37 @@ def run_headless(args: argparse.Namespace) -> int:
                 call.stop()
                 deadline = None
         call.join_workers(DECODE_WAIT_S)
-    if outcome.warning:
-        print(f"poise: {outcome.warning}", file=sys.stderr)
+    finally:
+        with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails too (said above)
+            events.close()
+    if outcome.warning:  # (a recording that failed was said as it happened, by the session's status)
+        _say(outcome.warning)
     if outcome.error:
         return _fail(outcome.error)
-    if outcome.recording is not None:
+    if outcome.recording is not None and Path(outcome.recording).is_file():
         print(f"Recording saved to {outcome.recording}", file=sys.stderr)
+    if outcome.result is not None and outcome.call_id is None and NOT_SAVED in (outcome.warning or ""):
+        return EXIT_FAILURE  # the call is not in history: said above, and the exit code says it too
     return 0
+
+
+def _recover_interrupted(record_dir: Path | None) -> None:
+    """Recover recordings a killed call left as `.wav.part` (as the app does at start), and say so."""
+    from . import paths
+    from .audio.recorder import find_interrupted, recover
+
+    try:
+        folder = record_dir if record_dir is not None else paths.recordings_dir()
+        parts = find_interrupted(folder)
+    except OSError:
+        return
+    for part in parts:
+        try:
+            _say(f"recovered the recording of an interrupted call: {recover(part)}.")
+        except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the call
+            from .app.errors import describe
+
+            _say(f"could not recover the interrupted recording {part} ({describe(exc)}); delete it or try again.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,16 +387,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_native_stderr() -> None:
+    """Send what C libraries print straight to file descriptor 2 (ALSA, PortAudio, libmpg123)
+    to Poise's log; Python's `sys.stderr`, where Poise's own sentences go, stays the terminal."""
+    from . import paths
+
+    try:
+        target = str(paths.log_path())
+    except OSError:
+        target = os.devnull
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        native = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, paths.PRIVATE_FILE_MODE)
+    except OSError:
+        return
+    os.dup2(native, 2)
+    os.close(native)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     from .app.errors import configure_logging
 
+    from .paths import DataDirError
+
     args = build_parser().parse_args(argv)
+    _quiet_native_stderr()
     configure_logging()
     if args.command is None:
         from .desktop.app import main as app_main
 
         return app_main(["--demo"] if args.demo else [])
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DataDirError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        _wait_for_decoder()
+        return _fail("stopped.", INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,79 @@
-"""Where Poise keeps its files on the user's machine (nothing leaves it)."""
+"""Where Poise keeps its files on the user's machine (nothing leaves it).
+
+The data folder holds a caller's words and voice: it is private to the user (0700, its
+files 0600). `private_umask()` is applied once at start by both doors so every file
+Poise creates afterwards is born private; `make_private` narrows what already exists.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "poise"
+PRIVATE_UMASK = 0o077  # new files 0600 and folders 0700: history, recordings and the log are the user's alone
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+class DataDirError(OSError):
+    """Poise's data folder cannot be made or used; the message is one plain sentence."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def private_umask() -> None:
+    """Make every file and folder Poise creates from now on private to the user (umask 077)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def make_private(path: Path) -> None:
+    """Narrow `path` to 0700 (folder) or 0600 (file) if it is wider; never widens, never raises."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        private = PRIVATE_DIR_MODE if Path(path).is_dir() else PRIVATE_FILE_MODE
+        if mode & ~private:
+            os.chmod(path, mode & private)
+    except OSError:
+        pass
+
+
+def _make_dir(path: Path, what: str) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DataDirError(
+            exc.errno or 0,
+            f"Poise cannot create its {what} {path} ({reason}): make it writable, or choose another "
+            f"folder with {'POISE_DATA_DIR' if what == 'data folder' else 'POISE_CONFIG_DIR'}.",
+        ) from exc
+    make_private(path)
+    return path
 
 
 def data_dir() -> Path:
-    """Folder for history and recordings; `POISE_DATA_DIR` overrides (tests, portable installs)."""
+    """Folder for history and recordings (0700); `POISE_DATA_DIR` overrides (tests, portable installs).
+
+    Raises `DataDirError` (one sentence) when it cannot be created.
+    """
     override = os.environ.get("POISE_DATA_DIR")
     path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(path, "data folder")
+
+
+def secure_data_dir() -> None:
+    """Narrow the data folder and everything in it to 0700/0600 (older Poise made them 0755/0644)."""
+    root = data_dir()
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            make_private(Path(folder) / name)
+        for name in files:
+            make_private(Path(folder) / name)
 
 
 def config_dir() -> Path:
@@ -23,8 +81,7 @@ def config_dir() -> Path:
     user config folder (on Linux `$XDG_CONFIG_HOME/poise`)."""
     override = os.environ.get("POISE_CONFIG_DIR")
     path = Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(path, "settings folder")
 
 
 def settings_path() -> Path:
@@ -38,9 +95,7 @@ def log_path() -> Path:
 
 
 def recordings_dir() -> Path:
-    path = data_dir() / "recordings"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_dir(data_dir() / "recordings", "recordings folder")
 
 
 def history_db_path() -> Path:

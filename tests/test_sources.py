@@ -297,7 +297,17 @@ def test_bad_input_is_one_plain_sentence_naming_the_file(tmp_path, kind, words):
     assert exc.value.__context__ is None or exc.value.__suppress_context__
 
 
-@pytest.mark.parametrize("kind", ["missing", "empty", "text", "silence", "truncated_flac"])
+def test_silent_caller_file_leaves_the_agent_alone_with_a_note(tmp_path):
+    """A silent caller file does not refuse a good agent file: the agent is analysed alone, and said so."""
+    agent = tmp_path / "agent_ok.wav"
+    sf.write(agent, tone(440, 1.0, 16000), 16000)
+    silent = _make_bad(tmp_path, "silence")
+    call = load_call(agent, caller_path=silent)
+    assert call.caller is None and call.info.channels == 1
+    assert call.notes == [f"The caller file {silent} is silent: Poise analysed the agent alone."]
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "text", "truncated_flac"])
 def test_caller_file_problems_name_the_caller_file(tmp_path, kind):
     agent = tmp_path / "agent_ok.wav"
     sf.write(agent, tone(440, 1.0, 16000), 16000)

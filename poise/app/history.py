@@ -50,26 +50,43 @@ class Saved:
     call_id: int | None = None  # the new history row, if one was added
     profile: Baseline | None = None  # the agent's profile after this call, if it was refined
     warning: str | None = None  # one sentence when history could not be used
+    call_lost: bool = False  # the policy says keep this call, and it could not be saved
 
 
 class History:
     """The policy above over a `HistoryStore` (opened per use: safe from any thread)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else paths.history_db_path()  # fixed now: a call saves where it began
         self.warning: str | None = None  # the last problem, one sentence (also returned by `record`)
+        self._unusable: str | None = None  # why there is no history file at all (its folder cannot be made)
+        self._notice: str | None = None  # a damaged file was moved aside: not yet said in a `Saved`
+        if path is None:
+            try:
+                path = paths.history_db_path()  # fixed now: a call saves where it began
+            except paths.DataDirError as exc:
+                self._unusable = str(exc)
+        self.path: Path | None = path
 
     def _open(self) -> HistoryStore:
+        if self.path is None:
+            raise StoreError(self._unusable or "Poise has no history folder; restart Poise.")
         store = HistoryStore(self.path)
-        if store.warning:
+        if store.warning:  # the file was damaged and moved aside: said once, by whichever use comes next
             log.warning("%s", store.warning)
-            self.warning = store.warning
+            self.warning = self._notice = store.warning
         return store
+
+    def _take_notice(self) -> str | None:
+        notice, self._notice = self._notice, None
+        return notice
 
     def prior(self, kind: CallKind, agent: str) -> Baseline | None:
         """The saved voice profile a call of `kind` starts from (None: it learns from scratch)."""
         self.warning = None
         if not POLICY[kind].starts_from_profile:
+            return None
+        if self.path is None:
+            self.warning = self._unusable
             return None
         if not self.path.exists():
             return None  # no history yet: nothing to start from (and no file made just to read it)
@@ -93,19 +110,36 @@ class History:
         policy = POLICY[kind]
         baseline = baseline if baseline is not None else (result.baseline if result is not None else None)
         call_id = profile = None
+        problems: list[str] = []
+        wants_call = policy.save_call and result is not None
         try:
             with self._open() as store:
+                # The call first: it is what the user would miss. Each step is tried on its own,
+                # so a profile that cannot be refined never keeps the call out (or the reverse).
+                if wants_call:
+                    try:
+                        known = kind is CallKind.REVIEW and recording is not None and store.has_recording(recording)
+                        if not known:
+                            call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
+                    except StoreError as exc:
+                        problems.append(str(exc))
                 if policy.refine_profile and baseline is not None:
-                    profile = store.update_profile(agent, baseline)
-                if policy.save_call and result is not None:
-                    known = kind is CallKind.REVIEW and recording is not None and store.has_recording(recording)
-                    if not known:
-                        call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
+                    try:
+                        profile = store.update_profile(agent, baseline)
+                    except StoreError as exc:
+                        problems.append(str(exc))
         except StoreError as exc:
-            log.warning("history: %s", exc)
-            self.warning = str(exc)
-            return Saved(call_id, profile, str(exc))
-        return Saved(call_id, profile, self.warning)
+            problems.append(str(exc))
+        lost = wants_call and call_id is None and bool(problems)
+        if problems:
+            message = problems[0]
+            if lost and "not saved" not in message:
+                message = f"This call was not saved to history because {message[0].lower()}{message[1:]}"
+            log.warning("history: %s", message)
+            self.warning = message
+        else:
+            self.warning = self._take_notice()
+        return Saved(call_id, profile, self.warning, call_lost=lost)
 
 
 __all__ = ["POLICY", "History", "Policy", "Saved"]

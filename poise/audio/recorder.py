@@ -29,7 +29,7 @@ except ImportError:  # Windows: an open file cannot be renamed anyway, no lock n
 PART_SUFFIX = ".wav.part"
 HEADER_BYTES = 44  # canonical RIFF/WAVE header: RIFF(12) + fmt(24) + data chunk header(8)
 SAMPLE_BYTES = 2  # int16 PCM
-FLUSH_EVERY_S = 1.0  # s of audio between fsyncs: a crash loses at most about this much
+FLUSH_EVERY_S = 0.5  # s of audio between header patches + fsyncs: the .part header lags its data by at most this (a crash loses about as much)
 MAX_GAP_FILL_S = 600.0  # s: a jump forward in block time is filled with silence up to this much
 
 

@@ -10,12 +10,14 @@ call never sits in memory in more than its final 16 kHz form.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import struct
 import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +35,13 @@ SILENCE_PEAK = 10 ** (-70 / 20)  # linear peak (-70 dBFS): below it a file holds
 UNKNOWN_LENGTH_GUESS_S = 600.0  # s: first buffer size when a container does not tell its length
 MAX_PREALLOC_S = 6 * 3600.0  # s: a header claiming more is not trusted up front (the buffer grows if needed)
 SUPPORTED = "a WAV, FLAC, OGG, Opus or MP3 recording"
+CLIP_LEVEL = 0.999  # |sample| at or above this is at full scale: the recording clipped there
+CLIP_NOTE_FRACTION = 1e-3  # clipped samples (share of all) above which the file is said to clip
+LENGTH_NOTE_S = 1.0  # s: an agent and caller file differing by more than this is said to differ
+TRUNCATED_NOTE_S = 0.1  # s: a WAV holding this much less than its header promises is said to be cut short
+NOTES_LOGGER = "poise.input"  # where load_call's notes go (the CLI prints them; the log keeps them)
+
+notes_log = logging.getLogger(NOTES_LOGGER)
 
 _Mapper = Callable[[np.ndarray], np.ndarray]
 
@@ -48,6 +57,7 @@ class LoadedCall:
     agent: np.ndarray
     caller: np.ndarray | None
     info: SourceInfo
+    notes: list[str] = field(default_factory=list)  # what the user should know about the input, one sentence each
 
     @property
     def duration_s(self) -> float:
@@ -62,6 +72,9 @@ class _Decoded:
     channels: int  # of the original
     frames: int  # decoded frames at the original rate
     peak: float  # max |sample| over the roles kept
+    clipped: int = 0  # samples at full scale
+    samples: int = 0  # samples looked at for clipping
+    notes: list[str] = field(default_factory=list)  # cut short, clipping: said to the user, not refused
 
 
 def load_call(
@@ -96,18 +109,49 @@ def load_call(
             sample_rate=decoded.sample_rate,
             channels=decoded.channels,
         )
-        return LoadedCall(agent=agent, caller=caller, info=info)
+        notes = list(decoded.notes)
+        if decoded.channels > 2:
+            agent_ch, caller_ch = (1, 2) if agent_channel == "left" else (2, 1)
+            notes.append(
+                f"{path} has {decoded.channels} channels: Poise used channel {agent_ch} as the agent and "
+                f"channel {caller_ch} as the caller, and ignored the other {decoded.channels - 2}."
+            )
+        return _noted(LoadedCall(agent=agent, caller=caller, info=info, notes=notes))
 
     a = _decode_file(path, "agent file", _downmix)
-    c = _decode_file(caller_path, "caller file", _downmix)
+    c = _decode_file(caller_path, "caller file", _downmix, silence_ok=True)
+    notes = list(a.notes) + list(c.notes)
+    a_s, c_s = a.frames / a.sample_rate, c.frames / c.sample_rate
+    if c.peak < SILENCE_PEAK:
+        notes.append(f"The caller file {caller_path} is silent: Poise analysed the agent alone.")
+        info = SourceInfo(path=str(path), duration_s=a_s, sample_rate=a.sample_rate, channels=1)
+        return _noted(LoadedCall(agent=a.audio[0], caller=None, info=info, notes=notes))
+    if abs(a_s - c_s) > LENGTH_NOTE_S:
+        shorter = "caller" if c_s < a_s else "agent"
+        notes.append(
+            f"The caller file {caller_path} is {c_s:.1f} s long and the agent file {a_s:.1f} s: "
+            f"Poise padded the {shorter}'s side with silence to the longer one."
+        )
+    if a.sample_rate != c.sample_rate:
+        notes.append(
+            f"The caller file {caller_path} is recorded at {c.sample_rate} Hz and the agent file at "
+            f"{a.sample_rate} Hz: Poise resampled both to {SAMPLE_RATE} Hz."
+        )
     n = max(a.audio.shape[1], c.audio.shape[1])
     info = SourceInfo(
         path=str(path),
-        duration_s=max(a.frames / a.sample_rate, c.frames / c.sample_rate),
+        duration_s=max(a_s, c_s),
         sample_rate=a.sample_rate,
         channels=2,
     )
-    return LoadedCall(agent=_pad_to(a.audio[0], n), caller=_pad_to(c.audio[0], n), info=info)
+    return _noted(LoadedCall(agent=_pad_to(a.audio[0], n), caller=_pad_to(c.audio[0], n), info=info, notes=notes))
+
+
+def _noted(call: LoadedCall) -> LoadedCall:
+    """Send the call's notes to `NOTES_LOGGER` (the log; the CLI shows them) and return the call."""
+    for note in call.notes:
+        notes_log.warning("%s", note)
+    return call
 
 
 class FileSource:
@@ -223,6 +267,8 @@ class _Collector:
         self.rate = rate
         self.frames = 0
         self.peak = 0.0
+        self.clipped = 0  # samples at full scale (|x| >= CLIP_LEVEL)
+        self.samples = 0
         self._stream = None if rate == SAMPLE_RATE else soxr.ResampleStream(
             rate, SAMPLE_RATE, roles, dtype="float32", quality=RESAMPLE_QUALITY
         )
@@ -239,7 +285,10 @@ class _Collector:
         if not np.isfinite(chunk).all():
             chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
         self.frames += len(chunk)
-        self.peak = max(self.peak, float(np.abs(chunk).max()))
+        magnitude = np.abs(chunk)
+        self.peak = max(self.peak, float(magnitude.max()))
+        self.clipped += int(np.count_nonzero(magnitude >= CLIP_LEVEL))
+        self.samples += magnitude.size
         self._pending.append(chunk)
         self._pending_frames += len(chunk)
         if self._pending_frames >= DECODE_CHUNK:
@@ -278,8 +327,11 @@ def _describe(path: str | os.PathLike[str], what: str) -> str:
     return f"The caller file {path}" if what == "caller file" else str(path)
 
 
-def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper) -> _Decoded:
-    """Check, decode and resample one file; every failure becomes an AudioInputError."""
+def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper, silence_ok: bool = False) -> _Decoded:
+    """Check, decode and resample one file; every failure becomes an AudioInputError.
+
+    `silence_ok`: a silent file is returned (its `peak` tells) rather than refused.
+    """
     name = _describe(path, what)
     p = Path(path)
     try:
@@ -322,9 +374,53 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper) -> _D
             raise AudioInputError(too_long) from None
         if decoded is None or decoded.frames == 0:
             raise AudioInputError(no_samples)
-    if decoded.peak < SILENCE_PEAK:
+    if decoded.peak < SILENCE_PEAK and not silence_ok:
         raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
+    shortfall = _wav_shortfall(p, decoded)
+    if shortfall is not None:
+        decoded.notes.append(
+            f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
+            f"{shortfall[1]:.1f} s; Poise analysed what is there."
+        )
+    if decoded.clipped > CLIP_NOTE_FRACTION * max(decoded.samples, 1):
+        share = 100.0 * decoded.clipped / max(decoded.samples, 1)
+        decoded.notes.append(
+            f"{name} clips ({share:.1f}% of its samples are at full scale): loudness and pitch there are "
+            "not to be trusted; record with the input gain lower."
+        )
     return decoded
+
+
+def _wav_shortfall(path: Path, decoded: _Decoded) -> tuple[float, float] | None:
+    """(promised s, held s) when a RIFF/WAVE file's data chunk claims more bytes than the file has."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            size = os.fstat(f.fileno()).st_size
+            block_align = 0
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, clen = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = f.read(min(clen, 16))
+                    if len(fmt) >= 14:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                    f.seek(clen - len(fmt) + (clen & 1), os.SEEK_CUR)
+                elif cid == b"data":
+                    held = size - f.tell()
+                    if clen in (0, 0xFFFFFFFF) or block_align <= 0:  # streaming placeholders: no promise made
+                        return None
+                    rate = decoded.sample_rate
+                    promised_s, held_s = clen / block_align / rate, held / block_align / rate
+                    return (promised_s, held_s) if promised_s - held_s > TRUNCATED_NOTE_S else None
+                else:
+                    f.seek(clen + (clen & 1), os.SEEK_CUR)
+    except (OSError, struct.error):
+        return None
 
 
 # Signatures of common files that are certainly not audio. libsndfile's MP3 decoder would otherwise
@@ -374,7 +470,7 @@ def _decode_soundfile(path: Path, mapper: _Mapper) -> _Decoded | None:
             if not len(chunk):
                 break
             col.add(mapper(chunk))
-    return _Decoded(col.finish(), rate, channels, col.frames, col.peak)
+    return _Decoded(col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples)
 
 
 def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
@@ -411,4 +507,4 @@ def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
                 col.add(mapper(out.to_ndarray().T))
         except (av.FFmpegError, ValueError, RuntimeError) as e:
             raise AudioInputError(_damaged(name, e)) from None
-    return _Decoded(col.finish(), rate, channels, col.frames, col.peak)
+    return _Decoded(col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples)

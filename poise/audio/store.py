@@ -2,9 +2,10 @@
 
 Standard-library `sqlite3` in WAL mode (readers never wait for the writer). The schema
 version lives in `PRAGMA user_version` and `_migrate` brings any older file up to date.
-A damaged file is moved aside and a new one started, with a one-sentence `warning`, so
-the app keeps working; errors the user can act on (a full disk, no permission) raise
-`StoreError` with one plain sentence.
+Only a file SQLite itself finds damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed
+`quick_check`) is moved aside and a new one started, with a one-sentence `warning`, so
+the app keeps working; a file that merely cannot be opened or written (a full disk, no
+permission, busy) is never touched and raises `StoreError` with one plain sentence.
 
 Times stored here are wall-clock: `started_at` is when the call began, as an ISO 8601
 string in UTC (so text order is time order); `t`, `start` and `end` are audio time.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ SCHEMA_VERSION = 1  # bump with a new step in _MIGRATIONS
 CALL_KINDS = ("live", "review", "demo")
 TREND_KINDS = ("live", "review")  # the demo call is not the agent's voice: keep it out of their trends
 PROFILE_WEIGHT_CAP_S = 600.0  # s: the saved profile never outweighs 10 min of new speech, so it keeps adapting
+LOW_DISK_BYTES = 256 * 1024  # bytes free below which a failure to open is put down to a full disk
 BUSY_TIMEOUT_S = 10.0  # s: wait this long for another Poise process's write before giving up
 
 # SQLite primary result codes (sqlite3.h), read from exc.sqlite_errorcode & 0xFF.
@@ -212,19 +215,48 @@ class HistoryStore:
             raise StoreError(
                 f"Poise cannot create the folder for its history file {self.path}: check that it is writable."
             ) from exc
+        existed = self.path.exists()
         try:
             self._conn = self._connect()
             return
         except _Damaged:
             what = "is damaged"
         except sqlite3.Error as exc:
-            if _is_damage(exc):
-                what = "is damaged"
-            elif _code(exc) in (_SQLITE_CANTOPEN, _SQLITE_IOERR) and self.path.exists():
-                what = "cannot be read"
-            else:
-                raise self._error(exc, f"Opening the history file {self.path}") from exc
+            if not _is_damage(exc):
+                # Could not open or write (full disk, no permission, busy): the file may be
+                # perfectly healthy, so it is left exactly where it is (an empty one just made goes).
+                if not existed:
+                    self._remove_if_empty()
+                raise self._unopenable(exc) from exc
+            what = "is damaged"
         self._start_fresh(what)
+
+    def _remove_if_empty(self) -> None:
+        for path in (self.path, self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
+            try:
+                if path.exists() and path.stat().st_size == 0:
+                    path.unlink()
+            except OSError:
+                pass
+
+    def _unopenable(self, exc: sqlite3.Error) -> StoreError:
+        """One sentence for a history that could not be opened though nothing says it is damaged."""
+        code = _code(exc)
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            free = None
+        if code == _SQLITE_FULL or "disk is full" in str(exc) or (free is not None and free < LOW_DISK_BYTES):
+            return StoreError(
+                f"The disk is full: Poise could not open its history file {self.path} "
+                "(nothing in it was changed); free some space."
+            )
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return StoreError(f"The history file {self.path} is busy in another Poise window; try again.")
+        return StoreError(
+            f"Poise could not open its history file {self.path} ({exc}); nothing in it was changed: "
+            "check that it and its folder can be read and written."
+        )
 
     def _start_fresh(self, what: str) -> None:
         """Move the unusable file (and its WAL) aside, open a new one, and say so in `warning`."""

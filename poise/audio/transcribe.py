@@ -124,6 +124,11 @@ def load_model(model_path: str | Path | None = None, cpu_threads: int = 0) -> Wh
         raise ModelError(
             f"The Whisper model in {path} has no tokenizer.json: choose a complete model folder (Settings → Model)."
         )
+    # Without config.json CTranslate2 loads, then fails mid-decode with a JSON type error.
+    if not (path / "config.json").is_file():
+        raise ModelError(
+            f"The Whisper model in {path} has no config.json: choose a complete model folder (Settings → Model)."
+        )
     key = (str(path.resolve()), cpu_threads)
     with _models_lock:
         model = _models.get(key)
