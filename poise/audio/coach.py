@@ -188,7 +188,7 @@ class Coach:
         # caller turn: speech with pauses under CALLER_TURN_GAP_S
         if caller_speaking:
             if self._caller_turn_start is None or k - self._caller_last_speech > CALLER_TURN_GAP_S / FRAME_HOP_S:
-                self._caller_turn_start = k
+                self._caller_turn_start = _first_audible(caller, k) if caller is not None else k
             if self._caller_run_start is None:
                 self._caller_run_start = k
             self._caller_last_speech = k
@@ -204,9 +204,7 @@ class Coach:
         if agent_speaking:
             if self._agent_run_start is None:
                 self._agent_run_start = k
-                onset = k
-                while onset > max(0, k - ONSET_BACKDATE_FRAMES) and agent.audible[onset - 1]:
-                    onset -= 1
+                onset = _first_audible(agent, k)
                 self._agent_onset = onset
                 self._floor_take = onset if caller is not None and self._caller_held_floor_at(onset, caller) else None
                 self._floor_take_counted = False
@@ -335,6 +333,14 @@ class Coach:
         if not self._hyst["speak_up"].check(triggered, drop < self.config.volume_drop_db - 2.0):
             return None
         return self._emit("speak_up", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "drop_db": round(drop, 1)})
+
+
+def _first_audible(track: RoleTrack, k: int) -> int:
+    """The first frame of the audible run that ends at k (the speech model confirms a voice 30-300 ms late)."""
+    onset = k
+    while onset > max(0, k - ONSET_BACKDATE_FRAMES) and track.audible[onset - 1]:
+        onset -= 1
+    return onset
 
 
 def _heard_within(track: RoleTrack, k: int, frames: int) -> bool:
