@@ -1,6 +1,6 @@
 """Build test calls from a real recording with coaching situations injected at known times.
 
-Used by the cue tests and by `benchmarks/cues.py`. A situation is a change to the
+Used by the cue tests (tests/test_analysis_e2e.py). A situation is a change to the
 agent's side of a real two-channel call: a stretch sped up, pitch-raised, made
 louder or quieter, agent speech dropped into a long caller turn (taking the floor),
 or a short backchannel inside a caller turn (which must NOT give a cue).
