@@ -48,13 +48,14 @@ QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than
 QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
-CALLER_FLOOR_MIN_S = 0.8  # s the caller must have been talking to hold the floor
+CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 0.55 s hold: a 1 s+ utterance)
 CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
 FLOOR_JUDGE_MAX_S = 1.5  # s after the agent's onset: later, a cue would no longer help
-ONSET_BACKDATE_FRAMES = 30  # 300 ms: the speech model confirms a voice up to this late; the onset is the first audible frame
+ONSET_BACKDATE_FRAMES = 40  # 400 ms: the speech model confirms a voice up to this late; the onset is the first audible frame
+ONSET_GAP_FRAMES = 3  # 30 ms: a stop consonant's closure inside the onset
 VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
@@ -336,10 +337,17 @@ class Coach:
 
 
 def _first_audible(track: RoleTrack, k: int) -> int:
-    """The first frame of the audible run that ends at k (the speech model confirms a voice 30-300 ms late)."""
-    onset = k
-    while onset > max(0, k - ONSET_BACKDATE_FRAMES) and track.audible[onset - 1]:
-        onset -= 1
+    """The first frame of the audible run that ends at k (the speech model confirms a voice 30-400 ms late);
+    dips of up to ONSET_GAP_FRAMES inside the run (a stop consonant) do not end it."""
+    onset, gap, i = k, 0, k - 1
+    while i >= max(0, k - ONSET_BACKDATE_FRAMES):
+        if track.audible[i]:
+            onset, gap = i, 0
+        else:
+            gap += 1
+            if gap > ONSET_GAP_FRAMES:
+                break
+        i -= 1
     return onset
 
 
