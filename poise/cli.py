@@ -200,12 +200,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     )
     bar = ProgressBar()
     notes = _NoteCollector.attach()
-    cancel = threading.Event()
+    cancel = _CANCEL
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # stop at the next chunk, never mid-decode
     try:
+        if cancel.is_set():  # Ctrl+C came while Poise was starting
+            raise KeyboardInterrupt
         outcome = review_call(spec, save=args.save, progress=bar, cancel=cancel)
         if cancel.is_set():
             _wait_for_decoder()
+    except KeyboardInterrupt:
+        cancel.set()
     finally:
         signal.signal(signal.SIGINT, previous)
         notes.detach()
@@ -286,7 +290,6 @@ def run_headless(args: argparse.Namespace) -> int:
                     "but cues and transcript are no longer written there; free some space."
                 )
 
-    _recover_interrupted(Path(args.record_dir) if args.record_dir else None)
 
     def on_event(event: object) -> None:
         if isinstance(event, (Cue, Segment)):
@@ -303,7 +306,9 @@ def run_headless(args: argparse.Namespace) -> int:
         choices["keep_audio"] = False
     if args.record_dir:
         choices["record_dir"] = Path(args.record_dir)
-    call = LiveCall(_spec(CallKind.LIVE, args, **choices), on_event=on_event)
+    spec = _spec(CallKind.LIVE, args, **choices)
+    _recover_interrupted(Path(args.record_dir) if args.record_dir else None, spec)
+    call = LiveCall(spec, on_event=on_event)
     try:
         if not call.prepare():
             outcome = call.outcome
@@ -332,9 +337,11 @@ def run_headless(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recover_interrupted(record_dir: Path | None) -> None:
-    """Recover recordings a killed call left as `.wav.part` (as the app does at start), and say so."""
+def _recover_interrupted(record_dir: Path | None, spec: CallSpec) -> None:
+    """Recover recordings a killed call left as `.wav.part` (as the app does at start), say so,
+    and put the call in history (voice measures and cues; no transcript, to start coaching soon)."""
     from . import paths
+    from .app.errors import describe
     from .audio.recorder import find_interrupted, recover
 
     try:
@@ -344,11 +351,27 @@ def _recover_interrupted(record_dir: Path | None) -> None:
         return
     for part in parts:
         try:
-            _say(f"recovered the recording of an interrupted call: {recover(part)}.")
+            wav = recover(part)
         except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the call
-            from .app.errors import describe
-
             _say(f"could not recover the interrupted recording {part} ({describe(exc)}); delete it or try again.")
+            continue
+        _say(f"recovered the recording of an interrupted call: {wav}{_history_of_recovered(wav, spec)}.")
+
+
+def _history_of_recovered(wav: Path, spec: CallSpec) -> str:
+    """Add a recovered live call to history; the end of the sentence that says how it went."""
+    from .app.errors import describe
+    from .app.history import History
+    from .audio.analysis import analyze_file
+
+    try:
+        result = analyze_file(wav, config=spec.config, transcribe=False)
+    except Exception as exc:  # noqa: BLE001 - e.g. a few seconds of silence: kept, not in history
+        return f" (not added to history: {describe(exc, 'review').rstrip('.')})"
+    saved = History().record(CallKind.LIVE, spec.agent, result, recording=wav.absolute())
+    if saved.call_id is None:
+        return f" (not added to history: {(saved.warning or 'history could not be used').rstrip('.')})"
+    return ", and added it to history"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -407,13 +430,20 @@ def _quiet_native_stderr() -> None:
     sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
 
 
+_CANCEL = threading.Event()  # set by Ctrl+C during `poise analyze`, from the very start of the process
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["analyze"]:
+        # before the slow imports: an early Ctrl+C is remembered, never a traceback (or ignored)
+        signal.signal(signal.SIGINT, lambda *_: _CANCEL.set())
     from .app.errors import configure_logging
 
     from .paths import DataDirError
 
     args = build_parser().parse_args(argv)
-    _quiet_native_stderr()
+    if args.command in ("analyze", "devices") or (args.command == "coach" and args.headless):
+        _quiet_native_stderr()  # (the app keeps fd 2: Qt's own fatal errors must stay visible)
     configure_logging()
     if args.command is None:
         from .desktop.app import main as app_main

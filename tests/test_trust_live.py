@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 import pulse
 from conftest import REPO, speech_path
@@ -25,6 +26,7 @@ from conftest import REPO, speech_path
 CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
 START_WAIT_S = 30.0  # s allowed for the coach to load Whisper and open both devices
 SMALL_DISK = "2M"  # tmpfs: a stereo 16 kHz recording (64 kB/s) fills it in about 30 s
+KILLED_S = 20.0  # s of a real call in the recording a killed coach left behind
 FILL_PLAY_S = 45.0  # s of the call played into the small disk: more than fits
 
 
@@ -93,9 +95,13 @@ def test_interrupted_recording_is_recovered_at_start(harness, tmp_path: Path) ->
     from poise.audio.types import Block
 
     rec = tmp_path / "rec"
+    audio, rate = sf.read(str(speech_path(CALL)), dtype="float32", always_2d=True)
+
+    speech = soxr.resample(audio[: int(KILLED_S * rate)], rate, 16000).astype(np.float32)
     killed = CallRecorder(rec, name="call-killed")
-    for i in range(30):  # 3 s of a call, then the process "dies": the file stays a .part
-        killed.write(Block(t0=i * 0.1, agent=np.full(1600, 0.1, np.float32), caller=None))
+    for i in range(int(KILLED_S * 10)):  # 20 s of a real call, then the process "dies": the file stays a .part
+        piece = speech[i * 1600 : (i + 1) * 1600]
+        killed.write(Block(t0=i * 0.1, agent=piece[:, 0].copy(), caller=piece[:, 1].copy()))
     killed.flush()
     killed._file.close()  # released as a killed process's would be, without finishing it
     killed._file = None
@@ -107,8 +113,12 @@ def test_interrupted_recording_is_recovered_at_start(harness, tmp_path: Path) ->
     _clean(err)
     assert coach.returncode == 0, err
     assert not part.exists() and (rec / "call-killed.wav").exists(), err
-    assert "recovered" in err and "call-killed.wav" in err, err
-    assert sf.info(str(rec / "call-killed.wav")).duration == pytest.approx(3.0, abs=0.01)
+    assert "recovered" in err and "call-killed.wav" in err and "added it to history" in err, err
+    assert sf.info(str(rec / "call-killed.wav")).duration == pytest.approx(KILLED_S, abs=0.01)
+    db = sqlite3.connect(tmp_path / "data" / "history.sqlite")
+    rows = db.execute("SELECT kind, recording, duration_s FROM calls").fetchall()
+    assert rows[0][:2] == ("live", str((rec / "call-killed.wav").absolute())), rows
+    assert rows[0][2] == pytest.approx(KILLED_S, abs=0.1)
 
 
 @pytest.mark.live
