@@ -19,6 +19,7 @@ from ..audio import errors as engine_errors
 from ..audio.store import StoreError
 from ..audio.transcribe import ModelError
 from ..audio.types import AudioInputError
+from ..audio.vad import SpeechModelError
 
 LIBRARY_LEVEL = logging.WARNING  # libraries: warnings only (faster-whisper logs every utterance at INFO)
 POISE_LEVEL = logging.INFO  # Poise's own messages: what happened to each call
@@ -35,7 +36,7 @@ def log_path() -> Path:
 def describe(exc: BaseException, doing: str = "") -> str:
     """One sentence: what went wrong and what to do. `doing` is the kind of call ("live",
     "demo", "review"…) and sharpens the wording of missing files and device errors."""
-    if isinstance(exc, (AudioInputError, ModelError, StoreError, paths.DataDirError)) and str(exc):
+    if isinstance(exc, (AudioInputError, ModelError, SpeechModelError, StoreError, paths.DataDirError)) and str(exc):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         name = Path(str(exc.filename or (exc.args[0] if exc.args else "file"))).name

@@ -84,7 +84,7 @@ def analyze_file(
             done_s = 0.0
             for role, audio in channels:
                 for lo, hi in transcription_chunks(audio):
-                    if cancel is not None and cancel.is_set():
+                    if stopping.is_set() or (cancel is not None and cancel.is_set()):
                         return
 
                     def on_progress(fraction: float, lo: int = lo, hi: int = hi, role: str = role, before: float = done_s) -> None:
@@ -103,33 +103,40 @@ def analyze_file(
             agent_words_done.set()
 
     agent_words_done = threading.Event()
+    stopping = threading.Event()  # the analysis is leaving early: Whisper stops at its next chunk
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
     session = Session(has_caller=call.caller is not None, config=config, baseline=baseline)
-    if transcribe:
-        worker.start()
-        # pace cues need the agent's words, admitted as they would arrive live; the caller's
-        # channel is transcribed while the session replays the call
-        while not agent_words_done.wait(0.2):
+    try:
+        if transcribe:
+            worker.start()
+            # pace cues need the agent's words, admitted as they would arrive live; the caller's
+            # channel is transcribed while the session replays the call
+            while not agent_words_done.wait(0.2):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+            if failure:
+                raise failure[0]
+            session.admit_transcript([s for s in list(segments) if s.role == "agent"])
+        source = FileSource(call, block_s=ANALYSIS_BLOCK_S)
+        total = max(call.duration_s, 1e-9)
+        for block in source:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-        if failure:
-            raise failure[0]
-        session.admit_transcript([s for s in list(segments) if s.role == "agent"])
-    source = FileSource(call, block_s=ANALYSIS_BLOCK_S)
-    total = max(call.duration_s, 1e-9)
-    for block in source:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        session.feed(block)
-        done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
-        update("measuring voice")
-    if transcribe:
-        while worker.is_alive():
-            worker.join(0.2)
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-        if failure:
-            raise failure[0]
+            session.feed(block)
+            done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
+            update("measuring voice")
+        if transcribe:
+            while worker.is_alive():
+                worker.join(0.2)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+            if failure:
+                raise failure[0]
+    finally:
+        # CTranslate2 aborts the process if it is torn down mid-decode: let the running chunk finish
+        stopping.set()
+        if worker.is_alive():
+            worker.join()
     result = session.finish(call.info, segments if transcribe else None)
     if result.agent.talk_time_s == 0 and (result.caller is None or result.caller.talk_time_s == 0):
         raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")

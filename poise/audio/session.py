@@ -210,7 +210,9 @@ class Session:
         for role, other in (("agent", "caller"), ("caller", "agent")):
             mine, theirs = measured[role], measured[other]
             leak = (
-                self._leakage[role].expected(mine.start_index, mine.db, theirs.db, theirs.prob) if self.has_caller else None
+                self._leakage[role].expected(mine.start_index, mine.db, mine.prob, theirs.db, theirs.prob)
+                if self.has_caller
+                else None
             )
             frames[role] = self._prosody[role].complete(mine, leak)
         for role in ROLES:

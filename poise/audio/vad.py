@@ -37,6 +37,8 @@ PROB_NOISE_MAX = 0.2  # frames below this are surely not speech: the noise floor
 PROB_OWN_REF = 0.7  # frames this sure teach the role's own-voice level
 HANGOVER_FRAMES = 30  # 300 ms without speech evidence ends speech (bridges stops and the pauses inside a phrase)
 ABOVE_FLOOR_DB = 6.0  # dB over the noise floor a frame needs to be audible speech (8 lost a third of the speech at 10 dB SNR)
+ABOVE_FLOOR_SURE_DB = 3.0  # dB over the floor when the model is sure: at 10 dB SNR speech frames stand 2-5 dB over the noise
+PROB_SURE = 0.8  # model probability above which the floor margin shrinks
 FLOOR_RISE_DB_PER_FRAME = 0.3  # 30 dB/s on non-speech frames: comfort noise after digital silence is learnt in < 2 s
 ABS_MIN_DB = -70.0  # dBFS: quieter frames are never speech (below any phone line's hiss)
 OWN_RANGE_DB = 22.0  # dB below the loud part of the role's own voice still counted as theirs (crosstalk is 24–50 dB down)
@@ -52,6 +54,7 @@ COUPLING_PRIOR_DB = -20.0  # dB: assumed leakage of the other side until it is m
 COUPLING_MAX_DB = -15.0  # dB: no headset or handset leaks the far end louder than this
 COUPLING_MIN_DB = -70.0
 COUPLING_PERCENTILE = 90.0  # %: this level − the other's 200 ms peak is at most the coupling when only the leak is heard
+LEAK_SAMPLE_ABOVE_FLOOR_DB = 6.0  # dB over this side's noise floor for a frame to say anything about the leak
 LEAK_SAMPLE_MIN_GAP_DB = 10.0  # dB the other side must be louder than this side for a frame to measure the leak
 COUPLING_MIN_FRAMES = 200  # 2 s of the other side talking before the measured coupling replaces the prior
 OTHER_TALKING_MIN_DB = -50.0  # dBFS: the other side counts as clearly talking above this (and sure speech)
@@ -142,11 +145,26 @@ def _hist_percentile(counts: np.ndarray, edges: np.ndarray, percentile: float) -
     return float((edges[min(i, len(edges) - 2)] + edges[min(i, len(edges) - 2) + 1]) / 2.0)
 
 
+class NoiseFloor:
+    """A channel's noise floor, learnt on the frames the speech model calls non-speech: it drops at
+    once and rises at FLOOR_RISE_DB_PER_FRAME, so it sits at the low edge of the noise."""
+
+    def __init__(self) -> None:
+        self.db: float | None = None
+
+    def update(self, level: float, prob: float) -> float:
+        if self.db is None:
+            self.db = level
+        elif prob < PROB_NOISE_MAX:
+            self.db = level if level < self.db else min(level, self.db + FLOOR_RISE_DB_PER_FRAME)
+        return self.db
+
+
 class VoiceJudge:
     """Per-frame own-speech decision for one role (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.floor_db: float | None = None
+        self._floor = NoiseFloor()
         self._own = np.zeros(len(_DB_EDGES) - 1, np.float64)
         self._own[np.searchsorted(_DB_EDGES, OWN_REF_PRIOR_DB) - 1] = OWN_REF_PRIOR_FRAMES
         self.own_ref_db = OWN_REF_PRIOR_DB
@@ -160,15 +178,13 @@ class VoiceJudge:
         n = len(db)
         speech, active, audible = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
         leak = leak_db.tolist() if leak_db is not None else [-np.inf] * n
-        floor, ref, speaking, quiet = self.floor_db, self.own_ref_db, self._speaking, self._quiet_run
+        ref, speaking, quiet = self.own_ref_db, self._speaking, self._quiet_run
         for i, (level, p, expected) in enumerate(zip(db.tolist(), prob.tolist(), leak)):
             if (start_index + i) % REFRESH_FRAMES == 0:
                 ref = _hist_percentile(self._own, _DB_EDGES, OWN_REF_PERCENTILE)
-            if floor is None:
-                floor = level
-            elif p < PROB_NOISE_MAX:
-                floor = level if level < floor else min(level, floor + FLOOR_RISE_DB_PER_FRAME)
-            loud = level >= max(floor + ABOVE_FLOOR_DB, ABS_MIN_DB, ref - OWN_RANGE_DB, expected + LEAK_MARGIN_DB)
+            floor = self._floor.update(level, p)
+            margin = ABOVE_FLOOR_SURE_DB if p >= PROB_SURE else ABOVE_FLOOR_DB
+            loud = level >= max(floor + margin, ABS_MIN_DB, ref - OWN_RANGE_DB, expected + LEAK_MARGIN_DB)
             audible[i] = loud
             if loud and p >= PROB_ONSET:
                 speaking, quiet = True, 0
@@ -182,26 +198,35 @@ class VoiceJudge:
                     speaking = False
             speech[i] = speaking
             active[i] = speaking and loud and p >= PROB_HOLD
-        self.floor_db, self.own_ref_db, self._speaking, self._quiet_run = floor, ref, speaking, quiet
+        self.own_ref_db, self._speaking, self._quiet_run = ref, speaking, quiet
         return speech, active, audible
+
+    @property
+    def floor_db(self) -> float | None:
+        return self._floor.db
 
 
 class LeakageEstimator:
     """How loud the other side's signal is expected to sound in this channel, frame by frame.
 
     The other side reaches this channel delayed (up to `LEAK_DELAY_MAX_FRAMES`) and attenuated
-    by a coupling that is measured, causally, while the other side is clearly talking: this
-    side is then mostly silent, so a low percentile of (this level − the other's recent peak)
-    is the leak. The expected leak of a frame is the other side's loudest frame of the last
-    200 ms plus that coupling; a comparison of levels, as a double-talk detector does.
+    by a coupling measured causally on the frames where the other side clearly talks, is 10 dB
+    louder than this side (so this side is silent or only leaking) and this side stands above
+    its own noise floor (a frame at the floor says only that the leak is below it): there,
+    this level − the other's 200 ms peak is at most the coupling, and its 90th percentile is
+    taken. The expected leak of a frame is that peak plus the coupling; a comparison of
+    levels, as a double-talk detector does.
     """
 
     def __init__(self) -> None:
         self._history = np.full(LEAK_DELAY_MAX_FRAMES, -100.0, np.float32)  # the other side's last frames
         self._diffs = np.zeros(len(_DIFF_EDGES) - 1, np.int64)
         self.coupling_db = COUPLING_PRIOR_DB
+        self._floor = NoiseFloor()  # this channel's, for telling a leak from the noise it hides in
 
-    def expected(self, start_index: int, this_db: np.ndarray, other_db: np.ndarray, other_prob: np.ndarray) -> np.ndarray:
+    def expected(
+        self, start_index: int, this_db: np.ndarray, this_prob: np.ndarray, other_db: np.ndarray, other_prob: np.ndarray
+    ) -> np.ndarray:
         """Expected leak level (dBFS) in this channel for each frame of the block."""
         n = len(this_db)
         if n == 0:
@@ -217,6 +242,8 @@ class LeakageEstimator:
             & (other >= OTHER_TALKING_MIN_DB)
             & (other - np.asarray(this_db) >= LEAK_SAMPLE_MIN_GAP_DB)
         )
+        floors = np.array([self._floor.update(level, p) for level, p in zip(this_db.tolist(), this_prob.tolist())])
+        talking &= np.asarray(this_db) >= floors + LEAK_SAMPLE_ABOVE_FLOOR_DB
         diff_bins = np.clip(((np.asarray(this_db) - recent_max - _DIFF_EDGES[0]) / 0.5).astype(np.int64), 0, len(self._diffs) - 1)
         out = np.empty(n, np.float32)
         # the coupling changes only at fixed frame indices, so the result does not depend on block size
