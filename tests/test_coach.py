@@ -204,6 +204,17 @@ def test_one_cue_on_screen_at_a_time():
     assert cues[1].t - cues[0].t >= 4.0
 
 
+def test_an_interruption_is_cued_even_while_another_cue_is_on_screen():
+    # a raised voice is cued at ~11 s and stays on screen 4 s; the agent cuts into the caller's turn at 13 s
+    agent = Stream(20).talk(0, 10).talk(10, 11.6, db=-20.0).talk(13.0, 15.0)
+    caller = Stream(20).talk(11.8, 17.0)
+    config = CoachConfig(display_s=4.0)
+    cues, coach = run(agent, caller, config)
+    assert kinds(cues) == ["lower_volume", "let_caller_finish"]
+    assert cues[1].t - cues[0].t < config.display_s  # the floor cue does not wait for the screen
+    assert 13.55 <= cues[1].t <= 13.6 and coach.interruptions == 1
+
+
 def test_disabled_kind_never_fires():
     config = CoachConfig()
     config.enabled["lower_volume"] = False

@@ -27,6 +27,7 @@ CUE_KINDS: tuple[str, ...] = (
     "dead_air",
     "speak_up",
 )
+PREEMPTING_KINDS = frozenset({"let_caller_finish"})  # helps only within a second: it replaces a cue on screen
 CUE_MESSAGES: dict[str, str] = {
     "slow_down": "Slow down",
     "lower_tone": "Lower your tone",
@@ -142,7 +143,8 @@ class Coach:
         cfg = self.config
         if not cfg.enabled.get(kind, True):
             return None
-        if t < self._screen_free_at or t - self._last_fired.get(kind, -1e9) < cfg.cooldown_s:
+        screen_busy = t < self._screen_free_at and kind not in PREEMPTING_KINDS
+        if screen_busy or t - self._last_fired.get(kind, -1e9) < cfg.cooldown_s:
             return None
         self._hyst[kind].armed = False
         self._last_fired[kind] = t
