@@ -121,12 +121,10 @@ class Coach:
         self._screen_free_at = 0.0
         # floor state, in frame indices
         self._agent_run_start: int | None = None  # first speech frame of the agent's current talk spurt
-        self._agent_onset: int | None = None  # its first audible frame (the speech model confirms later)
         self._agent_gap = 0
         self._last_agent_speech: int | None = None
         self._caller_turn_start: int | None = None
         self._caller_last_speech = -10**9
-        self._caller_last_heard = -10**9  # last frame the caller was audible (not just inside the hangover)
         self._caller_run_start: int | None = None
         self._floor_take: int | None = None  # onset of an agent spurt that began inside a caller turn, not yet judged
         self._floor_take_counted = False
@@ -163,8 +161,6 @@ class Coach:
         cues: list[Cue] = []
         agent_speaking = bool(agent.speech[k])
         caller_speaking = bool(caller.speech[k]) if caller is not None else False
-        if caller is not None and caller.active[k]:
-            self._caller_last_heard = k
         self._update_floor(k, agent, caller, agent_speaking, caller_speaking)
 
         if caller is not None:
@@ -207,8 +203,7 @@ class Coach:
         if agent_speaking:
             if self._agent_run_start is None:
                 self._agent_run_start = k
-                onset = _first_audible(agent, k)
-                self._agent_onset = onset
+                onset = _first_audible(agent, k)  # the speech model confirms a voice later than it is heard
                 self._floor_take = onset if caller is not None and self._caller_held_floor_at(onset, caller) else None
                 self._floor_take_counted = False
                 self._floor_take_turn = self._caller_turn_start  # the caller turn it cut into (pauses < 0.5 s keep it going)
@@ -219,7 +214,7 @@ class Coach:
         elif self._agent_run_start is not None:
             self._agent_gap += 1
             if self._agent_gap > OVERLAP_GAP_FRAMES:
-                self._agent_run_start = self._agent_onset = self._floor_take = None
+                self._agent_run_start = self._floor_take = None
 
         if agent_speaking or caller_speaking:
             self._last_any_speech = k
