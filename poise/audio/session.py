@@ -173,7 +173,7 @@ class Session:
         """A recording's transcript: each agent word reaches the coach WORD_DELAY_S after it ends, as it would live."""
         words = [w for seg in segments if seg.role == "agent" for w in seg.words]
         with self._lock:
-            self._words_scheduled.extend(sorted(words, key=lambda w: w.end))
+            self._words_scheduled.extend(words)
             self._words_scheduled.sort(key=lambda w: w.end)
 
     def _admit_words(self, t: float) -> None:
