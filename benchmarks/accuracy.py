@@ -206,10 +206,11 @@ def sox(src: Path, dst: Path, *effect: str) -> Path:
 def vad_speech_span(path: Path) -> float:
     """Seconds of speech by the engine's VAD: first speech frame to last, minus silences >= TURN_GAP_S.
 
-    The VAD keeps `speech` on for VAD_HANGOVER_FRAMES after the voice stops (causal release),
+    The VAD keeps `speech` on for HANGOVER_FRAMES after the voice stops (causal release),
     which is not speech: it is taken off the end of every run before measuring.
     """
-    from poise.audio.prosody import VAD_HANGOVER_FRAMES, ProsodyTracker
+    from poise.audio.prosody import ProsodyTracker
+    from poise.audio.vad import HANGOVER_FRAMES
     from poise.audio.sources import load_call
     from poise.audio.types import FRAME_HOP_S
 
@@ -217,7 +218,7 @@ def vad_speech_span(path: Path) -> float:
     speech = ProsodyTracker().process(call.agent).speech
     padded = np.concatenate([[False], speech, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    runs = [(int(s), int(e) - VAD_HANGOVER_FRAMES) for s, e in zip(edges[::2], edges[1::2])]
+    runs = [(int(s), int(e) - HANGOVER_FRAMES) for s, e in zip(edges[::2], edges[1::2])]
     runs = [(s, e) for s, e in runs if e > s]
     if not runs:
         return 0.0

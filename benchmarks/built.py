@@ -295,7 +295,6 @@ def assembled_read_call(speech, rng: np.random.Generator, length_s: float = 240.
     caller_bg_src = background(booking_caller, T.energy_speech(booking_caller).speech, 20 * SR)
     a_parts, c_parts, total = [], [], 0
     order = list(rng.permutation(len(clips)))
-    ci = 0
     pieces = list(rng.permutation(len(caller_src)))
     pi = 0
     while total < length_s * SR:

@@ -31,9 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
-import os
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
