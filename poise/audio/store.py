@@ -1,7 +1,7 @@
 """Call history in a local SQLite file: calls, their cues and transcript, and agent voice profiles.
 
 Standard-library `sqlite3` in WAL mode (readers never wait for the writer). The schema
-version lives in `PRAGMA user_version` and `_migrate` brings any older file up to date.
+version lives in `PRAGMA user_version` and `store_schema.migrate` brings any older file up to date.
 Only a file SQLite itself finds damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed
 `quick_check`) is moved aside and a new one started, with a one-sentence `warning`, so
 the app keeps working; a file that merely cannot be opened or written (a full disk, no
@@ -25,9 +25,18 @@ from typing import Any, Callable, TypeVar
 
 from .. import paths
 from .report import to_json
+from .store_schema import (
+    SCHEMA_VERSION,
+    SQLITE_BUSY,
+    SQLITE_FULL,
+    SQLITE_LOCKED,
+    SQLITE_READONLY,
+    error_code,
+    is_damage,
+    migrate,
+)
 from .types import AnalysisResult, Baseline
 
-SCHEMA_VERSION = 1  # bump with a new step in _MIGRATIONS
 CALL_KINDS = ("live", "review", "demo")
 TREND_KINDS = ("live", "review")  # the demo call is not the agent's voice: keep it out of their trends
 PROFILE_WEIGHT_CAP_S = 600.0  # s: the saved profile never outweighs 10 min of new speech, so it keeps adapting
@@ -35,15 +44,6 @@ LOW_DISK_BYTES = 256 * 1024  # bytes free below which a failure to open is put d
 BUSY_TIMEOUT_S = 10.0  # s: wait this long for another Poise process's write before giving up
 
 # SQLite primary result codes (sqlite3.h), read from exc.sqlite_errorcode & 0xFF.
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
-_SQLITE_NOTADB = 26
-
 _DISK_FULL_SAVE = "The disk is full: this call's summary was not saved to history; free some space."
 
 T = TypeVar("T")
@@ -73,78 +73,7 @@ class CallRow:
     recording: Path | None = None  # the saved audio, if any
 
 
-# --------------------------------------------------------------------------- schema
-
-
-_V1 = (
-    """CREATE TABLE calls (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started_at TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('live', 'review', 'demo')),
-        source TEXT NOT NULL,
-        duration_s REAL,
-        agent TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        recording TEXT
-    )""",
-    "CREATE INDEX calls_by_time ON calls (started_at)",
-    "CREATE INDEX calls_by_agent ON calls (agent, started_at)",
-    """CREATE TABLE cues (
-        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
-        t REAL NOT NULL,
-        kind TEXT NOT NULL,
-        message TEXT NOT NULL,
-        evidence TEXT NOT NULL
-    )""",
-    "CREATE INDEX cues_by_call ON cues (call_id, t)",
-    """CREATE TABLE segments (
-        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        start REAL NOT NULL,
-        "end" REAL NOT NULL,
-        text TEXT NOT NULL
-    )""",
-    "CREATE INDEX segments_by_call ON segments (call_id, start)",
-    """CREATE TABLE profiles (
-        agent TEXT PRIMARY KEY,
-        pitch_hz REAL NOT NULL,
-        db REAL NOT NULL,
-        rate_sps REAL NOT NULL,
-        speech_s REAL NOT NULL,
-        updated_at TEXT NOT NULL
-    )""",
-)
-
-_MIGRATIONS: list[tuple[str, ...]] = [_V1]  # step i takes the file from version i to i + 1
-assert len(_MIGRATIONS) == SCHEMA_VERSION
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema from its `user_version` up to `SCHEMA_VERSION`, each step all-or-nothing."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for step, statements in enumerate(_MIGRATIONS[version:], start=version):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # read again under the write lock: another process may have migrated meanwhile
-            if conn.execute("PRAGMA user_version").fetchone()[0] == step:
-                for sql in statements:
-                    conn.execute(sql)
-                conn.execute(f"PRAGMA user_version = {step + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _code(exc: sqlite3.Error) -> int:
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def _is_damage(exc: sqlite3.Error) -> bool:
-    return _code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in str(exc) or "not a database" in str(exc)
 
 
 def _utc_iso(when: datetime | None) -> str:
@@ -202,7 +131,7 @@ class HistoryStore:
                 )
             conn.execute("PRAGMA journal_mode = WAL")  # returns the old mode where WAL is impossible: still works
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a power cut loses at most the last call
-            _migrate(conn)
+            migrate(conn)
         except BaseException:
             conn.close()
             raise
@@ -222,7 +151,7 @@ class HistoryStore:
         except _Damaged:
             what = "is damaged"
         except sqlite3.Error as exc:
-            if not _is_damage(exc):
+            if not is_damage(exc):
                 # Could not open or write (full disk, no permission, busy): the file may be
                 # perfectly healthy, so it is left exactly where it is (an empty one just made goes).
                 if not existed:
@@ -241,17 +170,17 @@ class HistoryStore:
 
     def _unopenable(self, exc: sqlite3.Error) -> StoreError:
         """One sentence for a history that could not be opened though nothing says it is damaged."""
-        code = _code(exc)
+        code = error_code(exc)
         try:
             free = shutil.disk_usage(self.path.parent).free
         except OSError:
             free = None
-        if code == _SQLITE_FULL or "disk is full" in str(exc) or (free is not None and free < LOW_DISK_BYTES):
+        if code == SQLITE_FULL or "disk is full" in str(exc) or (free is not None and free < LOW_DISK_BYTES):
             return StoreError(
                 f"The disk is full: Poise could not open its history file {self.path} "
                 "(nothing in it was changed); free some space."
             )
-        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        if code in (SQLITE_BUSY, SQLITE_LOCKED):
             return StoreError(f"The history file {self.path} is busy in another Poise window; try again.")
         return StoreError(
             f"Poise could not open its history file {self.path} ({exc}); nothing in it was changed: "
@@ -300,12 +229,12 @@ class HistoryStore:
 
     def _error(self, exc: sqlite3.Error, doing: str, full: str | None = None) -> StoreError:
         """One plain sentence for a failure the user can act on."""
-        code = _code(exc)
-        if code == _SQLITE_FULL or "disk is full" in str(exc):
+        code = error_code(exc)
+        if code == SQLITE_FULL or "disk is full" in str(exc):
             return StoreError(full or f"The disk is full: {doing[0].lower() + doing[1:]} failed; free some space.")
-        if code == _SQLITE_READONLY:
+        if code == SQLITE_READONLY:
             return StoreError(f"{doing} failed: Poise may not write {self.path}; check its permissions.")
-        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        if code in (SQLITE_BUSY, SQLITE_LOCKED):
             return StoreError(f"{doing} failed: the history file is busy in another Poise window; try again.")
         return StoreError(f"{doing} failed ({exc}); try again.")
 
@@ -335,7 +264,7 @@ class HistoryStore:
                             conn.execute("ROLLBACK")
                         raise
                 except sqlite3.Error as exc:
-                    if attempt == 0 and _is_damage(exc):
+                    if attempt == 0 and is_damage(exc):
                         self._start_fresh("is damaged")
                         continue
                     raise self._error(exc, doing, full) from exc

@@ -1,0 +1,86 @@
+"""The history file's schema, its versioned migrations, and how SQLite reports damage.
+
+The schema version lives in `PRAGMA user_version`; `migrate` brings any older file up to
+date, one all-or-nothing step per version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 1  # bump with a new step in _MIGRATIONS
+
+# SQLite primary result codes (sqlite3.h), as `sqlite3.Error.sqlite_errorcode & 0xFF`
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+SQLITE_READONLY = 8
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_NOTADB = 26
+
+_V1 = (
+    """CREATE TABLE calls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('live', 'review', 'demo')),
+        source TEXT NOT NULL,
+        duration_s REAL,
+        agent TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        recording TEXT
+    )""",
+    "CREATE INDEX calls_by_time ON calls (started_at)",
+    "CREATE INDEX calls_by_agent ON calls (agent, started_at)",
+    """CREATE TABLE cues (
+        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        t REAL NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        evidence TEXT NOT NULL
+    )""",
+    "CREATE INDEX cues_by_call ON cues (call_id, t)",
+    """CREATE TABLE segments (
+        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        start REAL NOT NULL,
+        "end" REAL NOT NULL,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX segments_by_call ON segments (call_id, start)",
+    """CREATE TABLE profiles (
+        agent TEXT PRIMARY KEY,
+        pitch_hz REAL NOT NULL,
+        db REAL NOT NULL,
+        rate_sps REAL NOT NULL,
+        speech_s REAL NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+)
+
+_MIGRATIONS: list[tuple[str, ...]] = [_V1]  # step i takes the file from version i to i + 1
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema from its `user_version` up to `SCHEMA_VERSION`, each step all-or-nothing."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for step, statements in enumerate(_MIGRATIONS[version:], start=version):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # read again under the write lock: another process may have migrated meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] == step:
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def error_code(exc: sqlite3.Error) -> int:
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    return error_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB) or "malformed" in str(exc) or "not a database" in str(exc)
