@@ -210,7 +210,7 @@ class Session:
         for role, other in (("agent", "caller"), ("caller", "agent")):
             mine, theirs = measured[role], measured[other]
             leak = (
-                self._leakage[role].expected(mine.start_index, mine.db, mine.prob, theirs.db, theirs.prob)
+                self._leakage[role].expected(mine.start_index, mine.db, theirs.db, theirs.prob)
                 if self.has_caller
                 else None
             )

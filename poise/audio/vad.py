@@ -54,7 +54,6 @@ COUPLING_PRIOR_DB = -20.0  # dB: assumed leakage of the other side until it is m
 COUPLING_MAX_DB = -15.0  # dB: no headset or handset leaks the far end louder than this
 COUPLING_MIN_DB = -70.0
 COUPLING_PERCENTILE = 90.0  # %: this level − the other's 200 ms peak is at most the coupling when only the leak is heard
-LEAK_SAMPLE_ABOVE_FLOOR_DB = 6.0  # dB over this side's noise floor for a frame to say anything about the leak
 LEAK_SAMPLE_MIN_GAP_DB = 10.0  # dB the other side must be louder than this side for a frame to measure the leak
 COUPLING_MIN_FRAMES = 200  # 2 s of the other side talking before the measured coupling replaces the prior
 OTHER_TALKING_MIN_DB = -50.0  # dBFS: the other side counts as clearly talking above this (and sure speech)
@@ -210,11 +209,11 @@ class LeakageEstimator:
     """How loud the other side's signal is expected to sound in this channel, frame by frame.
 
     The other side reaches this channel delayed (up to `LEAK_DELAY_MAX_FRAMES`) and attenuated
-    by a coupling measured causally on the frames where the other side clearly talks, is 10 dB
-    louder than this side (so this side is silent or only leaking) and this side stands above
-    its own noise floor (a frame at the floor says only that the leak is below it): there,
-    this level − the other's 200 ms peak is at most the coupling, and its 90th percentile is
-    taken. The expected leak of a frame is that peak plus the coupling; a comparison of
+    by a coupling measured causally on the frames where the other side clearly talks and is
+    10 dB louder than this side (so this side is silent or only leaking): there, this level −
+    the other's 200 ms peak is at most the coupling, and its 90th percentile is taken. (Frames
+    where the leak hides under this side's noise were tried as excluded: on a quiet line the
+    coupling then never left its prior and delayed the agent's onsets over the caller by 0.1 s.) The expected leak of a frame is that peak plus the coupling; a comparison of
     levels, as a double-talk detector does.
     """
 
@@ -222,11 +221,8 @@ class LeakageEstimator:
         self._history = np.full(LEAK_DELAY_MAX_FRAMES, -100.0, np.float32)  # the other side's last frames
         self._diffs = np.zeros(len(_DIFF_EDGES) - 1, np.int64)
         self.coupling_db = COUPLING_PRIOR_DB
-        self._floor = NoiseFloor()  # this channel's, for telling a leak from the noise it hides in
 
-    def expected(
-        self, start_index: int, this_db: np.ndarray, this_prob: np.ndarray, other_db: np.ndarray, other_prob: np.ndarray
-    ) -> np.ndarray:
+    def expected(self, start_index: int, this_db: np.ndarray, other_db: np.ndarray, other_prob: np.ndarray) -> np.ndarray:
         """Expected leak level (dBFS) in this channel for each frame of the block."""
         n = len(this_db)
         if n == 0:
@@ -242,8 +238,6 @@ class LeakageEstimator:
             & (other >= OTHER_TALKING_MIN_DB)
             & (other - np.asarray(this_db) >= LEAK_SAMPLE_MIN_GAP_DB)
         )
-        floors = np.array([self._floor.update(level, p) for level, p in zip(this_db.tolist(), this_prob.tolist())])
-        talking &= np.asarray(this_db) >= floors + LEAK_SAMPLE_ABOVE_FLOOR_DB
         diff_bins = np.clip(((np.asarray(this_db) - recent_max - _DIFF_EDGES[0]) / 0.5).astype(np.int64), 0, len(self._diffs) - 1)
         out = np.empty(n, np.float32)
         # the coupling changes only at fixed frame indices, so the result does not depend on block size
