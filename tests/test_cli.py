@@ -72,15 +72,6 @@ def norm_words(text: str) -> str:
 # --------------------------------------------------------------------------- generated audio
 
 
-@pytest.fixture(scope="module")
-def spoken_wav(tmp_path_factory) -> Path:
-    """A few seconds of synthetic speech (espeak-ng), mono 22.05 kHz WAV."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    path = tmp_path_factory.mktemp("speech") / "agent.wav"
-    text = "Thank you for calling. How can I help you today? I can see two payments on your account this month."
-    subprocess.run(["espeak-ng", "-w", str(path), "-s", "150", text], check=True, capture_output=True)
-    return path
 
 
 def _truncated_wav(tmp: Path, spoken: Path) -> Path:

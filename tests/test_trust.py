@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import REPO, speech_path
+from conftest import REPO, mount_small_disk, speech_path
 
 RUN_TIMEOUT_S = 300  # s: a generous ceiling for one run
 PAGE_BYTES = 4096  # tmpfs allocates in pages
@@ -66,15 +66,6 @@ def stderr_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.strip()]
 
 
-@pytest.fixture(scope="module")
-def spoken(tmp_path_factory) -> Path:
-    """A few seconds of synthetic speech (espeak-ng), mono 22.05 kHz WAV."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    path = tmp_path_factory.mktemp("speech") / "agent.wav"
-    text = "Thank you for calling. How can I help you today? I can see two payments on your account this month."
-    subprocess.run(["espeak-ng", "-w", str(path), "-s", "150", text], check=True, capture_output=True)
-    return path
 
 
 def _fill(folder: Path) -> Path:
@@ -93,35 +84,25 @@ def _fill(folder: Path) -> Path:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MB tmpfs: a real disk that fills up. Needs root (skipped otherwise)."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK}", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with mount_small_disk(tmp_path, SMALL_DISK) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 # --------------------------------------------------------------------------- nothing lost or wrong
 
 
 def test_full_disk_at_start_leaves_a_healthy_history_alone_and_save_says_it_failed(
-    small_disk: Path, tmp_path: Path, spoken: Path
+    small_disk: Path, tmp_path: Path, spoken_wav: Path
 ) -> None:
     data = small_disk / "data"
-    first = run_poise("analyze", spoken, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
+    first = run_poise("analyze", spoken_wav, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
     assert first.returncode == 0, first.stderr
     db = data / "history.sqlite"
     before = sqlite3.connect(db).execute("SELECT count(*) FROM calls").fetchone()[0]
     assert before == 1
 
     other = tmp_path / "second.wav"
-    x, sr = sf.read(str(spoken), dtype="float32")
+    x, sr = sf.read(str(spoken_wav), dtype="float32")
     sf.write(str(other), x[::-1].copy(), sr)  # another recording: a new call for history
     filler = _fill(small_disk)
     full = run_poise("analyze", other, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
@@ -137,35 +118,35 @@ def test_full_disk_at_start_leaves_a_healthy_history_alone_and_save_says_it_fail
     assert sqlite3.connect(db).execute("SELECT count(*) FROM calls").fetchone()[0] == 2
 
 
-def test_a_really_damaged_history_is_moved_aside_and_said(tmp_path: Path, spoken: Path) -> None:
+def test_a_really_damaged_history_is_moved_aside_and_said(tmp_path: Path, spoken_wav: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "history.sqlite").write_bytes(b"this is not a database" * 200)
-    proc = run_poise("analyze", spoken, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
+    proc = run_poise("analyze", spoken_wav, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
     assert_clean(proc)
     assert proc.returncode == 0, proc.stderr
     assert "is damaged" in proc.stderr and "moved it to" in proc.stderr
     assert (data / "history.sqlite.corrupt").exists()
 
 
-def test_log_on_a_full_disk_never_reaches_the_terminal(small_disk: Path, tmp_path: Path, spoken: Path) -> None:
+def test_log_on_a_full_disk_never_reaches_the_terminal(small_disk: Path, tmp_path: Path, spoken_wav: Path) -> None:
     """The log file is on the full disk: Poise still says one sentence, never `--- Logging error ---`."""
     data = small_disk / "data"
-    run_poise("analyze", spoken, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
+    run_poise("analyze", spoken_wav, "--no-transcript", "--save", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(data))
     (data / "poise.log").write_text("")
     _fill(small_disk)
     model = tmp_path / "model-without-files"
     model.mkdir()
-    proc = run_poise("analyze", spoken, "--save", "--model", model, cwd=tmp_path, POISE_DATA_DIR=str(data))
+    proc = run_poise("analyze", spoken_wav, "--save", "--model", model, cwd=tmp_path, POISE_DATA_DIR=str(data))
     assert_clean(proc)
     assert len(stderr_lines(proc)) == 1, proc.stderr
 
 
-def test_a_data_folder_that_cannot_be_made_is_one_sentence(tmp_path: Path, spoken: Path) -> None:
+def test_a_data_folder_that_cannot_be_made_is_one_sentence(tmp_path: Path, spoken_wav: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     data = blocker / "data"
-    proc = run_poise("analyze", spoken, "--no-transcript", "--save", cwd=tmp_path, POISE_DATA_DIR=str(data))
+    proc = run_poise("analyze", spoken_wav, "--no-transcript", "--save", cwd=tmp_path, POISE_DATA_DIR=str(data))
     assert_clean(proc)
     assert proc.returncode == 1
     line = stderr_lines(proc)[-1]
@@ -197,13 +178,13 @@ def test_ctrl_c_during_analyze_exits_130_with_one_sentence(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- unclear answers
 
 
-def test_model_folder_without_config_json_names_the_flag(tmp_path: Path, spoken: Path) -> None:
+def test_model_folder_without_config_json_names_the_flag(tmp_path: Path, spoken_wav: Path) -> None:
     from poise.audio.transcribe import default_model_path
 
     model = tmp_path / "model"
     shutil.copytree(default_model_path(), model)
     (model / "config.json").unlink()
-    proc = run_poise("analyze", spoken, "--model", model, cwd=tmp_path)
+    proc = run_poise("analyze", spoken_wav, "--model", model, cwd=tmp_path)
     assert_clean(proc)
     lines = stderr_lines(proc)
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
@@ -211,23 +192,23 @@ def test_model_folder_without_config_json_names_the_flag(tmp_path: Path, spoken:
     assert "Settings" not in lines[0]
 
 
-def _wav_cut_short(tmp: Path, spoken: Path) -> Path:
-    data = spoken.read_bytes()
+def _wav_cut_short(tmp: Path, spoken_wav: Path) -> Path:
+    data = spoken_wav.read_bytes()
     path = tmp / "cut short.wav"
     path.write_bytes(data[: len(data) * 2 // 3])  # the header still promises all of it
     return path
 
 
-def test_wav_cut_short_is_analysed_with_a_warning(tmp_path: Path, spoken: Path) -> None:
-    cut = _wav_cut_short(tmp_path, spoken)
+def test_wav_cut_short_is_analysed_with_a_warning(tmp_path: Path, spoken_wav: Path) -> None:
+    cut = _wav_cut_short(tmp_path, spoken_wav)
     proc = run_poise("analyze", cut, "--no-transcript", "--quiet", cwd=tmp_path)
     assert_clean(proc)
     assert proc.returncode == 0, proc.stderr
     assert "cut short" in proc.stderr and str(cut) in proc.stderr, proc.stderr
 
 
-def test_six_channels_say_which_two_are_used(tmp_path: Path, spoken: Path) -> None:
-    x, sr = sf.read(str(spoken), dtype="float32")
+def test_six_channels_say_which_two_are_used(tmp_path: Path, spoken_wav: Path) -> None:
+    x, sr = sf.read(str(spoken_wav), dtype="float32")
     path = tmp_path / "six.wav"
     sf.write(str(path), np.stack([x * (0.9 ** i) for i in range(6)], axis=1), sr)
     proc = run_poise("analyze", path, "--no-transcript", "--quiet", cwd=tmp_path)
@@ -236,29 +217,29 @@ def test_six_channels_say_which_two_are_used(tmp_path: Path, spoken: Path) -> No
     assert "6 channels" in proc.stderr and "channel 1 as the agent" in proc.stderr and "channel 2 as the caller" in proc.stderr
 
 
-def test_caller_file_of_another_length_and_rate_is_said(tmp_path: Path, spoken: Path) -> None:
-    x, sr = sf.read(str(spoken), dtype="float32")
+def test_caller_file_of_another_length_and_rate_is_said(tmp_path: Path, spoken_wav: Path) -> None:
+    x, sr = sf.read(str(spoken_wav), dtype="float32")
     caller = tmp_path / "caller.wav"
     sf.write(str(caller), x[: len(x) // 2 : 2].copy(), sr // 2)
-    proc = run_poise("analyze", spoken, "--caller", caller, "--no-transcript", "--quiet", cwd=tmp_path)
+    proc = run_poise("analyze", spoken_wav, "--caller", caller, "--no-transcript", "--quiet", cwd=tmp_path)
     assert_clean(proc)
     assert proc.returncode == 0, proc.stderr
     assert "padded" in proc.stderr and f"{sr // 2} Hz" in proc.stderr and str(caller) in proc.stderr, proc.stderr
 
 
-def test_silent_caller_file_analyses_the_agent_and_says_so(tmp_path: Path, spoken: Path) -> None:
+def test_silent_caller_file_analyses_the_agent_and_says_so(tmp_path: Path, spoken_wav: Path) -> None:
     caller = tmp_path / "caller.wav"
     sf.write(str(caller), np.zeros(16000 * 5, np.float32), 16000)
     out = tmp_path / "out.json"
-    proc = run_poise("analyze", spoken, "--caller", caller, "--no-transcript", "--json", out, "--quiet", cwd=tmp_path)
+    proc = run_poise("analyze", spoken_wav, "--caller", caller, "--no-transcript", "--json", out, "--quiet", cwd=tmp_path)
     assert_clean(proc)
     assert proc.returncode == 0, proc.stderr
     assert "silent" in proc.stderr and str(caller) in proc.stderr and "agent alone" in proc.stderr
     assert out.exists()
 
 
-def test_clipping_is_mentioned(tmp_path: Path, spoken: Path) -> None:
-    x, sr = sf.read(str(spoken), dtype="float32")
+def test_clipping_is_mentioned(tmp_path: Path, spoken_wav: Path) -> None:
+    x, sr = sf.read(str(spoken_wav), dtype="float32")
     path = tmp_path / "hot.wav"
     sf.write(str(path), np.clip(x * 20.0, -1.0, 1.0), sr, subtype="FLOAT")  # a gain far too high
     proc = run_poise("analyze", path, "--no-transcript", "--quiet", cwd=tmp_path)
@@ -267,12 +248,12 @@ def test_clipping_is_mentioned(tmp_path: Path, spoken: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["missing_folder", "a_folder"])
-def test_report_paths_are_checked_before_the_analysis(where: str, tmp_path: Path, spoken: Path) -> None:
+def test_report_paths_are_checked_before_the_analysis(where: str, tmp_path: Path, spoken_wav: Path) -> None:
     out_json = tmp_path / "out.json"
     out_html = tmp_path / "no-such-folder" / "r.html" if where == "missing_folder" else tmp_path / "reports"
     if where == "a_folder":
         out_html.mkdir()
-    proc = run_poise("analyze", spoken, "--json", out_json, "--html", out_html, "--no-transcript", cwd=tmp_path)
+    proc = run_poise("analyze", spoken_wav, "--json", out_json, "--html", out_html, "--no-transcript", cwd=tmp_path)
     assert_clean(proc)
     lines = stderr_lines(proc)
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
@@ -281,9 +262,9 @@ def test_report_paths_are_checked_before_the_analysis(where: str, tmp_path: Path
     assert "Wrote" not in proc.stdout
 
 
-def test_a_report_that_fails_while_writing_names_it_and_leaves_nothing(small_disk: Path, tmp_path: Path, spoken: Path) -> None:
+def test_a_report_that_fails_while_writing_names_it_and_leaves_nothing(small_disk: Path, tmp_path: Path, spoken_wav: Path) -> None:
     """The disk fills between the check and the write: the HTML fails, the JSON is removed too."""
-    sizes = run_poise("analyze", spoken, "--json", tmp_path / "a.json", "--html", tmp_path / "a.html",
+    sizes = run_poise("analyze", spoken_wav, "--json", tmp_path / "a.json", "--html", tmp_path / "a.html",
                       "--no-transcript", "--quiet", cwd=tmp_path)
     assert sizes.returncode == 0, sizes.stderr
     json_bytes, html_bytes = (tmp_path / "a.json").stat().st_size, (tmp_path / "a.html").stat().st_size
@@ -293,7 +274,7 @@ def test_a_report_that_fails_while_writing_names_it_and_leaves_nothing(small_dis
     room = json_bytes + PAGE_BYTES  # room for the JSON report, not for the HTML one
     with open(filler, "r+b") as f:
         f.truncate(max(0, filler.stat().st_size - room - PAGE_BYTES))
-    proc = run_poise("analyze", spoken, "--json", out_json, "--html", out_html, "--no-transcript", cwd=tmp_path)
+    proc = run_poise("analyze", spoken_wav, "--json", out_json, "--html", out_html, "--no-transcript", cwd=tmp_path)
     assert_clean(proc)
     if proc.returncode == 0:
         pytest.skip("both reports fitted on the small disk")
@@ -302,8 +283,8 @@ def test_a_report_that_fails_while_writing_names_it_and_leaves_nothing(small_dis
     assert not out_json.exists() and not out_html.exists()
 
 
-def test_cli_messages_name_the_flag_not_the_settings(tmp_path: Path, spoken: Path) -> None:
-    proc = run_poise("analyze", spoken, "--model", tmp_path / "nowhere", cwd=tmp_path)
+def test_cli_messages_name_the_flag_not_the_settings(tmp_path: Path, spoken_wav: Path) -> None:
+    proc = run_poise("analyze", spoken_wav, "--model", tmp_path / "nowhere", cwd=tmp_path)
     assert "--model" in proc.stderr and "Settings" not in proc.stderr, proc.stderr
 
 
@@ -314,14 +295,14 @@ def test_native_library_diagnostics_stay_off_the_terminal(tmp_path: Path) -> Non
     assert "ALSA lib" not in proc.stderr and "PortAudio" not in proc.stderr.replace("libportaudio2", ""), proc.stderr
 
 
-def test_libmpg123_notes_stay_off_the_terminal(tmp_path: Path, spoken: Path) -> None:
+def test_libmpg123_notes_stay_off_the_terminal(tmp_path: Path, spoken_wav: Path) -> None:
     """An MP3 with a WAV glued to its end: libmpg123 prints resync notes straight to stderr."""
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed")
     mp3 = tmp_path / "call.mp3"
-    subprocess.run(["ffmpeg", "-loglevel", "quiet", "-y", "-i", str(spoken), str(mp3)], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "quiet", "-y", "-i", str(spoken_wav), str(mp3)], check=True)
     glued = tmp_path / "glued.mp3"
-    glued.write_bytes(mp3.read_bytes() + spoken.read_bytes())
+    glued.write_bytes(mp3.read_bytes() + spoken_wav.read_bytes())
     proc = run_poise("analyze", glued, "--no-transcript", "--quiet", cwd=tmp_path, POISE_DATA_DIR=str(tmp_path / "data"))
     assert_clean(proc)
     assert "libmpg123" not in proc.stderr and "Warning:" not in proc.stderr, proc.stderr
@@ -331,7 +312,7 @@ def test_libmpg123_notes_stay_off_the_terminal(tmp_path: Path, spoken: Path) -> 
 # --------------------------------------------------------------------------- privacy
 
 
-def test_data_folder_and_its_files_are_private(tmp_path: Path, spoken: Path) -> None:
+def test_data_folder_and_its_files_are_private(tmp_path: Path, spoken_wav: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     old = data / "recordings"
@@ -339,7 +320,7 @@ def test_data_folder_and_its_files_are_private(tmp_path: Path, spoken: Path) -> 
     (old / "call-old.wav").write_bytes(b"RIFF")
     os.chmod(old / "call-old.wav", 0o644)  # what an older Poise left
     out = tmp_path / "report.html"
-    proc = run_poise("analyze", spoken, "--no-transcript", "--save", "--html", out, "--quiet", cwd=tmp_path,
+    proc = run_poise("analyze", spoken_wav, "--no-transcript", "--save", "--html", out, "--quiet", cwd=tmp_path,
                      POISE_DATA_DIR=str(data))
     assert proc.returncode == 0, proc.stderr
     wide = []

@@ -5,7 +5,6 @@ model folder without config.json."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sqlite3
@@ -21,7 +20,7 @@ import soundfile as sf
 import soxr
 
 import pulse
-from conftest import REPO, speech_path
+from conftest import REPO, mount_small_disk, speech_path
 
 CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
 START_WAIT_S = 30.0  # s allowed for the coach to load Whisper and open both devices
@@ -40,18 +39,8 @@ def harness() -> pulse.PulseHarness:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK}", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with mount_small_disk(tmp_path, SMALL_DISK) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def _coach(*args: str | Path, data: Path | str, **popen: object) -> subprocess.Popen[str]:
