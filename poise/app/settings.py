@@ -38,6 +38,7 @@ class AppSettings:
     caller_device: str = ""  # the caller's side: a monitor/loopback ("" = none)
     model_dir: str = ""  # a CTranslate2 Whisper model folder ("" = the bundled tiny.en)
     keep_audio: bool = True  # record calls to disk (crash-safe) while they run
+    keep_numbers: bool = False  # store and export transcripts as spoken (default: numbers, e-mails, phones redacted)
     agent_name: str = ""  # whose voice profile and history the calls belong to
     overlay_click_through: bool = False  # the cue overlay lets clicks pass to the window below
     overlay_pos: tuple[int, int] | None = None  # top-left of the overlay once the user moved it, px
