@@ -1,0 +1,115 @@
+"""The review's player: a real sounddevice OutputStream on the PulseAudio null sink, its position
+read off the stream's clock (skipped cleanly where there is no PulseAudio)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import numpy as np
+import pulse
+import pytest
+
+from poise.audio.player import CallPlayer, Listen, wait_until
+from poise.audio.types import SAMPLE_RATE
+
+pytestmark = pytest.mark.live
+
+CALL_S = 30.0
+STARTUP_S = 4.0  # s: an idle null sink renders in blocks of up to 2 s, so the first samples may wait that long
+CLOCK_TOLERANCE_S = 0.05  # s: the benchmark target for playhead vs playback position
+
+
+@pytest.fixture(scope="module")
+def output() -> None:
+    """The private PulseAudio whose default sink is a null sink; skips without PulseAudio."""
+    try:
+        pulse.setup()
+    except (pulse.PulseUnavailable, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"PulseAudio is unavailable, playback tests skipped: {exc}")
+    from poise.audio.capture import refresh_devices
+
+    refresh_devices()  # PortAudio may have been initialised before PULSE_SERVER was set
+
+
+def _call() -> tuple[np.ndarray, np.ndarray]:
+    t = np.arange(int(CALL_S * SAMPLE_RATE)) / SAMPLE_RATE
+    agent = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    caller = (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+    return agent, caller
+
+
+def _moving(player: CallPlayer, past: float) -> bool:
+    return wait_until(lambda: player.position_s() > past, STARTUP_S)
+
+
+def test_position_follows_the_stream_clock(output):
+    player = CallPlayer(*_call())
+    try:
+        assert player.play(from_s=5.0) is None, player.error
+        assert _moving(player, 5.2)
+        pos0, wall0 = player.position_s(), time.monotonic()
+        time.sleep(1.0)
+        pos1, wall1 = player.position_s(), time.monotonic()
+        # one second of wall time is one second of call time, within the playhead target
+        assert abs((pos1 - pos0) - (wall1 - wall0)) < CLOCK_TOLERANCE_S, (pos0, pos1, wall1 - wall0)
+        assert player.playing
+    finally:
+        player.close()
+
+
+def test_seek_pause_and_resume_keep_the_position(output):
+    player = CallPlayer(*_call())
+    try:
+        assert player.play() is None
+        assert _moving(player, 0.2)
+        player.seek(20.0)  # while playing: the position jumps, then runs on from there
+        assert 20.0 <= player.position_s() < 20.2
+        assert _moving(player, 20.3)
+        player.pause()
+        held = player.position_s()
+        assert 20.3 <= held < 20.3 + STARTUP_S
+        time.sleep(0.3)
+        assert player.position_s() == held and not player.playing
+        player.seek(2.0)  # while paused: playing will start there
+        assert player.position_s() == 2.0
+        player.set_listen(Listen.CALLER)
+        assert player.play() is None
+        assert _moving(player, 2.2)
+        assert player.listen is Listen.CALLER
+    finally:
+        player.close()
+
+
+def test_the_end_of_the_call_stops_and_play_starts_again_from_the_top(output):
+    player = CallPlayer(*_call())
+    try:
+        assert player.play(from_s=CALL_S - 0.5) is None
+        assert wait_until(lambda: not player.playing, STARTUP_S + 1.0)
+        assert player.position_s() == pytest.approx(CALL_S, abs=0.05)
+        assert player.play() is None  # at the end, Play means from the start
+        assert player.position_s() < 0.1
+        assert _moving(player, 0.1)
+    finally:
+        player.close()
+
+
+def test_the_listen_choice_picks_the_samples():
+    agent, caller = _call()
+    player = CallPlayer(agent, caller)
+    player.set_listen("agent")
+    assert np.array_equal(player._samples(0, 100), agent[:100])
+    player.set_listen("caller")
+    assert np.array_equal(player._samples(0, 100), caller[:100])
+    player.set_listen("both")
+    assert np.allclose(player._samples(0, 100), agent[:100] + caller[:100])
+    mono = CallPlayer(agent, None)
+    mono.set_listen("caller")  # a mono call has no caller: both (= the agent) it is
+    assert mono.listen is Listen.BOTH and not mono.has_caller
+
+
+def test_no_such_output_device_is_one_sentence():
+    player = CallPlayer(*_call(), device="no such speaker 4711")
+    error = player.play()
+    assert error and "no such speaker 4711" in error and "\n" not in error
+    assert not player.playing and player.position_s() == 0.0
