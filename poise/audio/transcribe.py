@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment as WhisperSegment
 
 from .types import SAMPLE_RATE, Role, Segment, Word
@@ -78,6 +78,13 @@ WHISPER_OPTIONS: dict[str, Any] = {
     "compression_ratio_threshold": COMPRESSION_RATIO_MAX,
 }
 
+# Recordings: faster-whisper's BatchedInferencePipeline cuts the channel on Silero's speech
+# timestamps (pieces of at most 30 s) and decodes BATCH_SIZE pieces per encoder/decoder call.
+# On 2 CPU cores that is ~1.7x faster than decoding one 30 s window after the other (issue 11:
+# 8.9 s against 15.4 s for a 9.5-minute stereo call). The batched pipeline has no
+# previous-text conditioning and no temperature fallback; both are off in WHISPER_OPTIONS anyway.
+BATCH_SIZE = 8  # speech pieces per batched decode: faster-whisper's default; memory grows with it
+
 # Live utterances are already cut on voice activity by the session: a second VAD pass
 # would only cost time and clip word onsets.
 STREAMING_OPTIONS: dict[str, Any] = {**WHISPER_OPTIONS, "vad_filter": False}
@@ -104,15 +111,28 @@ def default_model_path() -> Path:
 
 _models: dict[tuple[str, int], WhisperModel] = {}
 _models_lock = threading.Lock()
+_thread_cap: int | None = None  # see cap_cpu_threads
+
+
+def cap_cpu_threads(threads: int | None) -> None:
+    """Bound the CPU threads of every model this process loads from now on (None: no bound).
+
+    `poise batch` runs N worker processes on C cores: each caps Whisper at C / N threads,
+    so N workers together never ask for more threads than there are cores.
+    """
+    global _thread_cap
+    _thread_cap = max(1, int(threads)) if threads else None
 
 
 def load_model(model_path: str | Path | None = None, cpu_threads: int = 0) -> WhisperModel:
     """Load a CTranslate2 Whisper model from a local folder (int8 on the CPU), cached per process.
 
-    `cpu_threads` 0 lets CTranslate2 choose. Raises `ModelError` for a missing, incomplete or
-    damaged folder. A name such as "tiny.en" is not a folder and is refused, never downloaded.
+    `cpu_threads` 0 lets CTranslate2 choose (either way bounded by `cap_cpu_threads`). Raises
+    `ModelError` for a missing, incomplete or damaged folder. A name such as "tiny.en" is not a folder and is refused, never downloaded.
     """
     path = Path(model_path).expanduser() if model_path else default_model_path()
+    if _thread_cap is not None:
+        cpu_threads = min(cpu_threads, _thread_cap) if cpu_threads > 0 else _thread_cap
     if not path.is_dir():
         raise ModelError(
             f"The model folder {path} does not exist: choose a folder that holds model.bin (Settings → Model)."
@@ -266,12 +286,16 @@ def _transcribe(
     offset_s: float,
     options: dict[str, Any],
     progress: Callable[[float], None] | None = None,
+    batched: bool = False,
 ) -> list[Segment]:
     audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     duration = audio.size / SAMPLE_RATE
     out: list[Segment] = []
     if audio.size:
-        raw, _info = model.transcribe(audio, **options)
+        if batched:
+            raw, _info = BatchedInferencePipeline(model).transcribe(audio, batch_size=BATCH_SIZE, **options)
+        else:
+            raw, _info = model.transcribe(audio, **options)
         done = 0.0
         for seg in clean_segments(raw, audio):
             out.append(_to_segment(seg, role, duration, offset_s))
@@ -289,13 +313,16 @@ def transcribe_batch(
     role: Role,
     offset_s: float = 0.0,
     progress: Callable[[float], None] | None = None,
+    batched: bool = True,
 ) -> list[Segment]:
     """Transcribe one whole channel (float32, 16 kHz) with WHISPER_OPTIONS and the guards.
 
     Times are audio times: `offset_s` is added to every segment and word. `progress`
-    gets the fraction done (0..1) as segments come in, and 1.0 at the end.
+    gets the fraction done (0..1) as segments come in, and 1.0 at the end. `batched`
+    (the default for recordings) decodes BATCH_SIZE speech pieces at a time; False decodes
+    30 s windows one after the other, as faster-whisper's `WhisperModel.transcribe` does.
     """
-    return _transcribe(model, audio, role, offset_s, WHISPER_OPTIONS, progress)
+    return _transcribe(model, audio, role, offset_s, WHISPER_OPTIONS, progress, batched=batched)
 
 
 def transcribe_utterance(model: WhisperModel, audio: np.ndarray, role: Role, start_t: float) -> list[Segment]:
