@@ -23,8 +23,10 @@ Threads (see docs/design.md, Threads):
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -32,6 +34,7 @@ from .. import paths
 from ..audio.types import Block
 from .errors import describe, is_bad_input
 from .history import History
+from .redact import for_storage
 from .settings import load_settings
 from .spec import CallKind, CallOutcome, CallSpec, CallState
 
@@ -91,9 +94,11 @@ class LiveCall:
         history: History | None = None,
         source_factory: SourceFactory | None = None,
         save: bool = True,
+        keep_numbers: bool | None = None,
     ) -> None:
         self.spec = spec
         self.save = save
+        self.keep_numbers = keep_numbers  # None: the setting (transcripts redacted in history by default)
         self.on_event = on_event
         self.on_state = on_state
         self.history = history if history is not None else History()
@@ -261,7 +266,8 @@ class LiveCall:
             error = describe(runner.exception, spec.kind.value) if runner.exception is not None else runner.error
         saved = None
         if runner.result is not None and self.save:
-            saved = self.history.record(spec.kind, spec.agent, runner.result, recording)
+            stored = for_storage(runner.result, self.keep_numbers)  # the live view keeps the words; history does not
+            saved = self.history.record(spec.kind, spec.agent, stored, recording)
         self._end(CallOutcome(
             result=runner.result, error=error, recording=recording,
             call_id=saved.call_id if saved else None, warning=close_error or (saved.warning if saved else None),
@@ -316,4 +322,131 @@ def agent_call(
     return LiveCall(spec, on_event=on_event, on_state=on_state, history=history, source_factory=factory, save=save)
 
 
-__all__ = ["LiveCall", "agent_call", "open_source", "preparation_pool"]
+# ---- a killed call, on the next start --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What `recover_interrupted` did with one `.wav.part` a killed call left behind."""
+
+    part: Path
+    recording: Path | None  # the recovered .wav (None: it could not be recovered)
+    call_id: int | None  # its history row (None: not added)
+    message: str  # one sentence for the user
+
+
+def recover_interrupted(
+    spec: CallSpec,
+    folder: Path | None = None,
+    *,
+    history: History | None = None,
+    transcribe: bool | None = None,
+    keep_numbers: bool | None = None,
+) -> list[Recovered]:
+    """Recover the recordings killed calls left in `folder` (default: Poise's recordings) and
+    put each call in history as a live call, analysed through the review path.
+
+    `spec` gives the cue rules, the model and whose history; `transcribe` (default
+    `spec.transcribe`) runs Whisper on the recording. The transcript is redacted in
+    history unless `keep_numbers`. Never raises: each file's problem is its `message`.
+    """
+    from ..audio.recorder import find_interrupted, recover
+    from .review import review_call
+
+    history = history if history is not None else History()
+    try:
+        parts = find_interrupted(folder if folder is not None else paths.recordings_dir())
+    except OSError:
+        return []
+    done: list[Recovered] = []
+    for part in parts:
+        try:
+            wav = recover(part)
+        except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the next call
+            done.append(Recovered(part, None, None, (
+                f"Could not recover the interrupted recording {part} ({describe(exc).rstrip('.')}); delete it or try again."
+            )))
+            continue
+        review = replace(
+            spec, kind=CallKind.REVIEW, file=wav, caller_file=None, agent_channel="left",
+            transcribe=spec.transcribe if transcribe is None else transcribe,
+        )
+        outcome = review_call(review, history=history, save=False)
+        head = f"Recovered the recording of an interrupted call: {wav}"
+        if outcome.result is None:
+            reason = (outcome.error or "it holds no usable audio").rstrip(".")
+            done.append(Recovered(part, wav, None, f"{head} (not added to history: {reason})."))
+            continue
+        saved = history.record(CallKind.LIVE, spec.agent, for_storage(outcome.result, keep_numbers), recording=wav.absolute())
+        if saved.call_id is None:
+            reason = (saved.warning or "history could not be used").rstrip(".")
+            done.append(Recovered(part, wav, None, f"{head} (not added to history: {reason})."))
+        else:
+            done.append(Recovered(part, wav, saved.call_id, f"{head}, and added it to history."))
+    return done
+
+
+# ---- one Poise per data folder ----------------------------------------------------------
+
+LOCK_NAME = "poise.lock"  # in the data folder; holds the pid of the Poise that runs calls there
+
+
+class InstanceLock:
+    """One running Poise (the app or `poise coach --headless`) per data folder.
+
+    `acquire()` takes an exclusive `flock` on `<data folder>/poise.lock` for as long as the
+    process runs (the kernel drops it when the process dies, even by SIGKILL, so a killed
+    Poise never blocks the next). A second Poise on the same folder gets one sentence
+    instead. `poise analyze` does not take it (reading and one short save are safe side by
+    side: SQLite's WAL). On Windows, without `fcntl`, there is no lock.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder
+        self._file: Any = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+    def acquire(self) -> str | None:
+        """Take the lock: None, or one sentence saying why this Poise must not run."""
+        try:
+            import fcntl
+        except ImportError:
+            return None
+        if self._file is not None:
+            return None
+        try:
+            folder = self._folder if self._folder is not None else paths.data_dir()
+            f = open(folder / LOCK_NAME, "a+", encoding="ascii")  # noqa: SIM115 - held for the process
+        except OSError:
+            return None  # no data folder: whatever needs it says so in one sentence
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            other = f.read().strip()
+            f.close()
+            who = f" (process {other})" if other.isdigit() else ""
+            return (
+                f"Poise is already running with this data folder{who}: use that window, or close it first "
+                "(POISE_DATA_DIR chooses another folder)."
+            )
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        paths.make_private(folder / LOCK_NAME)
+        self._file = f
+        return None
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the flock
+            self._file = None
+
+
+__all__ = [
+    "InstanceLock", "LiveCall", "Recovered", "agent_call", "open_source", "preparation_pool", "recover_interrupted",
+]
