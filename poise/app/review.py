@@ -7,12 +7,22 @@ come in the first 30 s, as live), and the history policy for reviews.
 
 from __future__ import annotations
 
+import csv
+import math
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..audio.analysis import Cancelled, Progress, analyze_file
+from ..audio.coach import SYLLABLES_PER_WORD
+from ..audio.sources import LoadedCall, load_call
+from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment
+from ..report.format import band_verdict, fmt_clock, fmt_duration
 from .errors import describe, is_bad_input
 from .history import History
+from .redact import for_storage
 from .spec import CallKind, CallOutcome, CallSpec
 
 
@@ -23,9 +33,11 @@ def review_call(
     save: bool = True,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    keep_numbers: bool | None = None,
 ) -> CallOutcome:
     """Analyse `spec.file` (blocking; run it off a UI thread). Never raises: a failure is
-    the outcome's `error`, a cancel is the error "Analysis cancelled."."""
+    the outcome's `error`, a cancel is the error "Analysis cancelled.". History gets the
+    transcript redacted unless `keep_numbers` (None: the setting); the outcome keeps the words."""
     assert spec.kind is CallKind.REVIEW and spec.file is not None
     history = history if history is not None else History()
     prior = history.prior(CallKind.REVIEW, spec.agent)
@@ -41,8 +53,201 @@ def review_call(
         return CallOutcome(error=describe(exc, "review"), warning=history.warning, bad_input=is_bad_input(exc))
     if not save:
         return CallOutcome(result=result, warning=history.warning)
-    saved = history.record(CallKind.REVIEW, spec.agent, result, recording=Path(spec.file).absolute())
+    saved = history.record(
+        CallKind.REVIEW, spec.agent, for_storage(result, keep_numbers), recording=Path(spec.file).absolute()
+    )
     return CallOutcome(result=result, call_id=saved.call_id, warning=saved.warning)
 
 
-__all__ = ["review_call"]
+
+
+# --- what the review window shows, without Qt ------------------------------------------------
+
+LEVEL_STEP_S = 0.1  # s per point of the audio level lane: 18,000 points for 30 minutes, drawn at once
+LEVEL_FLOOR_DB = -60.0  # dBFS: quieter steps are drawn as silence
+PACE_MIN_WORDS = 4  # words: a shorter agent segment gives no pace of its own (two words say nothing)
+CUES_PER_MINUTES = 10.0  # minutes: cue rate is given per 10 minutes, as in the README's numbers
+
+
+def load_audio(spec: CallSpec) -> LoadedCall:
+    """The call's audio at 16 kHz per side (for the first lanes and playback); raises AudioInputError."""
+    assert spec.file is not None
+    return load_call(spec.file, spec.caller_file, spec.agent_channel)  # type: ignore[arg-type]
+
+
+def level_db(audio: np.ndarray, step_s: float = LEVEL_STEP_S) -> np.ndarray:
+    """RMS level per `step_s` in dBFS, floored at LEVEL_FLOOR_DB (the audio lane)."""
+    n = int(step_s * SAMPLE_RATE)
+    k = len(audio) // n
+    if k == 0:
+        return np.zeros(0, np.float32)
+    blocks = np.asarray(audio[: k * n], np.float32).reshape(k, n)
+    rms = np.sqrt(np.einsum("ij,ij->i", blocks, blocks) / n)
+    return np.maximum(20 * np.log10(np.maximum(rms, 1e-9)), LEVEL_FLOOR_DB).astype(np.float32)
+
+
+def semitones(hz: float, reference_hz: float) -> float:
+    """How far `hz` is from `reference_hz`, in semitones (12 per octave)."""
+    return 12.0 * math.log2(hz / reference_hz)
+
+
+@dataclass
+class PaceSpan:
+    """The agent's pace over one transcript segment: words per minute, as the cards count it."""
+
+    start: float
+    end: float
+    wpm: float
+
+
+def pace_spans(result: AnalysisResult) -> list[PaceSpan]:
+    """The agent's pace per transcript segment (words over the segment's span, its pauses included).
+
+    Without a transcript, the articulation rate of the timeline in words per minute (each step
+    with speech a span of its own), which reads higher: it leaves the pauses out.
+    """
+    spans = []
+    for seg in result.segments:
+        n = len(seg.words) or len(seg.text.split())
+        if seg.role != "agent" or n < PACE_MIN_WORDS or seg.end - seg.start <= 0:
+            continue
+        spans.append(PaceSpan(seg.start, seg.end, 60.0 * n / (seg.end - seg.start)))
+    if spans or any(s.role == "agent" for s in result.segments):
+        return spans
+    tl = result.timeline
+    return [
+        PaceSpan(t, t + tl.step_s, sps * 60.0 / SYLLABLES_PER_WORD)
+        for t, sps in zip(tl.t, tl.agent_rate_sps) if sps is not None
+    ]
+
+
+def explain_cue(cue: Cue) -> str:
+    """The cue's evidence in plain words: "pitch 5.7 semitones above your normal (231 Hz; normal 166 Hz)"."""
+    e = cue.evidence or {}
+
+    def num(key: str) -> float | None:
+        v = e.get(key)
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    kind = cue.kind
+    if kind == "lower_tone" and num("rise_st") is not None:
+        text = f"pitch {num('rise_st'):.1f} semitones above your normal"
+        if num("pitch_hz") and num("baseline_pitch_hz"):
+            text += f" ({num('pitch_hz'):.0f} Hz; normal {num('baseline_pitch_hz'):.0f} Hz)"
+        return text
+    if kind == "lower_volume" and num("rise_db") is not None:
+        return f"{num('rise_db'):.1f} dB louder than your normal"
+    if kind == "speak_up" and num("drop_db") is not None:
+        return f"{num('drop_db'):.1f} dB quieter than your normal"
+    if kind == "slow_down":
+        if num("wpm") and num("baseline_wpm"):
+            return f"about {num('wpm'):.0f} words a minute; your normal is {num('baseline_wpm'):.0f}"
+        if num("ratio"):
+            return f"words {100 * (num('ratio') - 1):.0f} % faster than your normal"
+    if kind == "let_caller_finish" and num("agent_held_s") is not None:
+        return f"you talked over the caller for {num('agent_held_s'):.1f} s while they were still speaking"
+    if kind == "pause_for_caller" and num("monologue_s") is not None:
+        return f"you had talked for {num('monologue_s'):.0f} s without the caller taking a turn"
+    if kind == "dead_air" and num("silence_s") is not None:
+        return f"nobody had spoken for {num('silence_s'):.0f} s"
+    return cue.message
+
+
+@dataclass
+class SummaryCard:
+    """One number of the review: its title, value, a short note and one line on why it matters."""
+
+    key: str
+    title: str
+    value: str
+    note: str
+    why: str
+    warn: bool = False
+
+
+def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[SummaryCard]:
+    """The review's cards; pace and length are formatted as the HTML report and history do."""
+    r, c = result, result.conversation
+    lo, hi = band
+    wpm = r.agent.wpm
+    verdict = band_verdict(wpm, band)
+    minutes = r.source.duration_s / 60.0
+    cards = [
+        SummaryCard("wpm", "Agent pace", f"{wpm:.0f} wpm" if wpm is not None else "—",
+                    f"{verdict} the {lo:.0f}–{hi:.0f} band" if verdict else "no words",
+                    "Callers follow and trust a pace inside the band; faster sounds rushed.", verdict not in ("in", "")),
+        SummaryCard("length", "Length", fmt_duration(r.source.duration_s), f"{fmt_clock(r.source.duration_s)} of audio",
+                    "The time the caller spent with you."),
+    ]
+    lo_hz, hi_hz = r.agent.pitch_p10_hz, r.agent.pitch_p90_hz
+    if lo_hz and hi_hz and lo_hz > 0:
+        span = semitones(hi_hz, lo_hz)
+        cards.append(SummaryCard("pitch_range", "Pitch range", f"{span:.1f} semitones", f"{lo_hz:.0f}–{hi_hz:.0f} Hz (most of your speech)",
+                                 "A few semitones sound engaged; a very narrow range sounds flat, a high one tense."))
+    else:
+        cards.append(SummaryCard("pitch_range", "Pitch range", "—", "too little voiced speech",
+                                 "A few semitones sound engaged; a very narrow range sounds flat, a high one tense."))
+    n = len(r.cues)
+    rate = n / minutes * CUES_PER_MINUTES if minutes > 0 else 0.0
+    cards.append(SummaryCard("cues", "Cues per 10 min", f"{rate:.1f}", f"{n} cue{'s' if n != 1 else ''} in the call",
+                             "How often Poise would have prompted you live; fewer means calmer.", rate > 3.0))
+    cards.append(SummaryCard("share", "Agent talk share",
+                             f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—",
+                             "of all talk", "Callers who talk more feel heard; much over half is a lecture."))
+    cards.append(SummaryCard("interruptions", "Interruptions",
+                             str(c.agent_interruptions) if c.agent_interruptions is not None else "—",
+                             "you over the caller", "Each one tells the caller they are not being listened to.",
+                             bool(c.agent_interruptions)))
+    cards.append(SummaryCard("monologue", "Longest monologue", fmt_duration(c.longest_agent_monologue_s), "without the caller",
+                             "Long stretches lose the caller; pause and check in."))
+    cards.append(SummaryCard("dead_air", "Dead air", fmt_duration(c.dead_air_s), "nobody speaking",
+                             "Silence without a word makes callers wonder if you are still there."))
+    return cards
+
+
+def find_segments(segments: list[Segment], query: str) -> list[int]:
+    """Indices of the segments whose text contains `query` (case-insensitive; empty finds nothing)."""
+    q = query.strip().casefold()
+    if not q:
+        return []
+    return [i for i, seg in enumerate(segments) if q in seg.text.casefold()]
+
+
+def write_cues_csv(result: AnalysisResult, path: Path) -> None:
+    """The cues as CSV: time (s and mm:ss), kind, message, the evidence in plain words."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["t_s", "time", "kind", "message", "evidence"])
+        for cue in sorted(result.cues, key=lambda c: c.t):
+            w.writerow([f"{cue.t:.3f}", fmt_clock(cue.t), cue.kind, cue.message, explain_cue(cue)])
+
+
+def write_segments_csv(result: AnalysisResult, path: Path) -> None:
+    """The transcript as CSV: start and end (s), who spoke, words, text."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["start_s", "end_s", "start", "role", "words", "text"])
+        for seg in sorted(result.segments, key=lambda s: s.start):
+            w.writerow([f"{seg.start:.3f}", f"{seg.end:.3f}", fmt_clock(seg.start), seg.role,
+                        len(seg.words) or len(seg.text.split()), seg.text.strip()])
+
+
+def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]:
+    """Rows for markers at positions `xs` (sorted or not) so that markers on one row are at least
+    `min_gap` apart; when all `max_rows` are taken, the row that frees up first."""
+    rows_end = [-math.inf] * max_rows
+    out = [0] * len(xs)
+    for i in sorted(range(len(xs)), key=lambda i: xs[i]):
+        x = xs[i]
+        free = [r for r in range(max_rows) if x - rows_end[r] >= min_gap]
+        row = free[0] if free else min(range(max_rows), key=lambda r: rows_end[r])
+        out[i] = row
+        rows_end[row] = x
+    return out
+
+
+__all__ = [
+    "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "level_db",
+    "load_audio", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards",
+    "write_cues_csv", "write_segments_csv",
+]
