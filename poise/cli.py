@@ -185,6 +185,11 @@ def _spec(kind: CallKind, args: argparse.Namespace, **choices: object) -> CallSp
     return CallSpec.from_settings(kind, settings, **choices)  # type: ignore[arg-type]
 
 
+def _keep_numbers(args: argparse.Namespace) -> bool | None:
+    """--keep-numbers: True; else None (the setting decides; by default transcripts are redacted)."""
+    return True if getattr(args, "keep_numbers", False) else None
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .app.review import review_call
     from .report.summary import format_summary
@@ -205,7 +210,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         if cancel.is_set():  # Ctrl+C came while Poise was starting
             raise KeyboardInterrupt
-        outcome = review_call(spec, save=args.save, progress=bar, cancel=cancel)
+        outcome = review_call(spec, save=args.save, progress=bar, cancel=cancel, keep_numbers=_keep_numbers(args))
         if cancel.is_set():
             _wait_for_decoder()
     except KeyboardInterrupt:
@@ -220,7 +225,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         _say(note)
     if outcome.result is None:
         return _fail(outcome.error or "the analysis gave no result.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
-    problem = _write_reports(outcome.result, outputs)
+    from .app.redact import for_storage
+
+    problem = _write_reports(for_storage(outcome.result, _keep_numbers(args)), outputs)  # the summary keeps the words
     if problem:
         return _fail(problem)
     if not args.quiet:
@@ -307,8 +314,15 @@ def run_headless(args: argparse.Namespace) -> int:
     if args.record_dir:
         choices["record_dir"] = Path(args.record_dir)
     spec = _spec(CallKind.LIVE, args, **choices)
-    _recover_interrupted(Path(args.record_dir) if args.record_dir else None, spec)
-    call = LiveCall(spec, on_event=on_event)
+    from .app.calls import InstanceLock
+
+    running = InstanceLock().acquire()  # held until the process ends
+    if running:
+        with contextlib.suppress(OSError):
+            events.close()
+        return _fail(running)
+    _recover_interrupted(Path(args.record_dir) if args.record_dir else None, spec, _keep_numbers(args))
+    call = LiveCall(spec, on_event=on_event, keep_numbers=_keep_numbers(args))
     try:
         if not call.prepare():
             outcome = call.outcome
@@ -337,41 +351,13 @@ def run_headless(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recover_interrupted(record_dir: Path | None, spec: CallSpec) -> None:
+def _recover_interrupted(record_dir: Path | None, spec: CallSpec, keep_numbers: bool | None) -> None:
     """Recover recordings a killed call left as `.wav.part` (as the app does at start), say so,
-    and put the call in history (voice measures and cues; no transcript, to start coaching soon)."""
-    from . import paths
-    from .app.errors import describe
-    from .audio.recorder import find_interrupted, recover
+    and put each call in history (voice measures and cues; no transcript, to start coaching soon)."""
+    from .app.calls import recover_interrupted
 
-    try:
-        folder = record_dir if record_dir is not None else paths.recordings_dir()
-        parts = find_interrupted(folder)
-    except OSError:
-        return
-    for part in parts:
-        try:
-            wav = recover(part)
-        except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the call
-            _say(f"could not recover the interrupted recording {part} ({describe(exc)}); delete it or try again.")
-            continue
-        _say(f"recovered the recording of an interrupted call: {wav}{_history_of_recovered(wav, spec)}.")
-
-
-def _history_of_recovered(wav: Path, spec: CallSpec) -> str:
-    """Add a recovered live call to history; the end of the sentence that says how it went."""
-    from .app.errors import describe
-    from .app.history import History
-    from .audio.analysis import analyze_file
-
-    try:
-        result = analyze_file(wav, config=spec.config, transcribe=False)
-    except Exception as exc:  # noqa: BLE001 - e.g. a few seconds of silence: kept, not in history
-        return f" (not added to history: {describe(exc, 'review').rstrip('.')})"
-    saved = History().record(CallKind.LIVE, spec.agent, result, recording=wav.absolute())
-    if saved.call_id is None:
-        return f" (not added to history: {(saved.warning or 'history could not be used').rstrip('.')})"
-    return ", and added it to history"
+    for done in recover_interrupted(spec, record_dir, transcribe=False, keep_numbers=keep_numbers):
+        _say(done.message[0].lower() + done.message[1:])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -390,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--save", action="store_true", help="add the call to Poise's history (for trends); see docs/design.md, History policy")
     p.add_argument("--agent", help="whose voice profile the cues start from, and whose history --save adds to (default: the app's agent name)")
+    p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in the reports and history (default: redacted)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("devices", help="list audio input devices (microphones and loopback monitors)")
@@ -406,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record-dir", help="folder for the call recording (default: Poise's data folder)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--agent", help="whose voice profile to start from and refine (default: the app's agent name)")
+    p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in history (default: redacted)")
     p.set_defaults(func=cmd_coach)
     return parser
 
