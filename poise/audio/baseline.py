@@ -6,11 +6,20 @@ median over all agent speech so far (histograms keep it O(1) per frame), so a
 short stretch of fast or raised speech barely moves it, while a slow drift of the
 line level is followed. Until enough speech has been heard, a saved profile from
 earlier calls (if any) stands in.
+
+The saved profile is only trusted while the voice fits it: when the pitch of this call's
+first 10-20 s of speech sits `MISMATCH_ST` or more away from the profile's (another
+person at the desk, a profile chosen wrongly), the profile is dropped for the rest of
+the call and the normal is learnt afresh from this voice (`mismatch`, said once through
+`take_mismatch`). Pitch is the one measure that tells voices apart: loudness depends
+on the microphone and pace on the call.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from dataclasses import dataclass
 
 from .types import FRAME_HOP_S, Baseline
 
@@ -18,6 +27,11 @@ CALIBRATION_SPEECH_S = 20.0  # s of agent speech before their own normal is trus
 MIN_VOICED_S = 5.0  # s of voiced frames needed for a pitch normal
 RATE_CHUNK_SPEECH_S = 2.0  # s of speech per pace sample; the normal is the median of these samples
 PITCH_REF_HZ = 55.0  # semitone scale origin (A1)
+# One person's median pitch moves 1-2 st between calls (mood, line, cold); two adult voices of
+# the same sex are often 2-4 st apart and of different sexes 8-14 st. 4 st is "plainly not them".
+MISMATCH_ST = 4.0  # semitones between this call's median pitch and the profile's that end trust in the profile
+MISMATCH_FROM_SPEECH_S = 10.0  # s of speech before the comparison is made (a median of 1000 frames)
+MISMATCH_UNTIL_SPEECH_S = CALIBRATION_SPEECH_S  # s: after that the call's own normal takes over anyway
 
 _ST_BINS = np.arange(0.0, 48.0 + 0.05, 0.1)  # semitones above PITCH_REF_HZ, 0.1 st resolution
 _DB_BINS = np.arange(-100.0, 0.0 + 0.25, 0.5)  # dBFS, 0.5 dB resolution
@@ -40,17 +54,40 @@ def _hist_median(counts: np.ndarray, edges: np.ndarray) -> float | None:
     return float((edges[i] + edges[i + 1]) / 2.0)
 
 
+@dataclass(frozen=True)
+class ProfileMismatch:
+    """The voice on the line does not fit the saved profile."""
+
+    profile_hz: float  # the profile's normal pitch
+    heard_hz: float  # this call's median pitch so far
+    semitones: float  # heard minus profile, in semitones
+    speech_s: float  # s of this call's speech it was decided on
+
+    @property
+    def message(self) -> str:
+        """One sentence for the status line."""
+        way = "higher" if self.semitones > 0 else "lower"
+        return (
+            f"This voice does not match the saved profile (pitch {self.heard_hz:.0f} Hz, "
+            f"{abs(self.semitones):.0f} semitones {way} than its {self.profile_hz:.0f} Hz): "
+            "Poise stops using the profile for this call and learns this voice afresh."
+        )
+
+
 class BaselineTracker:
     """Running estimate of the agent's normal from their frames."""
 
     def __init__(self, prior: Baseline | None = None) -> None:
         self.prior = prior if prior is not None and prior.is_ready() else None
+        self.mismatch: ProfileMismatch | None = None  # set when the voice plainly is not the profile's
+        self._mismatch_unsaid = False
         self._st = np.zeros(len(_ST_BINS) - 1, np.int64)
         self._db = np.zeros(len(_DB_BINS) - 1, np.int64)
         self._rate = np.zeros(len(_RATE_BINS) - 1, np.int64)
         self._speech_frames = 0
         self._chunk_speech = 0
         self._chunk_nuclei = 0
+        self._increment_frames = 0  # speech frames of the latest update
         self._cached: Baseline | None = None
 
     def update(self, db: np.ndarray, speech: np.ndarray, f0: np.ndarray, nucleus: np.ndarray) -> None:
@@ -60,6 +97,7 @@ class BaselineTracker:
             return
         self._cached = None
         self._speech_frames += n_speech
+        self._increment_frames = n_speech
         voiced = np.isfinite(f0)
         if voiced.any():
             self._db += np.histogram(db[voiced], _DB_BINS)[0]
@@ -74,6 +112,36 @@ class BaselineTracker:
                     rate = self._chunk_nuclei / RATE_CHUNK_SPEECH_S
                     self._rate[min(int(rate / 0.1), len(self._rate) - 1)] += 1
                     self._chunk_speech = self._chunk_nuclei = 0
+        self._check_prior()
+
+    def _check_prior(self) -> None:
+        """Drop the prior when this call's pitch, over its first 10-20 s of speech, is far from it."""
+        prior = self.prior
+        if prior is None or prior.pitch_hz is None or self.speech_s < MISMATCH_FROM_SPEECH_S:
+            return
+        if self.speech_s - self._last_increment_s() >= MISMATCH_UNTIL_SPEECH_S:
+            return  # the window had passed before this update: the call's own normal rules now
+        if self._st.sum() * FRAME_HOP_S < MIN_VOICED_S:
+            return
+        st = _hist_median(self._st, _ST_BINS)
+        if st is None:
+            return
+        diff = st - float(hz_to_st(prior.pitch_hz))
+        if abs(diff) >= MISMATCH_ST:
+            self.mismatch = ProfileMismatch(float(prior.pitch_hz), st_to_hz(st), float(diff), self.speech_s)
+            self._mismatch_unsaid = True
+            self.prior = None
+            self._cached = None
+
+    def _last_increment_s(self) -> float:
+        return self._increment_frames * FRAME_HOP_S
+
+    def take_mismatch(self) -> ProfileMismatch | None:
+        """The mismatch, once (for the status line); None if there is none or it was taken."""
+        if not self._mismatch_unsaid:
+            return None
+        self._mismatch_unsaid = False
+        return self.mismatch
 
     @property
     def speech_s(self) -> float:
