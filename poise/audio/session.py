@@ -246,6 +246,9 @@ class Session:
             self.baseline_tracker.update(t.db[lo:hi], t.speech[lo:hi], t.f0[lo:hi], t.nucleus[lo:hi])
             self._baseline_done = hi
             self.baseline = self.baseline_tracker.current()
+            mismatch = self.baseline_tracker.take_mismatch()  # the voice is not the profile's (baseline.py)
+            if mismatch is not None:
+                self.report_status(Status(t=self.time_s, level="warning", message=mismatch.message))
 
     def _record(self, block: Block) -> None:
         assert self.recorder is not None
