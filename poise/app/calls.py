@@ -350,40 +350,52 @@ def recover_interrupted(
     `spec.transcribe`) runs Whisper on the recording. The transcript is redacted in
     history unless `keep_numbers`. Never raises: each file's problem is its `message`.
     """
-    from ..audio.recorder import find_interrupted, recover
-    from .review import review_call
+    from ..audio.recorder import find_interrupted
 
     history = history if history is not None else History()
     try:
         parts = find_interrupted(folder if folder is not None else paths.recordings_dir())
     except OSError:
         return []
-    done: list[Recovered] = []
-    for part in parts:
-        try:
-            wav = recover(part)
-        except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the next call
-            done.append(Recovered(part, None, None, (
-                f"Could not recover the interrupted recording {part} ({describe(exc).rstrip('.')}); delete it or try again."
-            )))
-            continue
-        review = replace(
-            spec, kind=CallKind.REVIEW, file=wav, caller_file=None, agent_channel="left",
-            transcribe=spec.transcribe if transcribe is None else transcribe,
-        )
-        outcome = review_call(review, history=history, save=False)
-        head = f"Recovered the recording of an interrupted call: {wav}"
-        if outcome.result is None:
-            reason = (outcome.error or "it holds no usable audio").rstrip(".")
-            done.append(Recovered(part, wav, None, f"{head} (not added to history: {reason})."))
-            continue
-        saved = history.record(CallKind.LIVE, spec.agent, for_storage(outcome.result, keep_numbers), recording=wav.absolute())
-        if saved.call_id is None:
-            reason = (saved.warning or "history could not be used").rstrip(".")
-            done.append(Recovered(part, wav, None, f"{head} (not added to history: {reason})."))
-        else:
-            done.append(Recovered(part, wav, saved.call_id, f"{head}, and added it to history."))
-    return done
+    return [
+        recover_recording(part, spec, history=history, transcribe=transcribe, keep_numbers=keep_numbers)
+        for part in parts
+    ]
+
+
+def recover_recording(
+    part: Path,
+    spec: CallSpec,
+    *,
+    history: History | None = None,
+    transcribe: bool | None = None,
+    keep_numbers: bool | None = None,
+) -> Recovered:
+    """Recover one `.wav.part` and add its call to history (see `recover_interrupted`). Never raises."""
+    from ..audio.recorder import recover
+    from .review import review_call
+
+    history = history if history is not None else History()
+    try:
+        wav = recover(part)
+    except Exception as exc:  # noqa: BLE001 - one file's problem must not stop the next call
+        return Recovered(part, None, None, (
+            f"Could not recover the interrupted recording {part} ({describe(exc).rstrip('.')}); delete it or try again."
+        ))
+    review = replace(
+        spec, kind=CallKind.REVIEW, file=wav, caller_file=None, agent_channel="left",
+        transcribe=spec.transcribe if transcribe is None else transcribe,
+    )
+    outcome = review_call(review, history=history, save=False)
+    head = f"Recovered the recording of an interrupted call: {wav}"
+    if outcome.result is None:
+        reason = (outcome.error or "it holds no usable audio").rstrip(".")
+        return Recovered(part, wav, None, f"{head} (not added to history: {reason}).")
+    saved = history.record(CallKind.LIVE, spec.agent, for_storage(outcome.result, keep_numbers), recording=wav.absolute())
+    if saved.call_id is None:
+        reason = (saved.warning or "history could not be used").rstrip(".")
+        return Recovered(part, wav, None, f"{head} (not added to history: {reason}).")
+    return Recovered(part, wav, saved.call_id, f"{head}, and added it to history.")
 
 
 # ---- one Poise per data folder ----------------------------------------------------------
@@ -447,6 +459,20 @@ class InstanceLock:
             self._file = None
 
 
+_process_lock: InstanceLock | None = None  # the lock this process holds for its whole life
+
+
+def claim_data_folder() -> str | None:
+    """Hold Poise's data folder for this process (the app, `coach --headless`): None, or the
+    sentence for a second Poise. Kept until the process ends (the kernel then drops it)."""
+    global _process_lock
+    if _process_lock is None:
+        _process_lock = InstanceLock()
+    message = _process_lock.acquire()
+    return message
+
+
 __all__ = [
-    "InstanceLock", "LiveCall", "Recovered", "agent_call", "open_source", "preparation_pool", "recover_interrupted",
+    "InstanceLock", "LiveCall", "claim_data_folder", "Recovered", "agent_call", "open_source", "preparation_pool", "recover_interrupted",
+    "recover_recording",
 ]
