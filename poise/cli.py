@@ -314,9 +314,9 @@ def run_headless(args: argparse.Namespace) -> int:
     if args.record_dir:
         choices["record_dir"] = Path(args.record_dir)
     spec = _spec(CallKind.LIVE, args, **choices)
-    from .app.calls import InstanceLock
+    from .app.calls import claim_data_folder
 
-    running = InstanceLock().acquire()  # held until the process ends
+    running = claim_data_folder()  # held until the process ends
     if running:
         with contextlib.suppress(OSError):
             events.close()
@@ -395,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="whose voice profile to start from and refine (default: the app's agent name)")
     p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in history (default: redacted)")
     p.set_defaults(func=cmd_coach)
+
+    from .cli_history import add_parsers as add_history_parsers
+
+    add_history_parsers(sub)  # `history` and `forget` (poise/cli_history.py)
     return parser
 
 
