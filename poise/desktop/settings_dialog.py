@@ -235,6 +235,10 @@ class SettingsDialog(QDialog):
         self.keep_audio = QCheckBox("Keep the call audio on this computer")
         self.keep_audio.setChecked(self._settings.keep_audio)
         form.addRow("Recording", self.keep_audio)
+        self.keep_numbers = QCheckBox("Keep numbers, e-mails and phone numbers in history and reports")
+        self.keep_numbers.setToolTip("Off: ID and card numbers, e-mail addresses and phone numbers are hidden before saving.")
+        self.keep_numbers.setChecked(self._settings.load().keep_numbers)
+        form.addRow("Privacy", self.keep_numbers)
         self.click_through = QCheckBox("Let clicks pass through the cue (move it with settings off)")
         self.click_through.setChecked(self._settings.overlay_click_through)
         form.addRow("Cue overlay", self.click_through)
@@ -289,6 +293,7 @@ class SettingsDialog(QDialog):
             model_dir=self.model_dir.text().strip(),
             agent_name=self.agent_name.text().strip(),
             keep_audio=self.keep_audio.isChecked(),
+            keep_numbers=self.keep_numbers.isChecked(),
             overlay_click_through=self.click_through.isChecked(),
             coach=self.coach_config(),
         )  # one write: the file is read, changed and replaced once
