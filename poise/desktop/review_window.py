@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from poise.app.history import History
 from poise.app.review import review_call
 from poise.app.spec import CallKind, CallOutcome, CallSpec
+from poise.app.redact import for_storage
 from poise.audio.report import write_json
 from poise.report.format import band_verdict, fmt_clock, fmt_duration, format_evidence
 from poise.report.html import write_html
@@ -294,7 +295,8 @@ class ReviewWindow(QMainWindow):
         """Write the report as HTML or JSON (by suffix); returns the sentence shown in the status line."""
         assert self.result is not None
         try:
-            (write_json if target.suffix.lower() == ".json" else write_html)(self.result, target)
+            exported = for_storage(self.result)  # redacted unless the user keeps numbers (Settings → Privacy)
+            (write_json if target.suffix.lower() == ".json" else write_html)(exported, target)
             message = f"Report saved to {target}"
         except OSError as exc:
             message = f"Could not save the report ({exc.strerror or exc}): choose another folder."
