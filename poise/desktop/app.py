@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from poise import __version__
+from poise.app.calls import claim_data_folder
 from poise.app.errors import configure_logging, log_uncaught
 from poise.desktop.widgets import configure_plots
 from poise.desktop.icons import app_icon
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     install_excepthook()
     app = create_app(argv)
+    running = claim_data_folder()  # one Poise per data folder (held until this process ends)
+    if running:
+        QMessageBox.warning(None, "Poise is already running", running)
+        return 1
     window = MainWindow()
     window.show()
     # Ctrl+C in a terminal closes the window cleanly; the timer lets Python see the signal.

@@ -153,7 +153,7 @@ class WindowActions:
         `ask(question)` answers yes (keep) or no (discard); by default a message box asks the user.
         """
         try:
-            from poise.audio.recorder import find_interrupted, recover
+            from poise.audio.recorder import find_interrupted
         except ImportError:
             return 0
         try:
@@ -169,8 +169,12 @@ class WindowActions:
             keep = ask(question) if ask is not None else self._ask_keep(question)
 
             def work(part: Any = part, keep: bool = keep) -> str:
-                if keep:
-                    return f"Recovered the interrupted recording: {Path(str(recover(part))).name}."
+                if keep:  # recovered, analysed through the review path and added to history as a live call
+                    from poise.app.calls import recover_recording
+                    from poise.app.settings import load_settings
+                    from poise.app.spec import CallKind, CallSpec
+
+                    return recover_recording(Path(str(part)), CallSpec.from_settings(CallKind.LIVE, load_settings())).message
                 _discard_part(part)
                 return "Discarded the interrupted recording."
 
