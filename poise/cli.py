@@ -273,6 +273,7 @@ def cmd_coach(args: argparse.Namespace) -> int:
 def run_headless(args: argparse.Namespace) -> int:
     """Live coaching with no window: cues and final transcript lines appended to a JSON-lines file."""
     from .app.calls import DECODE_WAIT_S, LiveCall
+    from .audio.recorder import Gap
     from .audio.types import Cue, Segment, Status
 
     try:
@@ -298,8 +299,14 @@ def run_headless(args: argparse.Namespace) -> int:
                 )
 
 
+    from .app.redact import redact_segment
+
+    redact = _keep_numbers(args) is None and not user_settings().keep_numbers  # the events file is stored too
+
     def on_event(event: object) -> None:
-        if isinstance(event, (Cue, Segment)):
+        if isinstance(event, Segment) and redact:
+            write_event(redact_segment(event).to_json())
+        elif isinstance(event, (Cue, Segment, Gap)):  # a Gap: one line when a device is lost, one when it is back
             write_event(event.to_json())
         elif isinstance(event, Status):
             print(f"poise: {event.message}", file=sys.stderr)
@@ -399,6 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_history import add_parsers as add_history_parsers
 
     add_history_parsers(sub)  # `history` and `forget` (poise/cli_history.py)
+
+    from .cli_batch import add_parser as add_batch_parser
+
+    add_batch_parser(sub)  # `batch` (poise/cli_batch.py)
     return parser
 
 
@@ -426,7 +437,7 @@ _CANCEL = threading.Event()  # set by Ctrl+C during `poise analyze`, from the ve
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and sys.argv[1:2] == ["analyze"]:
+    if argv is None and sys.argv[1:2] in (["analyze"], ["batch"]):
         # before the slow imports: an early Ctrl+C is remembered, never a traceback (or ignored)
         signal.signal(signal.SIGINT, lambda *_: _CANCEL.set())
     from .app.errors import configure_logging
@@ -434,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     from .paths import DataDirError
 
     args = build_parser().parse_args(argv)
-    if args.command in ("analyze", "devices") or (args.command == "coach" and args.headless):
+    if args.command in ("analyze", "devices", "batch") or (args.command == "coach" and args.headless):
         _quiet_native_stderr()  # (the app keeps fd 2: Qt's own fatal errors must stay visible)
     configure_logging()
     if args.command is None:
