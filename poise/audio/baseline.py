@@ -11,7 +11,9 @@ The saved profile is only trusted while the voice fits it: when the pitch of thi
 first 10-20 s of speech sits `MISMATCH_ST` or more away from the profile's (another
 person at the desk, a profile chosen wrongly), the profile is dropped for the rest of
 the call and the normal is learnt afresh from this voice (`mismatch`, said once through
-`take_mismatch`). Pitch is the one measure that tells voices apart: loudness depends
+`take_mismatch`). Until the first second of this call's voice has been heard and agrees
+with the profile (within `MISMATCH_ST`), the profile is on probation: it drives no pitch or
+loudness cue, so a wrong profile never cues in the seconds before it is found out. Pitch is the one measure that tells voices apart: loudness depends
 on the microphone and pace on the call.
 """
 
@@ -32,6 +34,9 @@ PITCH_REF_HZ = 55.0  # semitone scale origin (A1)
 MISMATCH_ST = 4.0  # semitones between this call's median pitch and the profile's that end trust in the profile
 MISMATCH_FROM_SPEECH_S = 10.0  # s of speech before the comparison is made (a median of 1000 frames)
 MISMATCH_UNTIL_SPEECH_S = CALIBRATION_SPEECH_S  # s: after that the call's own normal takes over anyway
+# The tracker sees frames 5 s late (session.BASELINE_LAG_FRAMES) and a pitch cue needs 1.5 s of voice:
+# the profile drives pitch and loudness cues only once this much of this call's voice agrees with it.
+PROBATION_VOICED_S = 0.5  # s of voiced frames (50 frames: a median within ~1-2 st, far finer than 4 st) before the profile is used
 
 _ST_BINS = np.arange(0.0, 48.0 + 0.05, 0.1)  # semitones above PITCH_REF_HZ, 0.1 st resolution
 _DB_BINS = np.arange(-100.0, 0.0 + 0.25, 0.5)  # dBFS, 0.5 dB resolution
@@ -80,6 +85,7 @@ class BaselineTracker:
     def __init__(self, prior: Baseline | None = None) -> None:
         self.prior = prior if prior is not None and prior.is_ready() else None
         self.mismatch: ProfileMismatch | None = None  # set when the voice plainly is not the profile's
+        self.prior_trusted = False  # on probation until this call's first voice agrees with it
         self._mismatch_unsaid = False
         self._st = np.zeros(len(_ST_BINS) - 1, np.int64)
         self._db = np.zeros(len(_DB_BINS) - 1, np.int64)
@@ -117,16 +123,20 @@ class BaselineTracker:
     def _check_prior(self) -> None:
         """Drop the prior when this call's pitch, over its first 10-20 s of speech, is far from it."""
         prior = self.prior
-        if prior is None or prior.pitch_hz is None or self.speech_s < MISMATCH_FROM_SPEECH_S:
+        if prior is None or prior.pitch_hz is None:
             return
         if self.speech_s - self._last_increment_s() >= MISMATCH_UNTIL_SPEECH_S:
             return  # the window had passed before this update: the call's own normal rules now
-        if self._st.sum() * FRAME_HOP_S < MIN_VOICED_S:
+        voiced_s = self._st.sum() * FRAME_HOP_S
+        if voiced_s < PROBATION_VOICED_S:
             return
         st = _hist_median(self._st, _ST_BINS)
         if st is None:
             return
         diff = st - float(hz_to_st(prior.pitch_hz))
+        self.prior_trusted = abs(diff) < MISMATCH_ST  # re-judged at every update until the decision
+        if self.speech_s < MISMATCH_FROM_SPEECH_S or voiced_s < MIN_VOICED_S:
+            return
         if abs(diff) >= MISMATCH_ST:
             self.mismatch = ProfileMismatch(float(prior.pitch_hz), st_to_hz(st), float(diff), self.speech_s)
             self._mismatch_unsaid = True
@@ -167,4 +177,6 @@ class BaselineTracker:
         own = self.own()
         if own.is_ready() or self.prior is None:
             return own
+        if not self.prior_trusted:  # on probation, or doubted: pace may use it, pitch and loudness not
+            return Baseline(pitch_hz=None, db=None, rate_sps=self.prior.rate_sps, speech_s=own.speech_s)
         return self.prior
