@@ -2,7 +2,7 @@
 
 | kind        | saved as a call                      | refines the agent's voice profile |
 |-------------|--------------------------------------|-----------------------------------|
-| live        | yes, with its recording              | yes: it is the agent's own voice, live |
+| live        | yes, with its recording              | yes: it is the agent's own voice, live (not when the voice plainly was not the profile's) |
 | demo        | yes (kept out of trends by the store) | no: the demo voice is not the agent's |
 | review      | yes, unless that recording is already in history (a live call's audio, or reviewed before) | no: a recording may be anyone's, and a live call's audio was counted when it ran |
 | calibration | no (it is not a call)                | yes: that is what it is for |
@@ -10,7 +10,8 @@
 
 Both doors apply this: the app for every call and every review it opens, the command
 line for `poise coach --headless` and for `poise analyze --save`. A history that
-cannot be opened never stops a call: the problem becomes a `warning` sentence.
+cannot be opened never stops a call: the problem becomes a `warning` sentence. Each
+saved call also applies the retention setting (`poise.app.forget`, off by default).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..audio.baseline import MISMATCH_ST, hz_to_st
 from ..audio.store import HistoryStore, StoreError
 from ..audio.types import AnalysisResult, Baseline
+from .forget import apply_retention
 from .spec import CallKind
 
 log = logging.getLogger(__name__)
@@ -125,9 +128,17 @@ class History:
                         problems.append(str(exc))
                 if policy.refine_profile and baseline is not None:
                     try:
-                        profile = store.update_profile(agent, baseline)
+                        if kind is CallKind.LIVE and _other_voice(store.load_profile(agent), baseline):
+                            log.info("history: %s's profile was left alone: this call's voice did not match it", agent)
+                        else:
+                            profile = store.update_profile(agent, baseline)
                     except StoreError as exc:
                         problems.append(str(exc))
+                if call_id is not None:
+                    try:  # the retention setting (off by default) is kept on every save, by every door
+                        apply_retention(store)
+                    except StoreError as exc:
+                        log.warning("applying the retention setting failed: %s", exc)
         except StoreError as exc:
             problems.append(str(exc))
         lost = wants_call and call_id is None and bool(problems)
@@ -140,6 +151,14 @@ class History:
         else:
             self.warning = self._take_notice()
         return Saved(call_id, profile, self.warning, call_lost=lost)
+
+
+def _other_voice(profile: Baseline | None, heard: Baseline) -> bool:
+    """A live call whose normal pitch is plainly not the profile's (as the session judged it live):
+    someone else at the desk must not drag the agent's profile towards their voice."""
+    if profile is None or profile.pitch_hz is None or heard.pitch_hz is None:
+        return False
+    return abs(float(hz_to_st(heard.pitch_hz)) - float(hz_to_st(profile.pitch_hz))) >= MISMATCH_ST
 
 
 __all__ = ["POLICY", "History", "Policy", "Saved"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1  # bump with a new step in _MIGRATIONS
+SCHEMA_VERSION = 2  # bump with a new step in _MIGRATIONS
 
 # SQLite primary result codes (sqlite3.h), as `sqlite3.Error.sqlite_errorcode & 0xFF`
 SQLITE_BUSY = 5
@@ -57,7 +57,32 @@ _V1 = (
     )""",
 )
 
-_MIGRATIONS: list[tuple[str, ...]] = [_V1]  # step i takes the file from version i to i + 1
+# Version 2: the history list's numbers as columns (10,000 calls list and sort without parsing
+# their JSON), an index for each way the window sorts and filters, named agents that need no
+# call or calibration yet, and a key/value table for history's own settings (retention).
+_V2 = (
+    "ALTER TABLE calls ADD COLUMN cue_count INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE calls ADD COLUMN agent_wpm REAL",
+    "ALTER TABLE calls ADD COLUMN interruptions INTEGER",
+    """UPDATE calls SET
+        cue_count = (SELECT count(*) FROM cues WHERE cues.call_id = calls.id),
+        agent_wpm = json_extract(summary, '$.agent.wpm'),
+        interruptions = json_extract(summary, '$.conversation.agent_interruptions')""",
+    "CREATE INDEX calls_by_cues ON calls (cue_count, started_at)",
+    "CREATE INDEX calls_by_recording ON calls (recording)",
+    """CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+    )""",
+    "INSERT OR IGNORE INTO agents (name, created_at) SELECT agent, min(started_at) FROM calls GROUP BY agent",
+    "INSERT OR IGNORE INTO agents (name, created_at) SELECT agent, updated_at FROM profiles",
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+)
+
+_MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]  # step i takes the file from version i to i + 1
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

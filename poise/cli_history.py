@@ -1,0 +1,172 @@
+"""`poise history` and `poise forget`: list the calls history keeps, and remove calls, agents or everything.
+
+Registered by `poise.cli.build_parser` through `add_parsers`. Every failure is one
+sentence on stderr: exit 2 for something the user named that is not there (or a refused
+confirmation), 1 when the history cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _say(message: str) -> None:
+    print(f"poise: {message}", file=sys.stderr)
+
+
+def _store():
+    from . import paths
+    from .audio.store import HistoryStore
+
+    return HistoryStore(paths.history_db_path())
+
+
+def _local(when) -> str:
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List calls (newest first), optionally one agent's, as a table or JSON; show or set retention; list orphans."""
+    from .app.forget import apply_retention, find_orphans, parse_retention, retention_days, set_retention
+    from .audio.store import StoreError
+    from .report.format import fmt_duration
+
+    try:
+        with _store() as store:
+            if store.warning:
+                _say(store.warning)
+            if args.keep_days is not None:
+                try:
+                    days = parse_retention(args.keep_days)
+                except ValueError as exc:
+                    _say(str(exc))
+                    return EXIT_BAD_INPUT
+                set_retention(store, days)
+                done = apply_retention(store)
+                print(
+                    f"Calls are kept for {days} days; {done.describe()}" if days
+                    else "Calls are kept until you delete them (retention off)."
+                )
+                return 0
+            if args.orphans:
+                orphans = find_orphans(store)
+                if args.json:
+                    print(json.dumps([str(p) for p in orphans], indent=2))
+                elif not orphans:
+                    print("Every recording in Poise's folder belongs to a call in history.")
+                else:
+                    for p in orphans:
+                        print(p)
+                    print(f"{len(orphans)} recording(s) belong to no call: `poise forget --orphans` removes them.")
+                return 0
+            rows = store.list_calls(limit=args.limit, agent=args.agent)
+            keep = retention_days(store)
+    except StoreError as exc:
+        _say(str(exc))
+        return EXIT_FAILURE
+    if args.json:
+        out = [
+            {
+                "id": r.id, "started_at": r.started_at.isoformat(), "kind": r.kind, "agent": r.agent,
+                "duration_s": r.duration_s, "agent_wpm": r.agent_wpm, "cue_count": r.cue_count,
+                "cues_per_10min": None if r.cues_per_10min is None else round(r.cues_per_10min, 2),
+                "interruptions": r.interruptions, "source": r.source,
+                "recording": str(r.recording) if r.recording else None,
+            }
+            for r in rows
+        ]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print(f"No calls in history for “{args.agent}”." if args.agent else "No calls in history yet.")
+        return 0
+    print(f"{'id':>5}  {'date':<16}  {'agent':<16} {'kind':<6} {'length':>7} {'pace':>8} {'cues':>4} {'interr.':>7}")
+    for r in rows:
+        pace = f"{r.agent_wpm:.0f} wpm" if r.agent_wpm is not None else "—"
+        length = fmt_duration(r.duration_s) if r.duration_s is not None else "—"
+        interr = "—" if r.interruptions is None else str(r.interruptions)
+        print(
+            f"{r.id:>5}  {_local(r.started_at):<16}  {r.agent[:16]:<16} {r.kind:<6} {length:>7} {pace:>8}"
+            f" {r.cue_count:>4} {interr:>7}"
+        )
+    note = f"; calls older than {keep} days are removed" if keep else ""
+    print(f"{len(rows)} call(s){note}.")
+    return 0
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Remove calls (`--call`), an agent (`--agent`), everything (`--all`) or orphaned recordings (`--orphans`)."""
+    from .app.forget import find_orphans, forget_agent, forget_all, forget_calls, remove_orphans
+    from .audio.store import StoreError
+
+    try:
+        with _store() as store:
+            if args.call:
+                question = f"Delete call {', '.join(map(str, args.call))} and its recording?"
+                act = lambda: forget_calls(store, args.call)  # noqa: E731
+            elif args.agent is not None:
+                n = len(store.list_calls(limit=None, agent=args.agent))
+                question = f"Delete the agent “{args.agent}”: their voice profile, {n} call(s) and their recordings?"
+                act = lambda: forget_agent(store, args.agent)  # noqa: E731
+            elif args.all:
+                n = len(store.list_calls(limit=None))
+                question = f"Delete ALL of Poise's history: {n} call(s), every voice profile and every recording?"
+                act = lambda: forget_all(store)  # noqa: E731
+            else:
+                orphans = find_orphans(store)
+                if not orphans:
+                    print("Every recording in Poise's folder belongs to a call in history: nothing to remove.")
+                    return 0
+                question = f"Delete {len(orphans)} recording(s) that belong to no call in history?"
+                act = lambda: remove_orphans(store)  # noqa: E731
+            if not _confirm(question, args.yes):
+                _say("nothing was deleted (answer y, or add --yes).")
+                return EXIT_BAD_INPUT
+            done = act()
+    except StoreError as exc:
+        _say(str(exc))
+        text = str(exc)
+        return EXIT_BAD_INPUT if text.startswith("There is no") else EXIT_FAILURE
+    print(done.describe())
+    for problem in done.problems[1:]:
+        _say(problem)
+    return EXIT_FAILURE if done.problems else 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add `history` and `forget` to the `poise` command line."""
+    p = sub.add_parser("history", help="list the calls Poise keeps (newest first)")
+    p.add_argument("--agent", help="only this agent's calls")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--limit", type=int, default=None, help="at most this many calls (default: all)")
+    p.add_argument("--orphans", action="store_true", help="list recordings in Poise's folder that belong to no call")
+    p.add_argument("--keep-days", metavar="DAYS", help="keep calls this many days (older ones are removed), or 'off' (the default)")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("forget", help="delete calls, an agent or everything: rows, recordings and profiles")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--call", type=int, nargs="+", metavar="ID", help="these calls (ids from `poise history`)")
+    what.add_argument("--agent", metavar="NAME", help="this agent: profile, calls and recordings")
+    what.add_argument("--all", action="store_true", help="every call, profile and recording")
+    what.add_argument("--orphans", action="store_true", help="recordings that belong to no call")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_forget)
+
+
+__all__ = ["add_parsers", "cmd_forget", "cmd_history"]
