@@ -265,3 +265,32 @@ def test_an_unwritable_folder_is_one_plain_error_not_a_crash(tmp_path: Path) -> 
     rec.write(Block(0.0, np.zeros(BLOCK, np.float32)))  # ignored
     rec.close()
     assert find_interrupted(tmp_path) == []
+
+
+def test_device_gaps_are_the_recordings_metadata_even_after_a_kill(tmp_path: Path) -> None:
+    """A gap marked while recording is in `<name>.gaps.json` at once (a killed call keeps it), its end
+    replaces the open one, and a gap still open at close ends where the recording does."""
+    from poise.audio.recorder import Gap, gaps_path, read_gaps
+
+    rec = CallRecorder(tmp_path, name="call")
+    for block in blocks_of(np.full(3 * SAMPLE_RATE, 0.1, np.float32), np.zeros(3 * SAMPLE_RATE, np.float32)):
+        rec.write(block)
+    rec.mark_gap(Gap("caller", 1.0))
+    assert read_gaps(rec.part_path) == [Gap("caller", 1.0, None)]  # readable while the call runs
+    rec.mark_gap(Gap("caller", 1.0, 2.5))
+    rec.mark_gap(Gap("agent", 2.8))
+    rec.flush()
+    rec._file.close()  # the process dies here: a .part and its gaps are left
+    rec._file = None
+    wav = recover(tmp_path / "call.wav.part")
+    assert gaps_path(wav) == tmp_path / "call.gaps.json"
+    assert read_gaps(wav) == [Gap("caller", 1.0, 2.5), Gap("agent", 2.8, None)]
+
+    rec = CallRecorder(tmp_path, name="call")  # the next call does not reuse the name (nor its gaps)
+    assert rec.name == "call-2"
+    for block in blocks_of(np.zeros(2 * SAMPLE_RATE, np.float32), None):
+        rec.write(block)
+    rec.mark_gap(Gap("agent", 0.5))
+    path = rec.close()
+    assert read_gaps(path) == [Gap("agent", 0.5, 2.0)]
+    assert read_gaps(tmp_path / "none.wav") == []

@@ -6,16 +6,22 @@ is flushed and fsync'ed. A killed process therefore leaves a `.part` that loses 
 about a second; `find_interrupted` finds such files and `recover` turns them into `.wav`.
 On a full disk (or any write error) recording stops, what is on disk is kept as a valid
 WAV, and `error` says so in one sentence.
+
+Stretches where a device delivered nothing (`Gap`: that side is silence there) are the
+recording's metadata: `<name>.gaps.json` beside it, rewritten whenever a gap opens or
+closes (so a killed call keeps them too); `read_gaps(wav)` reads them back.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import struct
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -31,6 +37,52 @@ HEADER_BYTES = 44  # canonical RIFF/WAVE header: RIFF(12) + fmt(24) + data chunk
 SAMPLE_BYTES = 2  # int16 PCM
 FLUSH_EVERY_S = 0.5  # s of audio between header patches + fsyncs: the .part header lags its data by at most this (a crash loses about as much)
 MAX_GAP_FILL_S = 600.0  # s: a jump forward in block time is filled with silence up to this much
+
+
+GAPS_SUFFIX = ".gaps.json"  # the recording's metadata: where a device delivered nothing
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of a live call where one side's device delivered no audio (silence there)."""
+
+    role: str  # "agent" | "caller"
+    start_s: float  # audio time the silence began, s
+    end_s: float | None = None  # when the device was back (None: it never came back before the end)
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.end_s is None else max(0.0, self.end_s - self.start_s)
+
+    def to_json(self) -> dict[str, Any]:
+        """The form in events files and metadata: {"type": "gap", "role", "start", "end"} (s, 3 decimals)."""
+        end = None if self.end_s is None else round(self.end_s, 3)
+        return {"type": "gap", "role": self.role, "start": round(self.start_s, 3), "end": end}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Gap:
+        end = data.get("end")
+        return cls(str(data["role"]), float(data["start"]), None if end is None else float(end))
+
+
+def gaps_path(wav: Path) -> Path:
+    """Where the gaps of the recording `wav` (or of its `.wav.part`) are kept."""
+    wav = Path(wav)
+    name = wav.name
+    for suffix in (PART_SUFFIX, ".wav"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return wav.with_name(name + GAPS_SUFFIX)
+
+
+def read_gaps(wav: Path) -> list[Gap]:
+    """The device gaps marked for the recording `wav` ([] when none were, or they cannot be read)."""
+    try:
+        data = json.loads(gaps_path(wav).read_text(encoding="utf-8"))
+        return [Gap.from_json(g) for g in data.get("gaps", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
 
 
 def _header(sample_rate: int, channels: int, data_bytes: int) -> bytes:
@@ -67,7 +119,7 @@ def _span(seconds: float) -> str:
 def _free_name(folder: Path, stem: str) -> str:
     """`stem`, or `stem-2`, `stem-3`, ... so that neither the .wav nor the .wav.part exists."""
     name, n = stem, 1
-    while (folder / f"{name}.wav").exists() or (folder / f"{name}{PART_SUFFIX}").exists():
+    while any((folder / f"{name}{suffix}").exists() for suffix in (".wav", PART_SUFFIX, GAPS_SUFFIX)):
         n += 1
         name = f"{stem}-{n}"
     return name
@@ -89,6 +141,7 @@ class CallRecorder:
         self.channels = channels
         self.error: str | None = None  # one plain sentence once recording has stopped on an error
         self.frames = 0  # frames on disk or in the write buffer
+        self.gaps: list[Gap] = []  # device gaps marked so far (see mark_gap)
         self._t_start: float | None = None  # audio time of the first frame
         self._unsynced = 0  # frames written since the last fsync
         self._file: BinaryIO | None = None
@@ -158,6 +211,29 @@ class CallRecorder:
         except OSError as exc:
             self._fail(exc)
 
+    def mark_gap(self, gap: Gap) -> None:
+        """Note that `gap.role`'s device delivered nothing from `gap.start_s` (to `gap.end_s`, once
+        known: the same gap marked again with its end replaces the open one). Written at once
+        to `<name>.gaps.json`; a failure to write it never stops the recording."""
+        self.gaps = [g for g in self.gaps if not (g.role == gap.role and g.start_s == gap.start_s)] + [gap]
+        self.gaps.sort(key=lambda g: (g.start_s, g.role))
+        target = gaps_path(self.path)
+        tmp = target.with_name(target.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"gaps": [g.to_json() for g in self.gaps]}) + "\n", encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    def close_gaps(self) -> None:
+        """At the end of the call: a gap still open ends where the recording does."""
+        end = self.duration_s
+        for gap in [g for g in self.gaps if g.end_s is None]:
+            self.mark_gap(replace(gap, end_s=max(end, gap.start_s)))
+
     def flush(self) -> None:
         """Make everything written so far survive a crash (header sizes included)."""
         if self._file is None:
@@ -169,6 +245,8 @@ class CallRecorder:
 
     def close(self) -> Path:
         """Finish the file: patch the header, rename `.wav.part` → `.wav`, return its path."""
+        if self._file is not None and self.gaps:
+            self.close_gaps()
         if self._file is not None:
             try:
                 self._sync()
@@ -295,4 +373,4 @@ def recover(part: Path, target: Path | None = None) -> Path:
     return target
 
 
-__all__ = ["CallRecorder", "find_interrupted", "recover"]
+__all__ = ["CallRecorder", "Gap", "find_interrupted", "gaps_path", "read_gaps", "recover"]
