@@ -7,12 +7,15 @@ the two roles and yields `Block`s timed in audio time (counted from samples).
 
 A device that stops delivering audio mid-call does not end the call: its role is filled with
 silence, the loss is reported once as a `Status`, and the device is reopened every couple
-of seconds until it delivers again.
+of seconds until it delivers again. Each such stretch is a `Gap` (role, start, end in audio
+time): `gaps` lists them and `on_gap` hears each one when it opens and when it closes, on
+the consuming thread (the PortAudio callback only copies samples).
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import itertools
 import queue
 import threading
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from poise.audio.devices import DeviceInfo, _hung_streams, _sd, find_device, list_input_devices, refresh_devices
+from poise.audio.recorder import Gap
 from poise.audio.types import SAMPLE_RATE, AudioInputError, Block, Role, SourceInfo, Status
 
 LOSS_S = 1.0  # s without callbacks from a running stream: the device is gone (unplugged, its source unloaded)
@@ -162,6 +166,7 @@ class LiveSource:
         caller_device: str | int | DeviceInfo | None = None,
         block_s: float = 0.1,
         on_status: Callable[[Status], None] | None = None,
+        on_gap: Callable[[Gap], None] | None = None,
     ) -> None:
         agent = agent_device if isinstance(agent_device, DeviceInfo) else find_device(agent_device)
         self._inputs: list[_Input] = [_Input("agent", agent, 0)]
@@ -170,6 +175,8 @@ class LiveSource:
             self._inputs.append(_Input("caller", caller, 1))
         self.block_n = max(1, round(block_s * SAMPLE_RATE))  # samples per block at 16 kHz
         self.on_status = on_status
+        self.on_gap = on_gap  # a gap opened (end None) or closed: called on the consuming thread
+        self._gaps: list[Gap] = []  # closed and open, in order of their start
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._overflow_counts = [0, 0]
         self._tokens = itertools.count()
@@ -201,6 +208,12 @@ class LiveSource:
     def position(self) -> float:
         """Audio time of the end of the last block yielded, s."""
         return self._emitted / SAMPLE_RATE
+
+    @property
+    def gaps(self) -> list[Gap]:
+        """Stretches where a device delivered nothing (its role was silence), oldest first; the
+        last of a role has `end_s=None` while that device is still missing."""
+        return list(self._gaps)
 
     def status_events(self) -> list[Status]:
         """Status messages since the last call (device lost, reconnected), oldest first."""
@@ -267,6 +280,30 @@ class LiveSource:
                 yield from self._ready_blocks(now)
         finally:
             self._close_all()
+            for inp in self._inputs:
+                self._end_gap(inp.role)  # still missing at the end: the gap ends with the call
+
+    def _open_gap(self, role: Role, start_s: float | None = None) -> None:
+        """`role` is silence from now (or from `start_s`: a device that never delivered, from 0)."""
+        if not any(g.role == role and g.end_s is None for g in self._gaps):
+            start = self._emitted / SAMPLE_RATE if start_s is None else start_s
+            self._notify_gap(Gap(role, start), None)
+
+    def _end_gap(self, role: Role) -> None:
+        for gap in self._gaps:
+            if gap.role == role and gap.end_s is None:
+                self._notify_gap(dataclasses.replace(gap, end_s=self._emitted / SAMPLE_RATE), gap)
+
+    def _notify_gap(self, gap: Gap, replaces: Gap | None) -> None:
+        if replaces is not None:
+            self._gaps[self._gaps.index(replaces)] = gap
+        else:
+            self._gaps.append(gap)
+        if self.on_gap is not None:
+            try:
+                self.on_gap(gap)
+            except Exception:  # noqa: BLE001 - a listener must not stop the capture
+                pass
 
     def _pump(self) -> None:
         """Move queued callback chunks into the role FIFOs (waits up to POLL_S for the first)."""
@@ -308,6 +345,7 @@ class LiveSource:
         else:
             self._wall_anchor = None  # this device's samples are the clock again
         inp.state = "flowing"
+        self._end_gap(inp.role)  # its audio is in the blocks again from the next one cut
         if inp.loss_reported:
             what = "Microphone" if inp.role == "agent" else "Caller audio"
             self._report("info", f"{what} reconnected.")
@@ -339,6 +377,7 @@ class LiveSource:
         self._close(inp)
         inp.fifo.clear()
         inp.state = "lost"
+        self._open_gap(inp.role, 0.0 if not inp.ever_flowed else None)  # from the next block cut, this role is silence
         # Not at once: a source that is going away may still accept a new stream for a few
         # milliseconds, and PortAudio's start then never returns (see _start_guarded).
         inp.next_attempt = now + REOPEN_EVERY_S
