@@ -184,6 +184,8 @@ class LiveCall:
                 self.session.subscribe(self.on_event)
             if hasattr(source, "on_status"):  # a live source reports devices lost and back
                 source.on_status = self.session.report_status
+            if hasattr(source, "on_gap"):  # ... and where each side was silence: recording metadata, events
+                source.on_gap = self._gap
             self.runner = SessionRunner(source, self.session)
             self.runner.on_finished = self._finished
             start = getattr(source, "start", None)
@@ -248,6 +250,21 @@ class LiveCall:
             self.runner.join(timeout)
         elif self._state is CallState.PREPARING:
             self._done.wait(timeout)
+
+    @property
+    def gaps(self) -> list[Any]:
+        """Where a device delivered nothing in this call (`recorder.Gap`s; [] for a recording)."""
+        return list(getattr(self.source, "gaps", None) or [])
+
+    def _gap(self, gap: Any) -> None:
+        """A device gap opened or closed (pipeline thread): into the recording's metadata and to `on_event`."""
+        if self.recorder is not None:
+            self.recorder.mark_gap(gap)
+        if self.on_event is not None:
+            try:
+                self.on_event(gap)
+            except Exception:  # noqa: BLE001 - a listener must not break the call
+                log.warning("a call event listener failed", exc_info=True)
 
     # ---- the end (pipeline thread) ---------------------------------------------------
 
