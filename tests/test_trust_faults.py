@@ -8,6 +8,7 @@ real time in place of the devices (the recorder, the session and the pipeline ar
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -150,3 +151,71 @@ def test_a_second_poise_on_one_data_folder_is_told_plainly(tmp_path: Path, spoke
     assert lock.acquire() is None and lock.held  # a killed Poise never blocks the next
     assert oct((data / "poise.lock").stat().st_mode & 0o777) == "0o600"
     lock.release()
+
+
+GAP_PLAY_S = 20.0  # s of the real call played into the sinks
+UNPLUG_AFTER_S = 5.0  # s of playback before the caller's device goes
+UNPLUGGED_S = 4.0  # s it stays away
+GAP_SLACK_S = 4.5  # s: a lost device is retried every 2 s (REOPEN_EVERY_S) and a new stream may take 2 s to deliver
+
+
+@pytest.mark.live
+def test_a_device_lost_and_back_is_a_gap_in_events_recording_and_metadata(tmp_path: Path) -> None:
+    """`poise coach --headless` through PulseAudio null sinks; the caller's sink is removed for 4 s
+    mid-call and comes back: the call goes on, and the gap is in the events file, the recording's
+    metadata (`.gaps.json`) and the recording itself (silence on that side)."""
+    import time
+
+    import pulse
+    from poise.audio.recorder import read_gaps
+    from test_trust_live import _call_sides, _clean, _coach
+
+    try:
+        harness = pulse.setup()
+    except (pulse.PulseUnavailable, OSError) as exc:
+        pytest.skip(f"PulseAudio is unavailable: {exc}")
+    if harness.rescue_streams != "no":
+        pytest.skip("the running PulseAudio moves streams instead of dropping them (rescue-streams)")
+    agent_wav, caller_wav = _call_sides(tmp_path, GAP_PLAY_S)
+    data, rec, events = tmp_path / "data", tmp_path / "rec", tmp_path / "events.jsonl"
+    coach = _coach("--record-dir", rec, "--no-transcript", "--events", events, data=data)
+    players: list = []
+    try:
+        deadline = time.monotonic() + 30.0
+        while not list(rec.glob("*.wav.part")) and time.monotonic() < deadline and coach.poll() is None:
+            time.sleep(0.2)
+        assert coach.poll() is None, coach.communicate()[1]
+        players = [pulse.play(agent_wav, "agent"), pulse.play(caller_wav, "caller")]
+        time.sleep(UNPLUG_AFTER_S)
+        pulse.remove_sink("caller")
+        time.sleep(UNPLUGGED_S)
+        pulse.create_sink("caller")
+        pulse.stop(players[1])
+        players[1] = pulse.play(caller_wav, "caller")
+        time.sleep(GAP_PLAY_S - UNPLUG_AFTER_S - UNPLUGGED_S)
+        assert coach.poll() is None, "the call ended when the device went: " + coach.communicate()[1]
+    finally:
+        for p in players:
+            pulse.stop(p)
+        pulse.create_sink("caller")
+        coach.send_signal(signal.SIGINT)
+        _out, err = coach.communicate(timeout=90)
+    _clean(err)
+    assert coach.returncode == 0, err
+    lines = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    gaps = [g for g in lines if g.get("type") == "gap"]
+    assert [g["role"] for g in gaps] == ["caller", "caller"], gaps  # opened, then closed
+    opened, closed = gaps
+    assert opened["end"] is None and closed["start"] == opened["start"] and closed["end"] is not None
+    assert UNPLUGGED_S - 1.0 <= closed["end"] - closed["start"] <= UNPLUGGED_S + GAP_SLACK_S, closed
+    wav = next(rec.glob("*.wav"))
+    marked = read_gaps(wav)
+    assert len(marked) == 1 and marked[0].role == "caller", marked
+    assert marked[0].start_s == pytest.approx(closed["start"], abs=0.01) and marked[0].end_s == pytest.approx(closed["end"], abs=0.01)
+    audio, rate = sf.read(str(wav), dtype="float32", always_2d=True)
+    inside = audio[int((marked[0].start_s + 0.1) * rate): int((marked[0].end_s - 0.1) * rate), 1]
+    assert len(inside) > rate and float(abs(inside).max()) == 0.0  # the caller's side is silence in the gap
+    assert float(abs(audio[int((marked[0].start_s + 0.1) * rate): int((marked[0].end_s - 0.1) * rate), 0]).max()) > 0.01
+    with sqlite3.connect(data / "history.sqlite") as db:
+        (recording,) = db.execute("SELECT recording FROM calls").fetchone()
+    assert read_gaps(Path(recording)) == marked  # the history row's recording carries its gaps
