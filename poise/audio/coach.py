@@ -17,6 +17,7 @@ from .pace import WordPace
 from .prosody import frame_end_time
 from .track import RoleTrack
 from .types import FRAME_HOP_S, Baseline, Cue
+from poise.language.coach import ACKNOWLEDGE_AFTER_S, LANGUAGE_KINDS, LANGUAGE_MESSAGES, LanguageCoach
 
 CUE_KINDS: tuple[str, ...] = (
     "slow_down",
@@ -26,7 +27,7 @@ CUE_KINDS: tuple[str, ...] = (
     "pause_for_caller",
     "dead_air",
     "speak_up",
-)
+) + LANGUAGE_KINDS  # acknowledge, avoid_defensive, set_boundary, next_steps: from the words (poise/language)
 PREEMPTING_KINDS = frozenset({"let_caller_finish"})  # helps only within a second: it replaces a cue on screen
 CUE_MESSAGES: dict[str, str] = {
     "slow_down": "Slow down",
@@ -36,6 +37,7 @@ CUE_MESSAGES: dict[str, str] = {
     "pause_for_caller": "Pause — invite the caller in",
     "dead_air": "Say what you're doing",
     "speak_up": "Speak up",
+    **LANGUAGE_MESSAGES,
 }
 
 SYLLABLES_PER_WORD = 1.25  # detected nuclei per transcribed word; calibrated on the read clips (benchmarks/accuracy.py)
@@ -49,7 +51,7 @@ QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than
 QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
-CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 0.55 s hold: a 1 s+ utterance)
+CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 0.5 s hold: a 1 s+ utterance)
 CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
 CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
@@ -73,11 +75,13 @@ class CoachConfig:
     pitch_rise_st: float = 3.0  # semitones above own normal (2.5 fired on the natural intonation of read speech)
     volume_rise_db: float = 6.0  # dB above own normal
     volume_drop_db: float = 8.0  # dB below own normal
-    backchannel_max_s: float = 0.55  # agent speech shorter than this inside a caller turn is "mm-hm", "okay" (~0.3-0.5 s)
+    backchannel_max_s: float = 0.5  # agent speech shorter than this inside a caller turn is "mm-hm", "okay" (~0.2-0.45 s);
+    #   0.55 put 31 of 164 built floor takes past the 0.6 s target (onsets are dated 0-0.07 s late), 0.5 none on backchannels
     monologue_s: float = 45.0  # s of agent talk without a caller turn
     dead_air_s: float = 6.0  # s of mutual silence mid-call
     cooldown_s: float = 20.0  # s between two cues of the same kind
     display_s: float = 4.0  # s a cue stays on screen; no other cue starts meanwhile
+    acknowledge_after_s: float = ACKNOWLEDGE_AFTER_S  # s the caller is heated before "Acknowledge" (poise/language/coach.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +138,7 @@ class Coach:
         self._dead_air_open = False
         self._steps_over = {kind: 0 for kind in CUE_KINDS}  # consecutive rule steps over the threshold
         self.interruptions = 0  # agent took the floor from the caller (counted whatever the cue budget)
+        self.language = LanguageCoach(self.config.acknowledge_after_s)  # the words' cues; the Session feeds it segments
 
     # --- the budget ------------------------------------------------------------------------
     def _emit(self, kind: str, t: float, evidence: dict[str, Any]) -> Cue | None:
@@ -148,6 +153,13 @@ class Coach:
         self._last_fired[kind] = t
         self._screen_free_at = t + cfg.display_s
         return Cue(t=round(t, 3), kind=kind, message=CUE_MESSAGES[kind], evidence=evidence)
+
+    def _offer(self, kind: str, t: float, evidence: dict[str, Any], message: str | None = None) -> Cue | None:
+        """A language cue through the same budget; `message` replaces the catalogue's (a better phrase)."""
+        cue = self._emit(kind, t, evidence)
+        if cue is not None and message:
+            cue.message = message
+        return cue
 
     def _sustained(self, kind: str, over: bool, steps: int) -> bool:
         """Whether `over` has held for `steps` consecutive rule steps."""
@@ -168,6 +180,7 @@ class Coach:
             if cue:
                 cues.append(cue)
         if k % RULE_STEP_FRAMES == 0:
+            cues += self.language.step(k, t, caller, self._offer)
             for rule in (self._dead_air, self._pause_for_caller):
                 cue = rule(k, t)
                 if cue:

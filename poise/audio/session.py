@@ -167,10 +167,13 @@ class Session:
             self.segments.append(segment)
             if segment.role == "agent":
                 self._words_arrived.extend(segment.words)
+        self.coach.language.add_segment(segment)  # phrase cues (poise/language) at the next rule step
         self._publish(segment)
 
     def admit_transcript(self, segments: list[Segment]) -> None:
-        """A recording's transcript: each agent word reaches the coach WORD_DELAY_S after it ends, as it would live."""
+        """A recording's transcript: each agent word reaches the coach WORD_DELAY_S after it ends, as it would live
+        (and each segment of either role reaches the language cues as late)."""
+        self.coach.language.schedule(segments, WORD_DELAY_S)
         words = [w for seg in segments if seg.role == "agent" for w in seg.words]
         with self._lock:
             self._words_scheduled.extend(words)
@@ -210,7 +213,7 @@ class Session:
         for role, other in (("agent", "caller"), ("caller", "agent")):
             mine, theirs = measured[role], measured[other]
             leak = (
-                self._leakage[role].expected(mine.start_index, mine.db, theirs.db, theirs.prob)
+                self._leakage[role].expected(mine.start_index, mine.band_db, theirs.band_db, theirs.prob)
                 if self.has_caller
                 else None
             )
