@@ -138,6 +138,8 @@ RULES: tuple[Rule, ...] = (
     # defensive
     _r("defensive", "calm down", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?(?:just )?calm down\b(?! (?:the|this|that|it|my|your|a|an|once|when|after|on its own|by itself)\b)",
        unless=r"\b(?:i am|i was|trying|try|hard|easy|difficult|impossible|help you|helps? me|while|time)\b(?: to)? calm down|\bcalm down (?:the|this|that|it|my|your|a|an)\b|\b(?:should|will|would|might) calm down\b"),
+    # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
+    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
     _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b", negatable=False),
     _r("defensive", "your fault", r"\b(?:it is|that is|this is|its|thats) (?:all |entirely |really )?(?:your|your own) (?:fault|mistake|problem|doing)\b"),
