@@ -109,14 +109,16 @@ def analyze_file(
     try:
         if transcribe:
             worker.start()
-            # pace cues need the agent's words, admitted as they would arrive live; the caller's
-            # channel is transcribed while the session replays the call
-            while not agent_words_done.wait(0.2):
+            # pace cues need the agent's words and the language cues both sides' segments, admitted as
+            # they would arrive live, so the replay waits for the whole transcript (the replay is ~1 %
+            # of Whisper's time)
+            while worker.is_alive():
+                worker.join(0.2)
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
             if failure:
                 raise failure[0]
-            session.admit_transcript([s for s in list(segments) if s.role == "agent"])
+            session.admit_transcript(list(segments))
         source = FileSource(call, block_s=ANALYSIS_BLOCK_S)
         total = max(call.duration_s, 1e-9)
         for block in source:
