@@ -241,6 +241,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """`poise review FILE`: the review window (a missing file is said here, before any window opens)."""
+    for path in (args.call, args.caller):
+        if path is not None and not Path(path).is_file():
+            return _fail(f"{path} does not exist or is not a file.", EXIT_BAD_INPUT)
+    from .desktop.app import review_main
+
+    return review_main(args.call, args.caller, args.agent_channel, args.model)
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from .audio.capture import list_input_devices
 
@@ -368,7 +378,10 @@ def _recover_interrupted(record_dir: Path | None, spec: CallSpec, keep_numbers: 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="poise", description="A local voice coach for phone agents.")
+    parser.add_argument("--version", action="version", version=f"poise {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the app and play the bundled demo call")
     sub = parser.add_subparsers(dest="command")
 
@@ -385,6 +398,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="whose voice profile the cues start from, and whose history --save adds to (default: the app's agent name)")
     p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in the reports and history (default: redacted)")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("review", help="open a recorded call in the review window: listen, see the timeline, export")
+    p.add_argument("call", help="recording: WAV, FLAC, OGG/Opus or MP3; stereo = agent + caller")
+    p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
+    p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
+    p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the app's choice)")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("devices", help="list audio input devices (microphones and loopback monitors)")
     p.set_defaults(func=cmd_devices)
@@ -453,7 +473,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return app_main(["--demo"] if args.demo else [])
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe (`poise analyze … | head`) is caught
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except DataDirError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
