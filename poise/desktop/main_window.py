@@ -84,6 +84,9 @@ class MainWindow(QMainWindow, WindowActions):
         self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
 
         self._build_actions()  # WindowActions
+        from poise.desktop.history_window import install_history_menu
+
+        install_history_menu(self, opener=self.open_recording)  # the History menu, Ctrl+H (history_window.py)
         self._build_ui()
         self.refresh_devices()
         self._update_title()
@@ -129,6 +132,14 @@ class MainWindow(QMainWindow, WindowActions):
         row.addSpacing(6)
         row.addWidget(caller_label)
         row.addWidget(self.caller_combo, 3)
+        from poise.desktop.profiles import ProfilePicker
+
+        self.profile_picker = ProfilePicker(self)  # whose profile the next call starts from (profiles.py)
+        agent_label = QLabel("Agent")
+        agent_label.setObjectName("fieldLabel")
+        row.addSpacing(6)
+        row.addWidget(agent_label)
+        row.addWidget(self.profile_picker, 2)
         row.addStretch(1)  # takes what the combos leave when they reach COMBO_MAX_PX
 
         def tool(action: QAction, name: str) -> QToolButton:
@@ -385,6 +396,10 @@ class MainWindow(QMainWindow, WindowActions):
             self.statusBar().clearMessage()
         else:
             self.statusBar().showMessage(call_summary(call.spec.describe(), outcome), 0)
+            audio = review_audio(call.spec, outcome)
+            if audio is not None:  # the end-of-call area: hear where it went wrong
+                self.show_banner(call_summary(call.spec.describe(), outcome), "Review this call",
+                                 lambda: self.open_recording(audio))
         if self._what == call.spec.describe():  # it ran (a call that never started leaves the title alone)
             self._what = f"{call.spec.describe()} (ended)"
         self._update_title()
@@ -483,6 +498,16 @@ def _devices_text(spec: CallSpec) -> str:
     return f"Mic: {spec.agent_device or 'default'}  ·  Caller: {spec.caller_device or 'none'}"
 
 
+def review_audio(spec: CallSpec, outcome: CallOutcome) -> Path | None:
+    """The audio a finished call can be reviewed from: its recording, or the demo's file."""
+    if outcome.result is None:
+        return None
+    for path in (outcome.recording, spec.file if spec.kind is CallKind.DEMO else None):
+        if path and Path(path).is_file():
+            return Path(path)
+    return None
+
+
 def call_summary(title: str, outcome: CallOutcome) -> str:
     """The status line after a call: its length, the agent's pace, the cues, where the audio is."""
     saved = outcome.recording
@@ -500,4 +525,4 @@ def call_summary(title: str, outcome: CallOutcome) -> str:
     return ", ".join(parts) + "." + kept
 
 
-__all__ = ["MainWindow", "app_icon", "call_summary"]
+__all__ = ["MainWindow", "app_icon", "call_summary", "review_audio"]
