@@ -75,7 +75,11 @@ class BatchReport:
 
 
 def _settings_of(spec: CallSpec, keep_numbers: bool) -> dict[str, Any]:
-    """Everything that changes a call's result: engine version, cue rules, model, profile, channels."""
+    """Everything that changes a call's result: Poise's version, cue rules, model, profile, channels.
+
+    Poise's code itself counts by its version number only: after changing the engine without
+    a new version, use a new --out folder (or delete its manifest) to analyse everything again.
+    """
     from ..app.history import History
 
     model: dict[str, Any] = {"dir": spec.model_dir}

@@ -1,0 +1,282 @@
+"""`poise batch`: real and generated calls through the CLI, a bad file, a rerun that skips done
+work, Ctrl+C and a rerun that continues, results equal to `poise analyze --json`, and Ray."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import speech_path
+from poise.audio.coach import CUE_KINDS
+from poise.batch.discover import DiscoveryError, PairRule, discover
+from poise.batch.manifest import MANIFEST_NAME, Entry, Manifest
+
+REPO = Path(__file__).resolve().parents[1]
+CLI_TIMEOUT_S = 120  # s: a batch of a few seconds of audio on 2 shared cores, worker start-up included
+BAD_SENTENCE = "is not an audio file Poise can read"  # poise.audio.sources' sentence for a non-audio file
+
+
+def poise(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "poise.cli", *args], cwd=REPO, capture_output=True, text=True,
+        timeout=CLI_TIMEOUT_S, env=os.environ.copy(), **kwargs,
+    )
+
+
+def read_summary(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "summary.csv", newline="", encoding="utf-8") as f:
+        return {row["call"]: row for row in csv.DictReader(f)}
+
+
+def link(src: Path, dst: Path) -> Path:
+    """The real recording read in place (a link in the test's folder, never a copy in the repo)."""
+    dst.symlink_to(src)
+    return dst
+
+
+@pytest.fixture
+def calls(tmp_path: Path, spoken_wav: Path) -> Path:
+    """Real and generated calls: a real stereo call, an agent/caller pair (synthetic agent, real
+    caller), a bad file and a caller file without its agent."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    link(speech_path("fw_stereo_diarization.wav"), folder / "stereo.wav")
+    link(spoken_wav, folder / "p1_agent.wav")
+    link(speech_path("ps_librivox_sense_and_sensibility_01_austen_64kb-0880.wav"), folder / "p1_caller.wav")
+    (folder / "broken.wav").write_bytes(np.random.default_rng(1).bytes(4000))
+    x, sr = sf.read(speech_path("ps_goforward.wav"), dtype="float32")
+    sf.write(folder / "lonely_caller.flac", x, sr)
+    return folder
+
+
+# ------------------------------------------------------------------------- no Whisper
+
+
+def test_pair_rule_parses_and_refuses_in_one_sentence() -> None:
+    rule = PairRule.parse("agent_*.wav,caller_*.wav")
+    assert rule.agent_key("agent_007.wav") == ("007",)
+    assert rule.caller_key("caller_007.wav") == ("007",)
+    assert rule.agent_key("caller_007.wav") is None
+    for bad in ("*_agent.*", "*_agent.*,caller.wav", "x/*_a.*,*_c.*", "*.wav,*.wav"):
+        with pytest.raises(DiscoveryError) as err:
+            PairRule.parse(bad)
+        assert str(err.value).endswith(".") and "\n" not in str(err.value)
+
+
+def test_discover_pairs_by_the_rule_and_keeps_other_files_as_calls(tmp_path: Path) -> None:
+    (tmp_path / "week1").mkdir()
+    for name in ("week1/a_agent.wav", "week1/a_caller.flac", "week1/b.wav", "week1/c_agent.wav",
+                 "week1/d_caller.wav", "week1/notes.txt", "e.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    found = {c.name: c for c in discover([str(tmp_path)])}
+    assert sorted(found) == ["e", "week1/a", "week1/b", "week1/c", "week1/d_caller"]
+    assert found["week1/a"].caller == (tmp_path / "week1/a_caller.flac").absolute()
+    assert found["week1/b"].caller is None and found["week1/b"].problem is None
+    assert found["week1/c"].caller is None and "no caller file" in (found["week1/c"].note or "")
+    assert "no agent file" in (found["week1/d_caller"].problem or "")
+    custom = {c.name for c in discover([str(tmp_path / "week1")], PairRule.parse("*_caller.*,*_agent.*"))}
+    assert "a" in custom and "d" in custom  # the rule reversed: d_caller.wav is now an "agent" file
+    with pytest.raises(DiscoveryError, match="nothing matches"):
+        discover([str(tmp_path / "*.ogg")])
+    with pytest.raises(DiscoveryError, match="could not be found"):
+        discover([str(tmp_path / "missing")])
+
+
+def test_manifest_survives_a_torn_line_and_knows_what_is_done(tmp_path: Path) -> None:
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"abc")
+    manifest = Manifest(tmp_path)
+    content = manifest.content_hash([audio])
+    manifest.add(Entry("k", "s1", content, True, {"call": "a"}, saved=False, final=True), [audio])
+    manifest.close()
+    with open(tmp_path / MANIFEST_NAME, "a", encoding="utf-8") as f:
+        f.write('{"v": 1, "key": "k2", "sett')  # a kill in the middle of a line
+    again = Manifest(tmp_path)
+    assert again.is_done("k", "s1", content, need_saved=False) is not None
+    assert again.is_done("k", "s2", content, need_saved=False) is None  # other settings
+    assert again.is_done("k", "s1", content, need_saved=True) is None  # --save now: not in history yet
+    audio.write_bytes(b"abcd")
+    assert again.content_hash([audio]) != content  # the file changed: analysed again
+    assert "k2" not in again.entries
+
+
+# ------------------------------------------------------------------------- Whisper
+
+
+@pytest.mark.slow
+def test_batch_cli_analyses_reports_bad_files_and_skips_done_work(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = poise("batch", str(calls), "--out", str(out), "--workers", "2")
+    assert done.returncode == 1, done.stderr  # some calls failed: each has its row
+    assert "Traceback" not in done.stderr
+    rows = read_summary(out)
+    assert sorted(rows) == ["broken", "lonely_caller", "p1", "stereo"]
+    assert rows["stereo"]["status"] == rows["p1"]["status"] == "ok"
+    assert rows["broken"]["status"] == "error" and BAD_SENTENCE in rows["broken"]["error"]
+    assert "no agent file" in rows["lonely_caller"]["error"]
+    assert f"broken: {rows['broken']['error']}" in done.stderr
+    assert float(rows["stereo"]["duration_s"]) == pytest.approx(sf.info(calls / "stereo.wav").duration, abs=0.01)
+    assert rows["p1"]["caller_file"].endswith("p1_caller.wav")
+    for kind in CUE_KINDS:
+        assert f"cue_{kind}" in rows["stereo"]
+    for name in ("stereo", "p1"):
+        row = rows[name]
+        assert int(row["cues"]) == sum(int(row[f"cue_{k}"]) for k in CUE_KINDS)
+        assert 0 < float(row["agent_talk_share"]) < 1 and float(row["agent_wpm"]) > 0
+        doc = json.loads((out / row["json"]).read_text())
+        assert doc["conversation"]["agent_talk_share"] == float(row["agent_talk_share"])
+        assert len(doc["cues"]) == int(row["cues"])
+
+    # the same call through `poise analyze --json`: the same cues and numbers
+    ref = tmp_path / "analyze.json"
+    single = poise("analyze", str(calls / "stereo.wav"), "--json", str(ref), "--quiet")
+    assert single.returncode == 0, single.stderr
+    mine, theirs = json.loads((out / "stereo.json").read_text()), json.loads(ref.read_text())
+    for part in ("agent", "caller", "conversation", "cues", "segments", "baseline"):
+        assert mine[part] == theirs[part], part
+    pair_ref = tmp_path / "pair.json"
+    assert poise("analyze", str(calls / "p1_agent.wav"), "--caller", str(calls / "p1_caller.wav"),
+                 "--json", str(pair_ref), "--quiet").returncode == 0
+    pair = json.loads((out / "p1.json").read_text())
+    assert pair["cues"] == json.loads(pair_ref.read_text())["cues"]
+    assert pair["conversation"] == json.loads(pair_ref.read_text())["conversation"]
+
+    # rerun: nothing analysed again (the bad file is refused from its manifest line)
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    again = poise("batch", str(calls), "--out", str(out), "--workers", "2")
+    assert again.returncode == 1 and "0 analysed now, 3 done before" in again.stdout, again.stdout + again.stderr
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == stamps
+    assert read_summary(out) == rows
+
+    # a changed file is analysed again; the others stay done
+    (calls / "stereo.wav").unlink()
+    x, sr = sf.read(speech_path("fw_stereo_diarization.wav"), dtype="float32")
+    sf.write(calls / "stereo.wav", x[: len(x) // 2], sr)
+    third = poise("batch", str(calls), "--out", str(out), "--workers", "1", "--quiet")
+    assert third.returncode == 1
+    assert float(read_summary(out)["stereo"]["duration_s"]) == pytest.approx(len(x) // 2 / sr, abs=0.01)
+    assert (out / "p1.json").stat().st_mtime_ns == stamps[out / "p1.json"]
+
+
+def _children(pid: int) -> set[int]:
+    """All descendants of `pid` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for k in kids:
+                if k not in found:
+                    found.add(k)
+                    todo.append(k)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the worker processes")
+def test_ctrl_c_stops_cleanly_with_130_and_a_rerun_continues(tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for i in range(3):
+        link(speech_path("fw_jfk.flac"), folder / f"jfk{i}.flac")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "poise.cli", "batch", str(folder), "--out", str(out), "--workers", "1"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + CLI_TIMEOUT_S
+    manifest = out / MANIFEST_NAME
+    while time.monotonic() < deadline and proc.poll() is None:  # one call done: the next one is running
+        workers |= _children(proc.pid)
+        if manifest.exists() and manifest.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    workers |= _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Run the same command again to continue" in stderr
+    end = time.monotonic() + 10
+    while time.monotonic() < end and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    assert workers and not any(_alive(p) for p in workers), "worker processes were left behind"
+    first = read_summary(out)
+    assert 1 <= len(first) < 3 and all(r["status"] == "ok" for r in first.values())
+
+    again = poise("batch", str(folder), "--out", str(out), "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert f"{3 - len(first)} analysed now, {len(first)} done before" in again.stdout
+    rows = read_summary(out)
+    assert sorted(rows) == [f"jfk{i}" for i in range(3)]
+    assert len({r["cues"] + r["agent_wpm"] for r in rows.values()}) == 1  # the same recording, the same numbers
+
+
+@pytest.mark.slow
+def test_ray_local_cluster_gives_the_same_results_and_leaves_no_processes(tmp_path: Path) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        pytest.skip("Ray is not installed (pip install 'poise[cluster]'): the Ray path is not tested")
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    link(speech_path("fw_stereo_diarization.wav"), folder / "stereo.wav")
+    link(speech_path("ps_goforward.wav"), folder / "mono.wav")
+    before = _ray_processes()
+    out_ray = tmp_path / "ray"
+    with_ray = poise("batch", str(folder), "--out", str(out_ray), "--workers", "2", "--ray", "local")
+    assert with_ray.returncode == 0, with_ray.stderr
+    assert "2 analysed now" in with_ray.stdout and "on 2 ray workers" in with_ray.stdout
+    assert {r["status"] for r in read_summary(out_ray).values()} == {"ok"}
+    ref = tmp_path / "analyze.json"
+    assert poise("analyze", str(folder / "stereo.wav"), "--json", str(ref), "--quiet").returncode == 0
+    a, b = json.loads(ref.read_text()), json.loads((out_ray / "stereo.json").read_text())
+    for part in ("agent", "caller", "conversation", "cues", "segments"):
+        assert a[part] == b[part], part
+    end = time.monotonic() + 15
+    while time.monotonic() < end and _ray_processes() - before:
+        time.sleep(0.2)
+    assert not (_ray_processes() - before), f"Ray left processes behind: {_ray_processes() - before}"
+
+
+def _ray_processes() -> set[tuple[int, str]]:
+    """Running processes of Ray (raylet, GCS, its workers), by /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmd = stat.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if ("ray" in cmd and ("raylet" in cmd or "gcs_server" in cmd or "default_worker" in cmd or "ray::" in cmd)) and _alive(int(stat.parent.name)):
+            found.add((int(stat.parent.name), cmd[:80]))
+    return found
+
+
+def test_batch_without_recordings_says_so_in_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = poise("batch", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "holds no recordings" in done.stderr and "Traceback" not in done.stderr
+    assert poise("batch", str(tmp_path), "--pair-rule", "oops").returncode == 2
