@@ -22,6 +22,7 @@ from poise.app.history import History
 from poise.app.settings import SettingsStore
 from poise.app.spec import CallKind
 from poise.audio.baseline import MISMATCH_ST, hz_to_st
+from poise.audio.coach import wpm_from_rate
 from poise.audio.store import SCHEMA_VERSION, HistoryStore, StoreError
 from poise.audio.types import Baseline, Status
 from tests.conftest import SPEECH_DIR, speech_path
@@ -182,7 +183,7 @@ def test_profiles_add_rename_reset_delete(tmp_path: Path) -> None:
         assert set(listed) == {"Dana Lee", "default", "sam"}
         sam = listed["sam"]
         assert sam.pitch_hz == 176.0 and sam.loudness_dbfs == -23.0 and sam.calls == 1
-        assert sam.pace_wpm == pytest.approx(4.4 * 60 / 1.5, rel=0.2) and "176 Hz" in sam.describe()
+        assert sam.pace_wpm == pytest.approx(wpm_from_rate(4.4)) and "176 Hz" in sam.describe()
         assert not listed["Dana Lee"].learnt and "No normal" in listed["Dana Lee"].describe()
 
         profiles.choose_profile("sam", settings)

@@ -114,7 +114,8 @@ def reset_profile(store: HistoryStore, name: str) -> bool:
 
 def delete_profile(store: HistoryStore, name: str, settings: SettingsStore | None = None) -> Forgotten:
     """Delete the agent: profile, calls and the recordings Poise made; the chosen agent falls back to the default."""
-    out = forget_agent(store, name)
+    known = name in {i.name for i in store.list_agents()}
+    out = forget_agent(store, name) if known else Forgotten()  # (an agent only chosen, never saved: nothing to remove)
     settings = settings or SettingsStore()
     if settings.load().agent == name:
         settings.update(agent_name="")
