@@ -84,6 +84,9 @@ class MainWindow(QMainWindow, WindowActions):
         self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
 
         self._build_actions()  # WindowActions
+        from poise.desktop.history_window import install_history_menu
+
+        install_history_menu(self, opener=self.open_recording)  # the History menu, Ctrl+H (history_window.py)
         self._build_ui()
         self.refresh_devices()
         self._update_title()
@@ -129,6 +132,14 @@ class MainWindow(QMainWindow, WindowActions):
         row.addSpacing(6)
         row.addWidget(caller_label)
         row.addWidget(self.caller_combo, 3)
+        from poise.desktop.profiles import ProfilePicker
+
+        self.profile_picker = ProfilePicker(self)  # whose profile the next call starts from (profiles.py)
+        agent_label = QLabel("Agent")
+        agent_label.setObjectName("fieldLabel")
+        row.addSpacing(6)
+        row.addWidget(agent_label)
+        row.addWidget(self.profile_picker, 2)
         row.addStretch(1)  # takes what the combos leave when they reach COMBO_MAX_PX
 
         def tool(action: QAction, name: str) -> QToolButton:
