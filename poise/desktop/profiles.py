@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QSizePolicy,
@@ -375,4 +376,19 @@ class ProfilesView(QWidget):
         self._done(f"Deleted {p.name}. {done.describe()}")
 
 
-__all__ = ["ProfilePicker", "ProfilesView"]
+def agent_corner(window: QMainWindow) -> ProfilePicker:
+    """An "Agent" picker at the right end of `window`'s menu bar (it costs the top bar no width); returns it."""
+    holder = QWidget(window.menuBar())
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 1, 8, 1)
+    row.setSpacing(6)
+    label = QLabel("Agent", objectName="fieldLabel")
+    picker = ProfilePicker(holder)
+    label.setBuddy(picker)
+    row.addWidget(label)
+    row.addWidget(picker)
+    window.menuBar().setCornerWidget(holder, Qt.Corner.TopRightCorner)
+    return picker
+
+
+__all__ = ["ProfilePicker", "ProfilesView", "agent_corner"]
