@@ -132,14 +132,9 @@ class MainWindow(QMainWindow, WindowActions):
         row.addSpacing(6)
         row.addWidget(caller_label)
         row.addWidget(self.caller_combo, 3)
-        from poise.desktop.profiles import ProfilePicker
+        from poise.desktop.profiles import agent_corner
 
-        self.profile_picker = ProfilePicker(self)  # whose profile the next call starts from (profiles.py)
-        agent_label = QLabel("Agent")
-        agent_label.setObjectName("fieldLabel")
-        row.addSpacing(6)
-        row.addWidget(agent_label)
-        row.addWidget(self.profile_picker, 2)
+        self.profile_picker = agent_corner(self)  # whose profile the next call starts from (profiles.py)
         row.addStretch(1)  # takes what the combos leave when they reach COMBO_MAX_PX
 
         def tool(action: QAction, name: str) -> QToolButton:
