@@ -10,9 +10,9 @@ the budget holds back stays pending for `PENDING_MAX_S` and is offered again.
 - `avoid_defensive`: an agent segment carries a defensive or dismissive phrase; the message
   is a better phrase for that kind of defence.
 - `set_boundary`: a caller segment carries abuse; the message is a calm boundary sentence.
-- `acknowledge`: the caller has been heated for `acknowledge_after_s`, and the agent has spoken
-  in that heat (a segment has arrived) without any acknowledgement or apology. Once per heated
-  stretch.
+- `acknowledge`: the caller has been heated for `acknowledge_after_s`, the agent has spoken in
+  that heat (a segment has arrived), and none of her turns so far carried an acknowledgement or
+  an apology. Once per heated stretch.
 - `next_steps`: the call winds down (closing words from either side) after a complaint or a
   heated stretch, and the agent has stated no next step with a time.
 """
@@ -35,6 +35,8 @@ PENDING_MAX_S = 4.0  # s a cue held back by the budget stays due (a phrase cue l
 HEATED_MEMORY_S = 30.0  # s: a heated stretch ends this long after the heat last stood at HEATED
 ACKNOWLEDGE_AFTER_S = 4.0  # s the caller must have been heated before "Acknowledge" (about one heated sentence)
 SENTENCE_GAP_S = 1.0  # s: a pause this long inside a transcribed piece ends a sentence (a turn's own pauses are shorter)
+HEAT_SUSTAIN_S = 1.0  # s the heat must hold at HEATED before the caller counts as heated (one loud phrase is not)
+RULE_STEP_S = 0.1  # s between two calls of `step` (the engine's slow-rule step)
 HEAT_SERIES_STEP_S = 1.0  # s between the heat values kept for the review timeline
 
 LANGUAGE_KINDS: tuple[str, ...] = ("acknowledge", "avoid_defensive", "set_boundary", "next_steps")
@@ -142,13 +144,14 @@ class LanguageCoach:
         self._pending: list[_Pending] = []
         self._heated_since: float | None = None
         self._last_heated: float | None = None
-        self._acknowledged = False  # in the current heated stretch
+        self._acknowledged = False  # anywhere in the call so far (the issue: "the agent's turns so far carry no acknowledgement")
         self._acknowledge_cued = False
         self._unacknowledged_turn: str | None = None  # an agent turn in the current heated stretch without acknowledgement
         self._complained = False  # a heated stretch or hostile words happened in this call
         self._next_step_stated = False
         self._closing_cued = False
         self._last_series_t = -1e9
+        self._hot_steps = 0  # consecutive rule steps at HEATED or above
 
     # --- input -----------------------------------------------------------------------------------
     def add_segment(self, segment: Segment) -> None:
@@ -207,9 +210,10 @@ class LanguageCoach:
         if r.t - self._last_series_t >= HEAT_SERIES_STEP_S:
             self.state.heat.append((r.t, r.heat))
             self._last_series_t = r.t
-        if r.heat >= HEATED:
+        self._hot_steps = self._hot_steps + 1 if r.heat >= HEATED else 0
+        if self._hot_steps * RULE_STEP_S >= HEAT_SUSTAIN_S:
             if self._heated_since is None:
-                self._heated_since, self._acknowledged, self._acknowledge_cued = r.t, False, False
+                self._heated_since, self._acknowledge_cued = r.t, False
                 self._unacknowledged_turn = None
                 self.state.heated_spans.append((r.t, r.t))
             self._last_heated = r.t

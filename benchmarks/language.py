@@ -1,0 +1,284 @@
+"""Language benchmark (issue 10): phrase families on text and spoken, cost per segment, built heated calls.
+
+    .venv/bin/python -m benchmarks.language                  # text P/R (dev and test) and cost
+    .venv/bin/python -m benchmarks.language --spoken 60      # + 60 test sentences spoken by espeak-ng, Whisper tiny.en
+    .venv/bin/python -m benchmarks.language --calls          # + the built heated calls through analyze_file
+    .venv/bin/python -m benchmarks.language --json out.json
+
+The labelled set is tests/data/language_phrases.tsv: hand-written, hand-labelled sentences; the
+rules were tuned on `dev` only, `test` is reported. Targets: per family P >= 0.9, R >= 0.85 on
+text, spoken within 5 points. The spoken part speaks each sentence with espeak-ng (agent and
+caller voices differ), transcribes it with the bundled model and classifies Whisper's text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from poise.language.phrases import FAMILIES, classify
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "language_phrases.tsv"
+SR = 16_000
+ESPEAK_SR = 22_050  # espeak-ng writes 22.05 kHz mono
+VOICES = {  # espeak-ng voice, words per minute, pitch 0-99, amplitude 0-200
+    "agent": ("en-us", 160, 45, 100),
+    "caller": ("en-gb+f3", 165, 55, 100),
+}
+HEATED_VOICE = ("en-gb+f3", 185, 80, 170)  # the caller raised: faster, higher, louder
+TURN_GAP_S = 0.7  # s of silence between turns (a normal handover)
+LEAD_S = 0.5  # s of silence before the first turn
+
+
+@dataclass
+class Row:
+    split: str
+    role: str
+    labels: frozenset[str]
+    kind: str
+    text: str
+
+
+def load_rows(path: Path = DATA) -> list[Row]:
+    """The labelled sentences (comment lines and the header skipped)."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("split\t"):
+            continue
+        split, role, labels, kind, text = line.split("\t")
+        rows.append(Row(split, role, frozenset() if labels == "none" else frozenset(labels.split(",")), kind, text))
+    return rows
+
+
+@dataclass
+class FamilyScore:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+@dataclass
+class Scores:
+    families: dict[str, FamilyScore] = field(default_factory=lambda: {f: FamilyScore() for f in FAMILIES})
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (FP/FN, family, text)
+
+    def add(self, truth: frozenset[str], got: set[str], text: str) -> None:
+        for f in FAMILIES:
+            s = self.families[f]
+            if f in truth and f in got:
+                s.tp += 1
+            elif f in got:
+                s.fp += 1
+                self.errors.append(("FP", f, text))
+            elif f in truth:
+                s.fn += 1
+                self.errors.append(("FN", f, text))
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        return {f: {"precision": _r(s.precision), "recall": _r(s.recall), "tp": s.tp, "fp": s.fp, "fn": s.fn}
+                for f, s in self.families.items()}
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def score_text(rows: list[Row]) -> Scores:
+    """Per-family precision and recall of the rules on the rows' own text."""
+    scores = Scores()
+    for row in rows:
+        scores.add(row.labels, {m.family for m in classify(row.text, row.role)}, row.text)
+    return scores
+
+
+def cost_per_segment_ms(rows: list[Row], repeats: int = 3) -> dict[str, float]:
+    """Milliseconds to classify one sentence: median and worst over the set, best of `repeats`."""
+    per: list[float] = []
+    for row in rows:
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            classify(row.text, row.role)
+            best = min(best, time.perf_counter() - t0)
+        per.append(best * 1000)
+    return {"median_ms": round(float(np.median(per)), 3), "max_ms": round(float(np.max(per)), 3), "n": len(per)}
+
+
+def speak(text: str, voice: tuple[str, int, int, int]) -> np.ndarray:
+    """`text` spoken by espeak-ng, float32 mono at 16 kHz."""
+    name, wpm, pitch, amplitude = voice
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "s.wav"
+        subprocess.run(["espeak-ng", "-v", name, "-s", str(wpm), "-p", str(pitch), "-a", str(amplitude), "-w", str(out), text],
+                       check=True, capture_output=True)
+        x, sr = sf.read(str(out), dtype="float32")
+    return soxr.resample(x, sr, SR).astype(np.float32)
+
+
+def score_spoken(rows: list[Row], model: Any) -> tuple[Scores, Scores, list[dict[str, str]]]:
+    """The rows spoken and transcribed: (scores on Whisper's text, scores on the same rows' text, transcripts)."""
+    from poise.audio.transcribe import transcribe_batch
+
+    spoken, text = Scores(), Scores()
+    heard = []
+    for row in rows:
+        audio = np.concatenate([np.zeros(SR // 4, np.float32), speak(row.text, VOICES[row.role]), np.zeros(SR // 2, np.float32)])
+        segments = transcribe_batch(model, audio, row.role, batched=False)  # type: ignore[arg-type]
+        words = " ".join(s.text.strip() for s in segments)
+        spoken.add(row.labels, {m.family for m in classify(words, row.role)}, f"{row.text} -> {words}")
+        text.add(row.labels, {m.family for m in classify(row.text, row.role)}, row.text)
+        heard.append({"text": row.text, "heard": words})
+    return spoken, text, heard
+
+
+# --------------------------------------------------------------------------- built calls
+
+# (role, text, heated): the caller's first turns are calm (their own normal), then they heat up.
+OPENING = [
+    ("caller", "Hi, I'm calling about my internet connection at home.", False),
+    ("agent", "Thank you for calling. Can I take your account number, please?", False),
+    ("caller", "Yes, it's four seven two nine one, under the name Patel.", False),
+    ("agent", "Thanks. I can see the account here. What seems to be the problem?", False),
+    ("caller", "The connection keeps dropping in the evening, every evening this week.", False),
+    ("agent", "Okay, let me have a look at the line for you.", False),
+]
+HEATED = [
+    ("caller", "This is ridiculous! I have called five times and it is still not fixed. This is completely unacceptable!", True),
+]
+SCRIPTS: dict[str, list[tuple[str, str, bool]]] = {
+    # the agent answers the heat with "calm down": avoid_defensive, expected after the agent's turn
+    "calm_down": OPENING + HEATED + [
+        ("agent", "Sir, you need to calm down.", False),
+        ("caller", "Don't tell me what to do. I want this fixed today.", True),
+        ("agent", "The engineer can look at the line on the system.", False),
+    ],
+    # the agent never acknowledges: acknowledge, expected after the agent's first turn in the heat
+    "no_acknowledgement": OPENING + HEATED + [
+        ("agent", "Can you tell me the postcode of the address?", False),
+        ("caller", "It's C B two one. Why does nobody ever call me back?", True),
+        ("agent", "The engineer can look at the line on the system.", False),
+    ],
+    # the agent acknowledges and states a next step: no language cue expected
+    "acknowledged": OPENING + HEATED + [
+        ("agent", "I'm so sorry, that sounds really frustrating.", False),
+        ("caller", "It is. I just want it working.", False),
+        ("agent", "I'll book an engineer for tomorrow morning, and I'll call you by five to confirm.", False),
+    ],
+}
+EXPECTED = {"calm_down": "avoid_defensive", "no_acknowledgement": "acknowledge", "acknowledged": None}
+EXPECTED_AFTER_TURN = {"calm_down": 7, "no_acknowledgement": 7, "acknowledged": None}  # index of the turn whose end starts the clock
+
+
+@dataclass
+class BuiltCall:
+    name: str
+    path: Path
+    turns: list[tuple[str, str, float, float]]  # (role, text, start s, end s)
+    expected: str | None
+    clock_from: float | None  # s: end of the turn the cue answers
+
+
+def build_call(name: str, folder: Path) -> BuiltCall:
+    """A stereo 16 kHz WAV (agent left) of the script `name`, spoken by espeak-ng."""
+    script = SCRIPTS[name]
+    pieces = {"agent": [], "caller": []}
+    t = LEAD_S
+    turns = []
+    for role, text, heated in script:
+        voice = HEATED_VOICE if heated else VOICES[role]
+        x = speak(text, voice)
+        pieces[role].append((int(t * SR), x))
+        turns.append((role, text, round(t, 3), round(t + len(x) / SR, 3)))
+        t += len(x) / SR + TURN_GAP_S
+    n = int((t + 3.0) * SR)
+    stereo = np.zeros((n, 2), np.float32)
+    for ch, role in enumerate(("agent", "caller")):
+        for start, x in pieces[role]:
+            stereo[start : start + len(x), ch] += x * 0.5
+    path = folder / f"heated_{name}.wav"
+    sf.write(str(path), stereo, SR, subtype="PCM_16")
+    after = EXPECTED_AFTER_TURN[name]
+    return BuiltCall(name, path, turns, EXPECTED[name], turns[after][3] if after is not None else None)
+
+
+def judge_call(call: BuiltCall, cues: list[dict[str, Any]]) -> dict[str, Any]:
+    """The language cues of a built call against what it should give: kind, and latency from the words' end."""
+    language = [c for c in cues if c["kind"] in ("acknowledge", "avoid_defensive", "set_boundary", "next_steps")]
+    out: dict[str, Any] = {"call": call.name, "expected": call.expected, "language_cues": language}
+    if call.expected is None:
+        out["ok"] = not language
+        return out
+    hits = [c for c in language if c["kind"] == call.expected and c["t"] >= (call.clock_from or 0) - 0.5]
+    out["latency_s"] = round(hits[0]["t"] - call.clock_from, 2) if hits and call.clock_from is not None else None
+    out["ok"] = bool(hits) and out["latency_s"] is not None and out["latency_s"] <= 3.0
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spoken", type=int, default=0, help="speak this many test sentences (0: text only)")
+    ap.add_argument("--calls", action="store_true", help="run the built heated calls through analyze_file")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    rows = load_rows()
+    report: dict[str, Any] = {"sentences": len(rows)}
+    for split in ("dev", "test"):
+        part = [r for r in rows if r.split == split]
+        s = score_text(part)
+        report[f"text_{split}"] = s.table()
+        print(f"\n{split}: {len(part)} sentences")
+        for f, v in s.table().items():
+            print(f"  {f:12s} P={v['precision']}  R={v['recall']}  (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    report["cost"] = cost_per_segment_ms(rows)
+    print(f"\ncost per segment: {report['cost']}")
+    if args.spoken:
+        from poise.audio.transcribe import load_model
+
+        model = load_model(None, cpu_threads=1)
+        test = [r for r in rows if r.split == "test"]
+        step = max(1, len(test) // args.spoken)
+        subset = test[::step][: args.spoken]
+        spoken, text, heard = score_spoken(subset, model)
+        report["spoken_subset"] = {"n": len(subset), "spoken": spoken.table(), "text": text.table(), "heard": heard}
+        print(f"\nspoken ({len(subset)} test sentences): family  text P/R  ->  spoken P/R")
+        for f in FAMILIES:
+            a, b = text.table()[f], spoken.table()[f]
+            print(f"  {f:12s} {a['precision']}/{a['recall']}  ->  {b['precision']}/{b['recall']}")
+        for kind, fam, t in spoken.errors:
+            print(f"  {kind} {fam}: {t}")
+    if args.calls:
+        from poise.audio.analysis import analyze_file
+        from poise.audio.report import to_json
+
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in SCRIPTS:
+                call = build_call(name, Path(tmp))
+                doc = to_json(analyze_file(call.path))
+                results.append(judge_call(call, doc["cues"]))
+                print(f"\nbuilt call {name}: {results[-1]}")
+        report["built_calls"] = results
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
