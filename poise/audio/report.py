@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .types import AnalysisResult, Cue, RoleStats, Segment, Timeline
+from poise.language.summary import language_json
 
 SCHEMA_ID = "poise.analysis/1"
 
@@ -161,6 +162,7 @@ def to_json(result: AnalysisResult) -> dict[str, Any]:
             "ready": bool(base.is_ready()),
         },
         "timeline": _timeline_json(result.timeline),
+        "language": _plain(language_json(result.segments, result.cues)),  # phrase moments, summary, draft notes (issue 10)
     }
 
 

@@ -314,6 +314,7 @@ class HistoryStore:
         cues = doc.pop("cues")
         segments = doc.pop("segments")
         doc.pop("timeline", None)  # per-step series: large, and recomputable from the recording
+        doc.pop("language", None)  # the transcript's phrases and notes: recomputed from the segments (poise.language.summary)
         when = _utc_iso(started_at)
         row = (
             when,
