@@ -76,9 +76,11 @@ class CallTableModel(QAbstractTableModel):
 
     # ---- content ---------------------------------------------------------------------
 
-    def set_rows(self, rows: list[CallRow]) -> None:
+    def set_rows(self, rows: list[CallRow], apply: bool = True) -> None:
+        """Replace the calls (shown through the current filter and sort unless `apply` is False)."""
         self.all_rows = rows
-        self._apply()
+        if apply:
+            self._apply()
 
     def set_filter(
         self, *, agent: str | None = None, since: date | None = None, until: date | None = None, min_cues: int = 0
@@ -195,11 +197,12 @@ class HistoryWindow(QMainWindow):
         self.model = CallTableModel(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._calls_tab(), "Calls")
-        self.trends_tab = TrendsTab(self._settings.load().agent, self.store)
-        self.tabs.addTab(self.trends_tab, "Trends")
-        self.profiles_view = ProfilesView(history=self.store, settings=self._settings)
-        self.profiles_view.changed.connect(self.refresh)
-        self.tabs.addTab(self.profiles_view, "Profiles")
+        # Trends (three plots) and Profiles are built when first shown: the plots alone cost
+        # ~150 ms, half the window's open-time budget.
+        self._trends_tab: TrendsTab | None = None
+        self._profiles_view: ProfilesView | None = None
+        self.tabs.addTab(QWidget(), "Trends")
+        self.tabs.addTab(QWidget(), "Profiles")
         self.tabs.currentChanged.connect(self._tab_changed)
         holder = QWidget()
         lay = QVBoxLayout(holder)
@@ -212,6 +215,35 @@ class HistoryWindow(QMainWindow):
         close.triggered.connect(self.close)
         self.addAction(close)
         self.refresh()
+
+    # ---- the lazy tabs --------------------------------------------------------------------
+
+    def _install(self, index: int, widget: QWidget, label: str) -> None:
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        old = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, label)
+        old.deleteLater()
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+
+    @property
+    def trends_tab(self) -> TrendsTab:
+        """The Trends tab (made on first use)."""
+        if self._trends_tab is None:
+            self._trends_tab = TrendsTab(self._settings.load().agent, self.store)
+            self._install(1, self._trends_tab, "Trends")
+        return self._trends_tab
+
+    @property
+    def profiles_view(self) -> ProfilesView:
+        """The Profiles tab (made on first use)."""
+        if self._profiles_view is None:
+            self._profiles_view = ProfilesView(history=self.store, settings=self._settings)
+            self._profiles_view.changed.connect(self.refresh)
+            self._install(2, self._profiles_view, "Profiles")
+        return self._profiles_view
 
     # ---- the calls tab ------------------------------------------------------------------
 
@@ -330,10 +362,10 @@ class HistoryWindow(QMainWindow):
         )
         self.orphans_label.setVisible(bool(orphans))
         self.orphans_button.setVisible(bool(orphans))
-        self.model.set_rows(rows)
-        self.apply_filter()
-        if self.tabs.currentWidget() is self.trends_tab:
-            self.trends_tab.refresh()
+        self.model.set_rows(rows, apply=False)
+        self.apply_filter()  # filters and sorts once
+        if self._trends_tab is not None and self.tabs.currentWidget() is self._trends_tab:
+            self._trends_tab.refresh()
 
     def apply_filter(self) -> None:
         """Filter the list by what the filter bar shows."""
@@ -458,10 +490,9 @@ class HistoryWindow(QMainWindow):
             self.status.setText(done.describe())
 
     def _tab_changed(self, index: int) -> None:
-        widget = self.tabs.widget(index)
-        if widget is self.trends_tab:
+        if index == 1:
             self.trends_tab.refresh()
-        elif widget is self.profiles_view:
+        elif index == 2:
             self.profiles_view.refresh()
 
     def show_tab(self, name: str) -> None:
