@@ -59,13 +59,13 @@ class _Bar:
 
             self.bar = tqdm(
                 total=max(progress.audio_total_s, 1e-6), file=sys.stderr, dynamic_ncols=True, leave=False,
-                bar_format="{l_bar}{bar}| {postfix} ETA {remaining}", desc="poise batch",
+                bar_format="{percentage:3.0f}%|{bar}| {desc}, ETA {remaining}", desc=f"0/{progress.calls_total} calls",
             )
         elapsed_h = max(1e-9, (_now() - progress.started) / 3600)
         hours = progress.audio_done_s / 3600
         self.bar.n = min(progress.audio_done_s, self.bar.total)
-        self.bar.set_postfix_str(
-            f"{progress.calls_done}/{progress.calls_total} calls, {hours:.2f} h audio, {hours / elapsed_h:.0f} h/h"
+        self.bar.set_description_str(
+            f"{progress.calls_done}/{progress.calls_total} calls, {hours:.2f} h audio, {hours / elapsed_h:.1f} h audio per hour"
             + (f", {progress.failed} failed" if progress.failed else "") + (f", {progress.skipped} done before" if progress.skipped else ""),
             refresh=True,
         )
