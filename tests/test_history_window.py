@@ -225,3 +225,31 @@ def test_ctrl_h_opens_the_history_from_the_main_window(qtbot, filled) -> None:
     assert window is not None and window.isVisible() and window.model.rowCount() == 10
     window.close()
     main.close()
+
+
+def test_the_app_applies_retention_at_start_and_can_forget_everything(qtbot, filled) -> None:
+    from poise.app.forget import set_retention
+    from poise.desktop.main_window import MainWindow
+
+    with HistoryStore() as store:
+        old = store.save_call(make_result(), "live", agent="sam", started_at=datetime.now(timezone.utc) - timedelta(days=400))
+        set_retention(store, 365)
+    main = MainWindow(check_recovery=False)
+    qtbot.addWidget(main)
+
+    def gone() -> bool:
+        with HistoryStore() as store:
+            return old not in [r.id for r in store.list_calls(limit=None)]
+
+    qtbot.waitUntil(gone, timeout=10_000)
+    main.history_action.trigger()
+    window = main.history_window
+    assert window.model.rowCount() == 10  # the fixture's calls are recent: kept
+    window.ask_yes = lambda title, question: True
+    window._forget_all()
+    assert window.model.rowCount() == 0 and "Removed 10 calls" in window.status.text()
+    with HistoryStore() as store:
+        assert store.list_agents() == [] and store.load_profile("sam") is None
+    assert not (paths.recordings_dir() / "kept.wav").exists()
+    window.close()
+    main.close()

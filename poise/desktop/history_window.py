@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -299,6 +299,9 @@ class HistoryWindow(QMainWindow):
         self.open_button.clicked.connect(self._open_selected)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self._delete_selected)
+        self.forget_all_button = QPushButton("Delete everything…")
+        self.forget_all_button.setToolTip("Every call, voice profile and recording Poise keeps (as `poise forget --all`)")
+        self.forget_all_button.clicked.connect(self._forget_all)
         self.count_label = QLabel("", objectName="hint")
         self.retention = QSpinBox(objectName="retention")
         self.retention.setRange(0, forget.MAX_RETENTION_DAYS)
@@ -319,6 +322,7 @@ class HistoryWindow(QMainWindow):
         orphans = QHBoxLayout()
         orphans.addWidget(self.orphans_label, 1)
         orphans.addWidget(self.orphans_button)
+        orphans.addWidget(self.forget_all_button)
         self.status = status_label()
 
         layout = QVBoxLayout(tab)
@@ -481,6 +485,29 @@ class HistoryWindow(QMainWindow):
             f"Calls are kept for {days} days. {done.describe()}" if days else "Calls are kept until you delete them."
         )
 
+    def forget_everything(self) -> forget.Forgotten | None:
+        """Delete every call, profile and recording (no question asked); the chosen agent falls back to the default."""
+        if self.store is None:
+            return None
+        try:
+            done = forget.forget_all(self.store)
+        except StoreError as exc:
+            self.status.setText(str(exc))
+            return None
+        self._settings.update(agent_name="")
+        self.refresh()
+        if self._profiles_view is not None:
+            self._profiles_view.refresh()
+        self.status.setText(done.describe())
+        return done
+
+    def _forget_all(self) -> None:
+        if self.ask_yes(
+            "Delete everything", "Delete ALL of Poise's history on this computer: every call, every voice profile "
+            "and every recording? This cannot be undone."
+        ):
+            self.forget_everything()
+
     def _remove_orphans(self) -> None:
         if self.store is None or not self.orphans:
             return
@@ -537,6 +564,31 @@ def install_history_menu(window: QMainWindow, opener: Callable[[Path], object] |
     menu = window.menuBar().addMenu("&History")
     for action in (history, trends, agents):
         menu.addAction(action)
+    QTimer.singleShot(0, lambda: apply_retention_soon(window))
+
+
+def apply_retention_soon(window: QMainWindow) -> None:
+    """Apply the retention setting off the UI thread (at start; every saved call applies it too)."""
+    from poise import paths
+    from poise.desktop.workers import run_in_background
+
+    try:
+        db = paths.history_db_path()
+    except OSError:
+        return
+    if not db.exists():
+        return
+
+    def work() -> str:
+        with HistoryStore(db) as store:
+            done = forget.apply_retention(store)
+        return done.describe() if done.calls else ""
+
+    def show(message: str) -> None:
+        if message and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(f"Retention: {message}", 8000)
+
+    run_in_background(work, done=show, failed=lambda _m: None, owner=window, name="poise-retention")
 
 
 __all__ = ["CallTableModel", "HistoryWindow", "install_history_menu"]
