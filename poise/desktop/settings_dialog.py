@@ -73,6 +73,15 @@ CUE_ROWS: tuple[tuple[str, str, tuple[Threshold, ...]], ...] = (
         (Threshold("monologue_s", "after talking alone for", " s", 10, 180, 5, 0),),
     ),
     ("dead_air", "Say what you're doing", (Threshold("dead_air_s", "after a silence of", " s", 2, 30, 0.5),)),
+    # from the words (poise/language): the caller's heat decides when acknowledging helps
+    (
+        "acknowledge",
+        "Acknowledge how they feel",
+        (Threshold("acknowledge_after_s", "after the caller has been heated for", " s", 1, 60, 1, 0),),
+    ),
+    ("avoid_defensive", "Avoid defensive phrases (shows a better one)", ()),
+    ("set_boundary", "Set a calm boundary when the caller is abusive", ()),
+    ("next_steps", "State the next step before the call ends", ()),
 )
 
 
