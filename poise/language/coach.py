@@ -43,7 +43,7 @@ LANGUAGE_KINDS: tuple[str, ...] = ("acknowledge", "avoid_defensive", "set_bounda
 LANGUAGE_MESSAGES: dict[str, str] = {
     "acknowledge": "Acknowledge how they feel",
     "avoid_defensive": "Try: \u201cI understand why that\u2019s frustrating\u201d",
-    "set_boundary": "Try: \u201cI\u2019m here to help, and I need us to keep this respectful\u201d",
+    "set_boundary": "Try: \u201cI need us to keep this respectful\u201d",  # short: the overlay is as wide as the longest message
     "next_steps": "State the next step and when",
 }
 # A better phrase per defensive rule (phrases.RULES names); the default is LANGUAGE_MESSAGES.
