@@ -320,8 +320,9 @@ class HistoryWindow(QMainWindow):
         bottom.addWidget(QLabel("Keep calls", objectName="fieldLabel"))
         bottom.addWidget(self.retention)
         orphans = QHBoxLayout()
-        orphans.addWidget(self.orphans_label, 1)
+        orphans.addWidget(self.orphans_label)
         orphans.addWidget(self.orphans_button)
+        orphans.addStretch(1)
         orphans.addWidget(self.forget_all_button)
         self.status = status_label()
 
