@@ -182,9 +182,15 @@ SCRIPTS: dict[str, list[tuple[str, str, bool]]] = {
         ("caller", "It is. I just want it working.", False),
         ("agent", "I'll book an engineer for tomorrow morning, and I'll call you by five to confirm.", False),
     ],
+    # short, for the live (real-time) replay: a heated caller, then "calm down"
+    "short_calm_down": [
+        ("caller", "Hi, I'm calling about my broadband.", False),
+        ("caller", "This is ridiculous! It is still not fixed. This is completely unacceptable!", True),
+        ("agent", "Sir, you need to calm down.", False),
+    ],
 }
-EXPECTED = {"calm_down": "avoid_defensive", "no_acknowledgement": "acknowledge", "acknowledged": None}
-EXPECTED_AFTER_TURN = {"calm_down": 7, "no_acknowledgement": 7, "acknowledged": None}  # index of the turn whose end starts the clock
+EXPECTED = {"calm_down": "avoid_defensive", "no_acknowledgement": "acknowledge", "acknowledged": None, "short_calm_down": "avoid_defensive"}
+EXPECTED_AFTER_TURN = {"calm_down": 7, "no_acknowledgement": 7, "acknowledged": None, "short_calm_down": 2}  # index of the turn whose end starts the clock
 
 
 @dataclass
@@ -270,7 +276,7 @@ def main() -> None:
 
         results = []
         with tempfile.TemporaryDirectory() as tmp:
-            for name in SCRIPTS:
+            for name in ("calm_down", "no_acknowledgement", "acknowledged"):
                 call = build_call(name, Path(tmp))
                 doc = to_json(analyze_file(call.path))
                 results.append(judge_call(call, doc["cues"]))
