@@ -5,7 +5,8 @@ the transcriber delivers it (`add_segment`), a recording all at once with the de
 segment would have had live (`schedule`, `SEGMENT_DELAY_S` after it ends). Every rule step the
 Coach calls `step`, which updates the caller's heat from their frames, reads the segments that
 have arrived by now and offers the cues that are due through the Coach's budget (`offer`); a cue
-the budget holds back stays pending for `PENDING_MAX_S` and is offered again.
+the budget holds back stays pending for `PENDING_MAX_S` and is offered again. A cue's evidence
+holds times and the matched phrase, never a sentence: reports redact the transcript, not evidence.
 
 - `avoid_defensive`: an agent segment carries a defensive or dismissive phrase; the message
   is a better phrase for that kind of defence.
@@ -146,7 +147,7 @@ class LanguageCoach:
         self._last_heated: float | None = None
         self._acknowledged = False  # anywhere in the call so far (the issue: "the agent's turns so far carry no acknowledgement")
         self._acknowledge_cued = False
-        self._unacknowledged_turn: str | None = None  # an agent turn in the current heated stretch without acknowledgement
+        self._unacknowledged_turn: float | None = None  # start of an agent turn in the current heated stretch without acknowledgement
         self._complained = False  # a heated stretch or hostile words happened in this call
         self._next_step_stated = False
         self._closing_cued = False
@@ -192,7 +193,7 @@ class LanguageCoach:
         ):
             self._acknowledge_cued = True
             self._due("acknowledge", t, {"heated_since": round(self._heated_since, 3), "heat": round(reading.heat, 2),
-                                         "text": self._unacknowledged_turn})
+                                         "said_at": round(self._unacknowledged_turn, 3)})
         cues: list[Cue] = []
         keep: list[_Pending] = []
         for p in self._pending:
@@ -229,7 +230,7 @@ class LanguageCoach:
         if segment.role == "caller":
             if "abuse" in families:
                 self.heat.add_words(t, ABUSE_WORD_SCORE)
-                self._due("set_boundary", t, {"text": segment.text.strip(), "said_at": round(segment.start, 3)})
+                self._due("set_boundary", t, {"said_at": round(segment.start, 3)})
             elif "hostile" in families:
                 self.heat.add_words(t, HOSTILE_WORD_SCORE)
             if "hostile" in families or "abuse" in families:
@@ -241,10 +242,10 @@ class LanguageCoach:
                 self._next_step_stated = True
             if "defensive" in families:
                 m = families["defensive"]
-                self._due("avoid_defensive", t, {"phrase": m.match, "text": segment.text.strip(), "said_at": round(segment.start, 3)},
+                self._due("avoid_defensive", t, {"phrase": m.match, "said_at": round(segment.start, 3)},
                           BETTER_PHRASE.get(m.rule))
             elif self._heated_since is not None and not self._acknowledged and segment.end > self._heated_since:
-                self._unacknowledged_turn = segment.text.strip()  # a turn in the heat that named no feeling
+                self._unacknowledged_turn = segment.start  # a turn in the heat that named no feeling
         if (
             self._complained
             and not self._next_step_stated
@@ -252,7 +253,7 @@ class LanguageCoach:
             and _CLOSING.search(normalize(segment.text))
         ):
             self._closing_cued = True
-            self._due("next_steps", t, {"closing": segment.text.strip(), "said_at": round(segment.start, 3)})
+            self._due("next_steps", t, {"said_at": round(segment.start, 3)})
 
     def _due(self, kind: str, t: float, evidence: dict[str, Any], message: str | None = None) -> None:
         self._pending.append(_Pending(kind, t, evidence, message))
