@@ -214,6 +214,10 @@ class HistoryWindow(QMainWindow):
         close.setShortcut(QKeySequence.StandardKey.Close)
         close.triggered.connect(self.close)
         self.addAction(close)
+        reload = QAction("Refresh", self)
+        reload.setShortcut(QKeySequence.StandardKey.Refresh)
+        reload.triggered.connect(self.refresh)
+        self.addAction(reload)
         self.refresh()
 
     # ---- the lazy tabs --------------------------------------------------------------------
@@ -565,6 +569,15 @@ def install_history_menu(window: QMainWindow, opener: Callable[[Path], object] |
     menu = window.menuBar().addMenu("&History")
     for action in (history, trends, agents):
         menu.addAction(action)
+    finished = getattr(window, "call_finished", None)
+    if finished is not None:  # a call just saved shows in an open history window
+
+        def call_saved(_result: object) -> None:
+            current = window.history_window  # type: ignore[attr-defined]
+            if current is not None and current.store is not None and current.isVisible():
+                current.refresh()
+
+        finished.connect(call_saved)
     QTimer.singleShot(0, lambda: apply_retention_soon(window))
 
 

@@ -102,6 +102,10 @@ class ProfilePicker(QComboBox):
     def current(self) -> str:
         return self._current
 
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.refresh()  # a rename or delete in another window shows at once
+        super().showPopup()
+
     def set_current(self, name: str) -> None:
         """Show `name` as chosen (without saving or emitting)."""
         self._current = name
