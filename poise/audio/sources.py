@@ -73,6 +73,7 @@ class _Decoded:
     frames: int  # decoded frames at the original rate
     peak: float  # max |sample| over the roles kept
     clipped: int = 0  # samples at full scale
+    nonfinite: int = 0  # NaN or infinite samples (treated as silence)
     samples: int = 0  # samples looked at for clipping
     notes: list[str] = field(default_factory=list)  # cut short, clipping: said to the user, not refused
 
@@ -268,6 +269,7 @@ class _Collector:
         self.frames = 0
         self.peak = 0.0
         self.clipped = 0  # samples at full scale (|x| >= CLIP_LEVEL)
+        self.nonfinite = 0  # NaN / infinite samples, made silence
         self.samples = 0
         self._stream = None if rate == SAMPLE_RATE else soxr.ResampleStream(
             rate, SAMPLE_RATE, roles, dtype="float32", quality=RESAMPLE_QUALITY
@@ -282,7 +284,9 @@ class _Collector:
         """Take (n, roles) float32 samples at the original rate."""
         if not len(chunk):
             return
-        if not np.isfinite(chunk).all():
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            self.nonfinite += int(finite.size - np.count_nonzero(finite))
             chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
         self.frames += len(chunk)
         magnitude = np.abs(chunk)
@@ -382,6 +386,11 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper, silen
             f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
             f"{shortfall[1]:.1f} s; Poise analysed what is there."
         )
+    if decoded.nonfinite:
+        decoded.notes.append(
+            f"{name} holds {decoded.nonfinite} samples that are not numbers (NaN or infinite): "
+            "Poise treated them as silence; the recording may be damaged."
+        )
     if decoded.clipped > CLIP_NOTE_FRACTION * max(decoded.samples, 1):
         share = 100.0 * decoded.clipped / max(decoded.samples, 1)
         decoded.notes.append(
@@ -470,7 +479,10 @@ def _decode_soundfile(path: Path, mapper: _Mapper) -> _Decoded | None:
             if not len(chunk):
                 break
             col.add(mapper(chunk))
-    return _Decoded(col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples)
+    return _Decoded(
+        col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
+        nonfinite=col.nonfinite,
+    )
 
 
 def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
@@ -507,4 +519,7 @@ def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
                 col.add(mapper(out.to_ndarray().T))
         except (av.FFmpegError, ValueError, RuntimeError) as e:
             raise AudioInputError(_damaged(name, e)) from None
-    return _Decoded(col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples)
+    return _Decoded(
+        col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
+        nonfinite=col.nonfinite,
+    )
