@@ -199,6 +199,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         problem = _check_output(path, what)
         if problem:
             return _fail(problem, EXIT_BAD_INPUT)
+    if args.save:  # before the analysis too: a data folder that cannot be made is said at once
+        from . import paths
+
+        try:
+            paths.data_dir()
+        except paths.DataDirError as exc:
+            return _fail(str(exc), EXIT_BAD_INPUT)
     spec = _spec(
         CallKind.REVIEW, args, file=Path(args.call), caller_file=Path(args.caller) if args.caller else None,
         agent_channel=args.agent_channel,
@@ -221,10 +228,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         bar.close()
     if cancel.is_set():
         return _fail("stopped; nothing was written.", INTERRUPTED)
+    if outcome.result is None:  # one sentence: the refusal (the notes on the input are in the log)
+        # a model folder named with --model that cannot be used is the user's input too
+        bad = outcome.bad_input or bool(args.model and str(args.model) in (outcome.error or ""))
+        return _fail(outcome.error or "the analysis gave no result.", EXIT_BAD_INPUT if bad else EXIT_FAILURE)
     for note in notes.messages:
         _say(note)
-    if outcome.result is None:
-        return _fail(outcome.error or "the analysis gave no result.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
     from .app.redact import for_storage
 
     problem = _write_reports(for_storage(outcome.result, _keep_numbers(args)), outputs)  # the summary keeps the words
