@@ -148,7 +148,7 @@ def test_a_data_folder_that_cannot_be_made_is_one_sentence(tmp_path: Path, spoke
     data = blocker / "data"
     proc = run_poise("analyze", spoken_wav, "--no-transcript", "--save", cwd=tmp_path, POISE_DATA_DIR=str(data))
     assert_clean(proc)
-    assert proc.returncode == 1
+    assert proc.returncode == 2 and len(stderr_lines(proc)) == 1 and not proc.stdout, proc.stderr  # said before analysing
     line = stderr_lines(proc)[-1]
     assert str(data) in line and "POISE_DATA_DIR" in line, proc.stderr
 
@@ -187,7 +187,7 @@ def test_model_folder_without_config_json_names_the_flag(tmp_path: Path, spoken_
     proc = run_poise("analyze", spoken_wav, "--model", model, cwd=tmp_path)
     assert_clean(proc)
     lines = stderr_lines(proc)
-    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr  # the folder given with --model is bad input
     assert "config.json" in lines[0] and str(model) in lines[0] and "--model" in lines[0], lines[0]
     assert "Settings" not in lines[0]
 
