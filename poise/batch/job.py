@@ -174,6 +174,8 @@ class _Writer:
                     self.report.history_warning = outcome.warning
                 else:
                     saved = True  # already in history (the policy keeps one row per recording)
+        row["analysis_s"] = round(done.elapsed_s, 3)  # wall time in the worker: for sizing (docs/sizing.md)
+        row["worker_peak_rss_mb"] = done.worker_peak_rss_mb or None
         row["status"] = "ok" if done.ok else "error"
         row["error"] = None if done.ok else done.error
         row["notes"] = "; ".join(notes) or None

@@ -1,0 +1,293 @@
+"""How fast `poise batch` analyses an archive, and what one call costs against faster-whisper's own
+batched pipeline.
+
+Run from the repo root:  .venv/bin/python -m benchmarks.batch            (the timed run)
+                         .venv/bin/python -m benchmarks.batch --quick    (a tiny functional check)
+
+- Calls: `call_spokenwoz_agent_left_8k_ulaw.wav` (the real booking call, 8 kHz µ-law stereo as
+  call recorders store it) repeated to CALL_S seconds, CALLS copies, written to a temporary folder.
+- (a) Throughput: `poise batch FOLDER --workers W` as a subprocess (start-up, model loads and
+  the summary included), W = 1 and 2, then `--ray local` with 2 workers. Audio hours analysed per
+  wall-clock hour, and the scaling 2 workers / 1 worker. Each run writes to a fresh output folder.
+- (b) Ray's start: `ray.init(num_cpus=2)`, two actors loading the model, `ray.shutdown()`, in a
+  fresh interpreter; the same for two process-pool workers (forkserver) for comparison.
+- (c) Memory: the peak resident memory of each batch worker (`worker_peak_rss_mb` in the
+  summary) against `poise analyze` on the same call (peak RSS of the child process).
+- (d) Single call: `analyze_file` on one call against faster-whisper's `BatchedInferencePipeline`
+  (batch 8, beam 1, word timestamps, the same model loaded once, 2 threads) transcribing both
+  channels, alternated a/b/a/b in one process (issue 11's ratio, target <= 1.0).
+- (e) Word error on the read clips with known text (../shared/speech/*.txt), `transcribe_batch`
+  sequential (WhisperModel.transcribe) against batched: issue 11 keeps it within 1 point.
+
+Writes benchmarks/results/batch.json and batch.md (with --quick: only prints, writes nothing
+under benchmarks/results). These are measurements, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.accuracy import header, machine, speech_dir_or_exit, table, write_results
+from benchmarks.speed import Clock, load_average, make_long_call
+
+CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
+CALL_S = 300.0  # s per call: long enough that the per-call fixed costs are small, as in a real archive
+CALLS = 8  # calls per batch: 4 per worker at 2 workers, so the last call's tail is a small share
+QUICK_CALL_S = 8.0  # s per call with --quick
+QUICK_CALLS = 2
+ROUNDS = 2  # a/b pairs for the single-call ratio
+TARGET_RATIO = 1.0  # analyze / BatchedInferencePipeline (issue 11)
+TARGET_SCALING = 1.7  # 2 workers / 1 worker (issue 11)
+TARGET_RAY = 0.85  # Ray throughput / process pool throughput (within 15 %)
+BATCH_SIZE = 8  # the pipeline's batch in (d)
+WHISPER_THREADS = 2  # as analyze_file: both cores
+REPO = Path(__file__).resolve().parents[1]
+
+RAY_START_SCRIPT = r"""
+import json, logging, sys, time
+t0 = time.perf_counter()
+import ray
+from poise.batch.ray_runner import BatchActor
+from poise.batch.work import WorkerSetup
+from poise.app.spec import CallKind, CallSpec
+t_import = time.perf_counter()
+ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, configure_logging=False)
+t_init = time.perf_counter()
+actor = ray.remote(num_cpus=1)(BatchActor)
+setup = WorkerSetup(spec=CallSpec(kind=CallKind.REVIEW), threads=1)
+actors = [actor.remote(setup) for _ in range(2)]
+ray.get([a.ready.remote() for a in actors])
+t_ready = time.perf_counter()
+ray.shutdown()
+t_end = time.perf_counter()
+print(json.dumps({"import_s": t_import - t0, "init_s": t_init - t_import, "actors_ready_s": t_ready - t_init,
+                  "shutdown_s": t_end - t_ready, "total_s": t_end - t0}))
+"""
+
+POOL_START_SCRIPT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from poise.batch.pool import _context, _start_quietly
+from poise.batch.work import WorkerSetup
+from poise.app.spec import CallKind, CallSpec
+ctx = _context()
+setup = WorkerSetup(spec=CallSpec(kind=CallKind.REVIEW), threads=1)
+workers = [_start_quietly(ctx, setup) for _ in range(2)]
+for w in workers:
+    assert w.conn.recv()[0] == "ready"
+t_ready = time.perf_counter()
+for w in workers:
+    w.stop(); w.process.join(10); w.kill()
+print(json.dumps({"workers_ready_s": t_ready - t0, "total_s": time.perf_counter() - t0}))
+"""
+
+
+def make_calls(folder: Path, n: int, seconds: float) -> list[Path]:
+    """`n` copies of the booking call repeated to `seconds`, each a file of its own."""
+    src = speech_dir_or_exit() / CALL
+    first = make_long_call(src, folder / "call00.wav", seconds)
+    calls = [first]
+    for i in range(1, n):
+        target = folder / f"call{i:02d}.wav"
+        target.write_bytes(first.read_bytes())
+        calls.append(target)
+    return calls
+
+
+def run_batch_cli(folder: Path, out: Path, workers: int, ray: bool = False) -> dict:
+    """`poise batch` as a subprocess: wall time, rows of its summary."""
+    cmd = [sys.executable, "-m", "poise.cli", "batch", str(folder), "--out", str(out), "--workers", str(workers), "--quiet"]
+    if ray:
+        cmd += ["--ray", "local"]
+    load = load_average()
+    with Clock() as clock:
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"poise batch failed ({done.returncode}): {done.stderr.strip()}")
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    audio_s = sum(float(r["duration_s"]) for r in rows)
+    return {
+        "workers": workers, "runner": "ray" if ray else "process pool", "wall_s": clock.wall, "audio_s": audio_s,
+        "audio_h_per_h": audio_s / clock.wall, "load_before": load,
+        "worker_peak_rss_mb": max(float(r["worker_peak_rss_mb"] or 0) for r in rows),
+        "mean_analysis_s": statistics.mean(float(r["analysis_s"]) for r in rows),
+    }
+
+
+def analyze_peak_rss(call: Path) -> float:
+    """Peak RSS (MB) of `poise analyze CALL` in a child process (the largest child so far: run it first)."""
+    subprocess.run([sys.executable, "-m", "poise.cli", "analyze", str(call), "--quiet"], cwd=REPO, check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def fresh_json(script: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def single_call_ratio(call: Path, rounds: int) -> dict:
+    """analyze_file against BatchedInferencePipeline on both channels, alternated, model loaded once."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from poise.audio.analysis import analyze_file
+    from poise.audio.sources import load_call
+    from poise.audio.transcribe import load_model
+
+    model = load_model(cpu_threads=WHISPER_THREADS)
+    loaded = load_call(call)
+    channels = [loaded.agent] + ([loaded.caller] if loaded.caller is not None else [])
+    pipe_s, poise_s = [], []
+    for _ in range(rounds):
+        with Clock() as a:
+            pipeline = BatchedInferencePipeline(model)
+            for audio in channels:
+                segments, _info = pipeline.transcribe(audio, language="en", batch_size=BATCH_SIZE, beam_size=1, word_timestamps=True)
+                for _seg in segments:
+                    pass
+        with Clock() as b:
+            analyze_file(call)
+        pipe_s.append(a.wall)
+        poise_s.append(b.wall)
+    ratio = statistics.median(p / q for p, q in zip(poise_s, pipe_s))
+    return {"pipeline_s": pipe_s, "analyze_s": poise_s, "ratio": ratio, "call_s": loaded.duration_s}
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
+
+
+def _edits(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def read_clips() -> list[Path]:
+    """Clips of one reader with a known transcript (not the meeting excerpts: their text is one
+    speaker's, the audio has the others)."""
+    speech = speech_dir_or_exit()
+    return sorted(p.with_suffix("") for p in speech.glob("*.txt") if "[" not in p.read_text() and p.with_suffix("").exists())
+
+
+def word_error() -> dict:
+    """Word error rate of transcribe_batch, sequential against batched, on the read clips."""
+    from poise.audio.sources import load_call
+    from poise.audio.transcribe import load_model, transcribe_batch
+
+    model = load_model(cpu_threads=WHISPER_THREADS)
+    out: dict = {"clips": [], "sequential": 0.0, "batched": 0.0}
+    totals = {"sequential": 0, "batched": 0}
+    words = 0
+    for clip in read_clips():
+        ref = _words(Path(f"{clip}.txt").read_text())
+        audio = load_call(clip).agent
+        row = {"clip": clip.name, "words": len(ref)}
+        for name, batched in (("sequential", False), ("batched", True)):
+            hyp = _words(" ".join(s.text for s in transcribe_batch(model, audio, "agent", batched=batched)))
+            row[name] = _edits(ref, hyp)
+            totals[name] += row[name]
+        words += len(ref)
+        out["clips"].append(row)
+    out["words"] = words
+    for name in totals:
+        out[name] = totals[name] / max(words, 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny calls, one round: checks the benchmark runs")
+    parser.add_argument("--calls", type=int, help=f"calls per batch (default {CALLS})")
+    parser.add_argument("--call-s", type=float, help=f"seconds per call (default {CALL_S:.0f})")
+    parser.add_argument("--no-ray", action="store_true", help="skip the Ray runs")
+    args = parser.parse_args()
+    n = args.calls or (QUICK_CALLS if args.quick else CALLS)
+    seconds = args.call_s or (QUICK_CALL_S if args.quick else CALL_S)
+    rounds = 1 if args.quick else ROUNDS
+    try:
+        import ray  # noqa: F401
+
+        have_ray = not args.no_ray
+    except ImportError:
+        have_ray = False
+        print("Ray is not installed (pip install 'poise[cluster]'): the Ray rows are skipped.")
+
+    data: dict = {"machine": machine(), "calls": n, "call_s": seconds}
+    with tempfile.TemporaryDirectory(prefix="poise-bench-batch-") as tmp:
+        folder = Path(tmp) / "calls"
+        folder.mkdir()
+        calls = make_calls(folder, n, seconds)
+        print(f"{n} calls of {seconds:.0f} s in {folder}")
+        data["analyze_peak_rss_mb"] = analyze_peak_rss(calls[0])
+        runs = []
+        for workers in (1, 2):
+            runs.append(run_batch_cli(folder, Path(tmp) / f"out-pool-{workers}", workers))
+            print(runs[-1])
+        if have_ray:
+            runs.append(run_batch_cli(folder, Path(tmp) / "out-ray-2", 2, ray=True))
+            print(runs[-1])
+        data["runs"] = runs
+        data["pool_start"] = fresh_json(POOL_START_SCRIPT)
+        data["ray_start"] = fresh_json(RAY_START_SCRIPT) if have_ray else None
+        print("start:", data["pool_start"], data["ray_start"])
+        data["single_call"] = single_call_ratio(calls[0], rounds)
+        print("single call:", data["single_call"])
+    data["word_error"] = word_error()
+    print("word error:", {k: v for k, v in data["word_error"].items() if k != "clips"})
+
+    one, two = runs[0], runs[1]
+    data["scaling_2_over_1"] = two["audio_h_per_h"] / one["audio_h_per_h"]
+    ray_run = runs[2] if have_ray else None
+    data["ray_over_pool"] = ray_run["audio_h_per_h"] / two["audio_h_per_h"] if ray_run else None
+
+    rows = [[r["runner"], r["workers"], round(r["wall_s"], 1), round(r["audio_h_per_h"], 1), round(r["mean_analysis_s"], 2),
+             r["worker_peak_rss_mb"], r["load_before"]] for r in runs]
+    wer = data["word_error"]
+    single = data["single_call"]
+    md = "\n\n".join([
+        header("poise batch: throughput, scaling, Ray, memory, single-call speed"),
+        f"{n} calls of {seconds:.0f} s (the booking call repeated, 8 kHz µ-law stereo); wall time of "
+        "`poise batch` as a subprocess, start-up and summary included.",
+        table(["runner", "workers", "wall s", "audio h per h", "mean s per call in a worker", "worker peak RSS MB", "load before"], rows),
+        f"Scaling 2 workers / 1 worker: **{data['scaling_2_over_1']:.2f}x** (target ≥ {TARGET_SCALING}x). "
+        + (f"Ray / process pool at 2 workers: **{data['ray_over_pool']:.2f}** (target ≥ {TARGET_RAY})." if ray_run else "Ray: not measured."),
+        f"Start-up, two workers with the model loaded: process pool {data['pool_start'].get('workers_ready_s', float('nan')):.1f} s; "
+        + (f"Ray {data['ray_start'].get('total_s', float('nan')):.1f} s in all (init {data['ray_start'].get('init_s', float('nan')):.1f} s, "
+           f"actors ready {data['ray_start'].get('actors_ready_s', float('nan')):.1f} s, shutdown {data['ray_start'].get('shutdown_s', float('nan')):.1f} s)."
+           if data["ray_start"] and "error" not in data["ray_start"] else "Ray: not measured."),
+        f"Memory: batch worker peak {max(r['worker_peak_rss_mb'] for r in runs):.0f} MB against `poise analyze` "
+        f"{data['analyze_peak_rss_mb']:.0f} MB on one of the same calls.",
+        f"Single call ({single['call_s']:.0f} s): `analyze_file` / BatchedInferencePipeline (batch {BATCH_SIZE}, beam 1, "
+        f"word timestamps, both channels) = **{single['ratio']:.2f}x** (target ≤ {TARGET_RATIO}x); "
+        f"pipeline {', '.join(f'{s:.1f}' for s in single['pipeline_s'])} s, analyze {', '.join(f'{s:.1f}' for s in single['analyze_s'])} s.",
+        f"Word error on {len(wer['clips'])} read clips ({wer['words']} words): sequential {wer['sequential'] * 100:.1f} %, "
+        f"batched {wer['batched'] * 100:.1f} %.",
+        table(["clip", "words", "errors sequential", "errors batched"], [[c["clip"], c["words"], c["sequential"], c["batched"]] for c in wer["clips"]]),
+    ]) + "\n"
+    print("\n" + md)
+    if args.quick:
+        print("(--quick: nothing written under benchmarks/results)")
+        return
+    write_results("batch", data, md)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("POISE_DATA_DIR", tempfile.mkdtemp(prefix="poise-bench-data-"))  # no history of the user's
+    main()
