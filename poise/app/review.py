@@ -65,7 +65,9 @@ def review_call(
 
 LEVEL_STEP_S = 0.1  # s per point of the audio level lane: 18,000 points for 30 minutes, drawn at once
 LEVEL_FLOOR_DB = -60.0  # dBFS: quieter steps are drawn as silence
-PACE_MIN_WORDS = 4  # words: a shorter agent segment gives no pace of its own (two words say nothing)
+PACE_MIN_WORDS = 4  # words: a shorter agent turn gives no pace of its own (two words say nothing)
+PACE_TURN_GAP_S = 2.0  # s: a longer pause ends a turn, as RoleStats.wpm counts "pauses under 2 s included"
+EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
 CUES_PER_MINUTES = 10.0  # minutes: cue rate is given per 10 minutes, as in the README's numbers
 
 
@@ -101,17 +103,26 @@ class PaceSpan:
 
 
 def pace_spans(result: AnalysisResult) -> list[PaceSpan]:
-    """The agent's pace per transcript segment (words over the segment's span, its pauses included).
+    """The agent's pace per turn, counted as the cards count it: words over the turn's span,
+    pauses under PACE_TURN_GAP_S inside it included (from the words' times).
 
     Without a transcript, the articulation rate of the timeline in words per minute (each step
     with speech a span of its own), which reads higher: it leaves the pauses out.
     """
-    spans = []
-    for seg in result.segments:
-        n = len(seg.words) or len(seg.text.split())
-        if seg.role != "agent" or n < PACE_MIN_WORDS or seg.end - seg.start <= 0:
-            continue
-        spans.append(PaceSpan(seg.start, seg.end, 60.0 * n / (seg.end - seg.start)))
+    words = sorted((w for seg in result.segments if seg.role == "agent" for w in seg.words), key=lambda w: w.start)
+    spans: list[PaceSpan] = []
+    run: list = []
+
+    def close() -> None:
+        if len(run) >= PACE_MIN_WORDS and run[-1].end > run[0].start:
+            spans.append(PaceSpan(run[0].start, run[-1].end, 60.0 * len(run) / (run[-1].end - run[0].start)))
+
+    for w in words:
+        if run and w.start - run[-1].end >= PACE_TURN_GAP_S:
+            close()
+            run = []
+        run.append(w)
+    close()
     if spans or any(s.role == "agent" for s in result.segments):
         return spans
     tl = result.timeline
@@ -150,7 +161,13 @@ def explain_cue(cue: Cue) -> str:
         return f"you had talked for {num('monologue_s'):.0f} s without the caller taking a turn"
     if kind == "dead_air" and num("silence_s") is not None:
         return f"nobody had spoken for {num('silence_s'):.0f} s"
-    return cue.message
+    if kind == "acknowledge" and num("heated_since") is not None:
+        return f"the caller has sounded upset since {fmt_clock(num('heated_since'))}"
+    said = e.get("phrase") or e.get("text")  # a cue on words (poise.language): what was said explains it best
+    if isinstance(said, str) and said.strip():
+        said = " ".join(said.split())
+        return f"after “{said[:EXPLAIN_QUOTE_CHARS]}{'…' if len(said) > EXPLAIN_QUOTE_CHARS else ''}”"
+    return ""  # nothing plain to add: the cue's message says it
 
 
 @dataclass
@@ -175,33 +192,33 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     cards = [
         SummaryCard("wpm", "Agent pace", f"{wpm:.0f} wpm" if wpm is not None else "—",
                     f"{verdict} the {lo:.0f}–{hi:.0f} band" if verdict else "no words",
-                    "Callers follow and trust a pace inside the band; faster sounds rushed.", verdict not in ("in", "")),
-        SummaryCard("length", "Length", fmt_duration(r.source.duration_s), f"{fmt_clock(r.source.duration_s)} of audio",
+                    "Callers follow a pace inside the band; faster sounds rushed.", verdict not in ("in", "")),
+        SummaryCard("length", "Length", fmt_duration(r.source.duration_s), "the whole call",
                     "The time the caller spent with you."),
     ]
     lo_hz, hi_hz = r.agent.pitch_p10_hz, r.agent.pitch_p90_hz
     if lo_hz and hi_hz and lo_hz > 0:
         span = semitones(hi_hz, lo_hz)
-        cards.append(SummaryCard("pitch_range", "Pitch range", f"{span:.1f} semitones", f"{lo_hz:.0f}–{hi_hz:.0f} Hz (most of your speech)",
-                                 "A few semitones sound engaged; a very narrow range sounds flat, a high one tense."))
+        cards.append(SummaryCard("pitch_range", "Pitch range", f"{span:.1f} semitones", f"{lo_hz:.0f}–{hi_hz:.0f} Hz",
+                                 "A few semitones sound engaged; very narrow sounds flat."))
     else:
         cards.append(SummaryCard("pitch_range", "Pitch range", "—", "too little voiced speech",
-                                 "A few semitones sound engaged; a very narrow range sounds flat, a high one tense."))
+                                 "A few semitones sound engaged; very narrow sounds flat."))
     n = len(r.cues)
     rate = n / minutes * CUES_PER_MINUTES if minutes > 0 else 0.0
     cards.append(SummaryCard("cues", "Cues per 10 min", f"{rate:.1f}", f"{n} cue{'s' if n != 1 else ''} in the call",
-                             "How often Poise would have prompted you live; fewer means calmer.", rate > 3.0))
+                             "How often Poise would prompt you live; fewer is calmer.", rate > 3.0))
     cards.append(SummaryCard("share", "Agent talk share",
                              f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—",
-                             "of all talk", "Callers who talk more feel heard; much over half is a lecture."))
+                             "of all talk", "Callers who talk feel heard; far over half is a lecture."))
     cards.append(SummaryCard("interruptions", "Interruptions",
                              str(c.agent_interruptions) if c.agent_interruptions is not None else "—",
-                             "you over the caller", "Each one tells the caller they are not being listened to.",
+                             "you over the caller", "Each one tells the caller they are not heard.",
                              bool(c.agent_interruptions)))
     cards.append(SummaryCard("monologue", "Longest monologue", fmt_duration(c.longest_agent_monologue_s), "without the caller",
-                             "Long stretches lose the caller; pause and check in."))
+                             "Long stretches lose the caller: pause, check in."))
     cards.append(SummaryCard("dead_air", "Dead air", fmt_duration(c.dead_air_s), "nobody speaking",
-                             "Silence without a word makes callers wonder if you are still there."))
+                             "Silence without a word: is anyone still there?"))
     return cards
 
 

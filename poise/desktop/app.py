@@ -1,4 +1,4 @@
-"""Entry point of the desktop app: `python -m poise.desktop.app [--demo]`."""
+"""Entry point of the desktop app: `python -m poise.desktop.app [--demo]`, and `poise review FILE`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from types import TracebackType
+from typing import Callable
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -18,8 +19,6 @@ from poise.desktop.icons import app_icon
 from poise.desktop.main_window import MainWindow
 from poise.desktop.settings import APPLICATION, ORGANIZATION
 from poise.desktop.style import stylesheet
-
-
 
 SIGNAL_POLL_MS = 250  # ms: how often Python gets a chance to handle Ctrl+C while Qt runs
 EXIT_WAIT_S = 30.0  # s: longest wait at exit for a transcription worker to finish its last decode
@@ -49,7 +48,7 @@ def create_app(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
-    app.setApplicationDisplayName("Poise")
+    # no applicationDisplayName: Qt would append " — Poise" to titles that already start with it
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("poise")
     app.setWindowIcon(app_icon())
@@ -59,30 +58,57 @@ def create_app(argv: list[str]) -> QApplication:
     return app
 
 
+def _keep_signals_alive(app: QApplication, close: Callable[[], object]) -> QTimer:
+    """Ctrl+C in a terminal calls `close`; the timer lets Python see the signal while Qt runs."""
+    signal.signal(signal.SIGINT, lambda *_: close())
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
+    return wake
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the desktop app; `--demo` starts the demo call at once."""
-    argv = list(sys.argv if argv is None else argv)
+    """Run the desktop app; `--demo` starts the demo call at once. `argv` are the arguments
+    after the program's name (default: the command line's)."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="poise-desktop", description="Poise: a calm voice coach for calls.")
     parser.add_argument("--demo", action="store_true", help="play the demo call straight away")
-    args, _qt_args = parser.parse_known_args(argv[1:])
+    args, qt_args = parser.parse_known_args(args_in)
     configure_logging()
     install_excepthook()
-    app = create_app(argv)
+    app = create_app([sys.argv[0] if sys.argv else "poise", *qt_args])
     running = claim_data_folder()  # one Poise per data folder (held until this process ends)
     if running:
         QMessageBox.warning(None, "Poise is already running", running)
         return 1
     window = MainWindow()
     window.show()
-    # Ctrl+C in a terminal closes the window cleanly; the timer lets Python see the signal.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
-    wake = QTimer(app)
-    wake.timeout.connect(lambda: None)
-    wake.start(SIGNAL_POLL_MS)
+    _wake = _keep_signals_alive(app, window.close)
     if args.demo:
         QTimer.singleShot(0, window.start_demo)
     code = app.exec()
     window.wait_for_workers(EXIT_WAIT_S)
+    from poise.desktop.review_window import wait_for_reviews  # (loaded by the first review, if any)
+
+    wait_for_reviews(EXIT_WAIT_S)
+    return code
+
+
+def review_main(path: str, caller_path: str | None = None, agent_channel: str = "left", model_path: str | None = None) -> int:
+    """`poise review FILE [--caller FILE]`: the review window alone, until it is closed."""
+    from poise.desktop.review_window import open_review, wait_for_reviews
+
+    configure_logging()
+    install_excepthook()
+    app = create_app([sys.argv[0] if sys.argv else "poise"])
+    running = claim_data_folder()  # a review is saved to history: one Poise per data folder here too
+    if running:
+        QMessageBox.warning(None, "Poise is already running", running)
+        return 1
+    window = open_review(path, caller_path, agent_channel=agent_channel, model_path=model_path)
+    _wake = _keep_signals_alive(app, window.close)
+    code = app.exec()
+    wait_for_reviews(EXIT_WAIT_S)
     return code
 
 

@@ -1,68 +1,190 @@
-"""Reviewing a recorded call: where the agent sped up, got loud or talked over the caller.
+"""Reviewing a recorded call by ear: where the agent sped up, got loud or talked over the caller.
 
-The analysis (`poise.app.review.review_call`: the same engine as live, with the user's
-cue rules and the agent's saved voice profile, so it shows the cues the agent would have
-seen live) runs on a worker thread and the review is saved to history by the same
-policy as `poise analyze --save`; the window shows its progress, then a timeline of the call with the
-cues marked, the numbers, and the transcript. Clicking a cue or a transcript line
-moves the timeline's cursor there.
+Two jobs start off the UI thread when the window opens. The first reads the audio
+(`poise.app.review.load_audio`): the call lane is drawn from it at once and the player is
+ready, long before the analysis ends. The second is the analysis (`review_call`: the same
+engine as live, with the user's cue rules and the agent's saved voice profile, saved to
+history by the policy of `poise analyze --save`); it fills the cards, the other lanes, the
+cues and the transcript.
+
+Playback (`poise.audio.player.CallPlayer`, one sounddevice stream) starts from wherever
+the user clicks: the timeline, a cue, a transcript line. A 30 fps timer moves the playhead
+on every lane from the stream's clock and keeps the line being spoken highlighted and in
+view. Space plays and pauses, ←/→ seek 5 s, Home/End go to either end; Ctrl+F searches the
+transcript and marks the matches on the timeline. Export writes the HTML report, CSVs of
+the cues and of the transcript, or a PDF of the cards and the timeline.
 """
 
 from __future__ import annotations
 
+import base64
+import bisect
+import json
+import logging
 import threading
+import weakref
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtCore import QByteArray, QMarginsF, QPoint, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QColor,
+    QFont,
+    QKeySequence,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+)
 from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStyle,
+    QToolButton,
+    QMenu,
     QVBoxLayout,
     QWidget,
 )
 
+from poise import paths
 from poise.app.history import History
-from poise.app.review import review_call
-from poise.app.spec import CallKind, CallOutcome, CallSpec
+from poise.app.review import (
+    LEVEL_STEP_S,
+    explain_cue,
+    find_segments,
+    level_db,
+    load_audio,
+    review_call,
+    summary_cards,
+    write_cues_csv,
+    write_segments_csv,
+)
+from poise.app.errors import describe
 from poise.app.redact import for_storage
+from poise.app.spec import CallKind, CallOutcome, CallSpec
+from poise.audio.player import CallPlayer, Listen
 from poise.audio.report import write_json
-from poise.report.format import band_verdict, fmt_clock, fmt_duration, format_evidence
-from poise.report.html import write_html
+from poise.audio.sources import LoadedCall
 from poise.audio.types import AnalysisResult
-from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
+from poise.desktop.review_timeline import ReviewTimeline
 from poise.desktop.settings import Settings
+from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
+from poise.desktop.window_actions import RECORDING_FILTER, RecordingDrop, quit_poise, show_about
 from poise.desktop.workers import on_ui_thread, run_in_background
+from poise.report.format import fmt_clock, fmt_duration
+from poise.report.html import write_html
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 33  # ms between playhead updates while playing: 30 frames per second
+SEEK_STEP_S = 5.0  # s that ← and → move
+CUE_LEAD_S = 2.0  # s: a clicked cue plays from a little before it, to hear what led up to it
+DEFAULT_SIZE = (1000, 660)  # px: fits a 1024×700 screen with its panel
+GEOMETRY_FILE = "review_window.json"  # next to settings.json: the review window's last geometry
+EXPORT_KINDS = {  # what Export writes, by the choice's name: (suffix, file-dialog filter)
+    "html": (".html", "HTML report (*.html)"),
+    "cues": ("-cues.csv", "CSV of the cues (*.csv)"),
+    "segments": ("-transcript.csv", "CSV of the transcript (*.csv)"),
+    "pdf": (".pdf", "PDF of the summary and timeline (*.pdf)"),
+    "json": (".json", "JSON, schema poise.analysis/1 (*.json)"),
+}
+LISTEN_CHOICES = [(Listen.BOTH, "Both sides"), (Listen.AGENT, "Agent only"), (Listen.CALLER, "Caller only")]
+
+_open_windows: list[ReviewWindow] = []  # windows opened by `open_review` (kept alive until closed)
+_workers: weakref.WeakSet = weakref.WeakSet()  # every review's analysis thread, joined at exit
 
 
-def _number_card(title: str) -> tuple[QWidget, QLabel, QLabel]:
-    card = QWidget(objectName="card")
-    layout = QVBoxLayout(card)
-    layout.setContentsMargins(14, 10, 14, 10)
-    layout.addWidget(QLabel(title.upper(), objectName="cardTitle"))
-    value = QLabel("—", objectName="paceValue")
-    note = QLabel("", objectName="hint")
-    note.setWordWrap(True)
-    layout.addWidget(value)
-    layout.addWidget(note)
-    return card, value, note
+def _geometry_path() -> Path:
+    return paths.settings_path().parent / GEOMETRY_FILE
+
+
+def _load_geometry() -> QByteArray | None:
+    try:
+        data = json.loads(_geometry_path().read_text(encoding="utf-8"))
+        return QByteArray(base64.b64decode(data["geometry"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_geometry(data: QByteArray) -> None:
+    try:
+        path = _geometry_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"geometry": base64.b64encode(bytes(data.data())).decode("ascii")}), encoding="utf-8")
+    except OSError:
+        log.warning("could not save the review window's geometry", exc_info=True)
+
+
+def open_review(path: str | Path, caller_path: str | Path | None = None, **options) -> ReviewWindow:  # noqa: ANN003
+    """Open (and show) a review window that stays alive until the user closes it."""
+    window = ReviewWindow(path, caller_path, **options)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_windows.append(window)
+    window.destroyed.connect(lambda *_: _open_windows.remove(window) if window in _open_windows else None)
+    window.show()
+    return window
+
+
+def wait_for_reviews(timeout_s: float) -> None:
+    """Let running analyses leave their last Whisper chunk before the process exits (CTranslate2 aborts otherwise)."""
+    for thread in list(_workers):
+        thread.join(timeout_s)
+
+
+class _Card(QFrame):
+    """One summary number: title, value and note on one line, and one line on why it matters."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(objectName="card")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 5, 10, 6)
+        layout.setSpacing(1)
+        self.title = QLabel(title.upper(), objectName="cardTitle")
+        self.value = QLabel("—", objectName="reviewValue")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.value.setFont(font)
+        self.note = QLabel("", objectName="hint")
+        self.why = QLabel("", objectName="hint")
+        self.why.setWordWrap(True)
+        self.note.setWordWrap(True)
+        for label in (self.note, self.why):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.why.setStyleSheet("font-style: italic; font-size: 11px;")
+        line = QHBoxLayout()
+        line.setSpacing(8)
+        line.addWidget(self.value)
+        line.addWidget(self.note, 1, Qt.AlignmentFlag.AlignBottom)
+        layout.addWidget(self.title)
+        layout.addLayout(line)
+        layout.addWidget(self.why)
 
 
 class ReviewWindow(QMainWindow):
-    """One recorded call, analysed and laid out for review."""
+    """One recorded call: heard, seen on a timeline, read, and exported."""
 
+    audio_ready = Signal()  # the call lane is drawn and the player can play
     analysis_done = Signal(object)  # AnalysisResult
+    analysis_failed = Signal(str)  # the sentence shown (also for "Analysis cancelled.")
 
     def __init__(
         self,
@@ -72,10 +194,13 @@ class ReviewWindow(QMainWindow):
         agent_channel: str = "left",
         model_path: str | None = None,
         transcribe: bool = True,
+        output_device: str | int | None = None,
+        opener: Callable[[str], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """Review `path` with the user's settings (cue rules, model folder, agent's profile);
-        `model_path` overrides the model folder."""
+        """Review `path` (and `caller_path`) with the user's settings (cue rules, model folder,
+        agent's profile); `model_path` overrides the model folder, `output_device` the speakers;
+        `opener(path)` opens another recording (dropped or chosen here; default: a new window)."""
         super().__init__(parent)
         self.path = Path(path)
         self.spec = CallSpec.from_settings(
@@ -85,87 +210,231 @@ class ReviewWindow(QMainWindow):
         )
         if model_path:
             self.spec = replace(self.spec, model_dir=model_path)
+        self.band = (self.spec.config.target_wpm_low, self.spec.config.target_wpm_high)
         self.result: AnalysisResult | None = None
         self.error: str | None = None
         self.outcome: CallOutcome | None = None
+        self.audio: LoadedCall | None = None
+        self.player: CallPlayer | None = None
+        self.player_error: str | None = None
+        self._output_device = output_device
+        self._opener = opener or (lambda p: open_review(p))
         self._cancel = threading.Event()
         self._history = History()  # where the review is saved is fixed when it is asked for
+        self._seg_starts: list[float] = []
+        self._current_row = -1
+        self._matches: list[int] = []
         self.setWindowTitle(f"Poise — review: {self.path.name}")
-        self.resize(1200, 800)
+        self.setAcceptDrops(True)
+        self._drop = RecordingDrop(self, lambda p: self._opener(p))
+        self.installEventFilter(self._drop)
         self._build_ui()
+        self._build_menus()
+        self._place()
+        self._frame = QTimer(self)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._tick)
+        self._set_playable(False)
+        self._update_play_button()
+        self.timeline.set_message(f"Reading {self.path.name}…")
+        self._loader = run_in_background(self._load, done=self._on_audio, failed=self._on_audio_failed,
+                                         owner=self, name="poise-review-audio")
         self._worker = run_in_background(self._analyse, done=self._on_outcome, owner=self, name="poise-review")
+        _workers.add(self._worker)
 
     # --- layout -------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         central = QWidget(objectName="liveView")
         root = QVBoxLayout(central)
-        root.setContentsMargins(14, 12, 14, 12)
-        root.setSpacing(10)
+        root.setContentsMargins(12, 8, 12, 8)
+        root.setSpacing(8)
 
         top = QHBoxLayout()
-        self.status = QLabel(f"Analysing {self.path.name}…")
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("playButton")
+        self.play_button.setToolTip("Play or pause (Space)")
+        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.play_button.setMinimumWidth(92)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.clock = QLabel("00:00 / 00:00", objectName="fieldLabel")
+        self.clock.setMinimumWidth(100)
+        self.listen_combo = QComboBox()
+        for listen, label in LISTEN_CHOICES:
+            self.listen_combo.addItem(label, listen.value)
+        self.listen_combo.setToolTip("Which side of the call you hear")
+        self.listen_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.listen_combo.currentIndexChanged.connect(lambda _i: self.set_listen(self.listen_combo.currentData()))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search the transcript (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(240)
+        self.search.setMinimumWidth(150)
+        self.search.textChanged.connect(self.find)
+        self.search.returnPressed.connect(self.next_match)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button.setEnabled(False)
+        self.status = QLabel(f"Analysing {self.path.name}…", objectName="hint")
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.cancel_button = QPushButton("Cancel")
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel analysis")
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cancel_button.clicked.connect(self.cancel)
-        self.export_button = QPushButton("Export report…")
-        self.export_button.setEnabled(False)
-        self.export_button.clicked.connect(self.export_dialog)
-        top.addWidget(self.status, 1)
+        top.addWidget(self.play_button)
+        top.addWidget(self.clock)
+        top.addWidget(self.listen_combo)
+        top.addSpacing(8)
+        top.addWidget(self.status, 3)
         top.addWidget(self.progress, 1)
         top.addWidget(self.cancel_button)
+        top.addWidget(self.search, 2)
         top.addWidget(self.export_button)
         root.addLayout(top)
 
         cards = QGridLayout()
+        cards.setSpacing(8)
         self.cards: dict[str, tuple[QLabel, QLabel]] = {}
+        self.card_widgets: dict[str, _Card] = {}
         for i, (key, title) in enumerate(
-            [("wpm", "Agent pace"), ("share", "Agent talk share"), ("interruptions", "Interruptions"),
-             ("monologue", "Longest monologue"), ("dead_air", "Dead air"), ("cues", "Cues")]
+            [("wpm", "Agent pace"), ("length", "Length"), ("pitch_range", "Pitch range"), ("cues", "Cues per 10 min"),
+             ("share", "Agent talk share"), ("interruptions", "Interruptions"), ("monologue", "Longest monologue"),
+             ("dead_air", "Dead air")]
         ):
-            card, value, note = _number_card(title)
-            self.cards[key] = (value, note)
-            cards.addWidget(card, 0, i)
-        root.addLayout(cards)
+            card = _Card(title)
+            self.card_widgets[key] = card
+            self.cards[key] = (card.value, card.note)
+            cards.addWidget(card, i // 4, i % 4)
+        self.cards_box = QWidget()
+        self.cards_box.setLayout(cards)
+        root.addWidget(self.cards_box)
 
-        self.plot = pg.GraphicsLayoutWidget()
-        self.plot.setBackground("w")
-        self.plots = {}
-        for row, (key, label) in enumerate(
-            [("speaking", "who speaks"), ("pace", "pace (syl/s)"), ("pitch", "pitch (Hz)"), ("volume", "volume (dBFS)")]
-        ):
-            p = self.plot.addPlot(row=row, col=0)
-            p.setLabel("left", label)
-            p.showGrid(x=True, y=True, alpha=0.15)
-            p.setMouseEnabled(y=False)
-            if row:
-                p.setXLink(self.plots["speaking"])
-            self.plots[key] = p
-        self.plots["speaking"].setYRange(-0.2, 2.2)
-        self.plots["speaking"].getAxis("left").setTicks([[(0.5, "caller"), (1.5, "agent")]])
-        self.plots["volume"].setLabel("bottom", "call time (s)")
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(MUTED_TEXT, width=1, style=Qt.DashLine))
-        self.plots["speaking"].addItem(self.cursor)
+        self.timeline = ReviewTimeline()
+        self.timeline.seek_requested.connect(self.seek)
 
-        lists = QSplitter(Qt.Horizontal)
+        lists = QSplitter(Qt.Orientation.Horizontal)
         self.cue_list = QListWidget(objectName="cueList")
+        self.cue_list.setWordWrap(True)
         self.cue_list.itemClicked.connect(self._jump_to_item)
         self.transcript = QListWidget(objectName="transcript")
+        self.transcript.setWordWrap(True)
         self.transcript.itemClicked.connect(self._jump_to_item)
         lists.addWidget(self.cue_list)
         lists.addWidget(self.transcript)
-        lists.setSizes([350, 850])
+        lists.setSizes([330, 670])
 
-        body = QSplitter(Qt.Vertical)
-        body.addWidget(self.plot)
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(self.timeline)
         body.addWidget(lists)
-        body.setSizes([430, 300])
+        body.setSizes([300, 150])
+        lists.setMinimumHeight(90)
+        body.setChildrenCollapsible(False)
         root.addWidget(body, 1)
         self.setCentralWidget(central)
 
-        export = QAction("Export report…", self, shortcut=QKeySequence("Ctrl+E"), triggered=self.export_dialog)
-        close = QAction("Close", self, shortcut=QKeySequence.Close, triggered=self.close)
-        self.addActions([export, close])
+    def _build_menus(self) -> None:
+        def action(text: str, shortcut, slot, *, window_only: bool = True) -> QAction:  # noqa: ANN001
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+                if window_only:
+                    a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(action("Open recording…", QKeySequence.StandardKey.Open, self.choose_recording))
+        export = QMenu("Export", self)
+        self.export_actions: dict[str, QAction] = {}
+        for kind, label in (("html", "HTML report…"), ("cues", "Cues as CSV…"), ("segments", "Transcript as CSV…"),
+                            ("pdf", "Summary and timeline as PDF…"), ("json", "JSON…")):
+            a = QAction(label, self)
+            a.triggered.connect(lambda _=False, k=kind: self.export_dialog(k))
+            a.setEnabled(False)
+            export.addAction(a)
+            self.export_actions[kind] = a
+        self.export_actions["html"].setShortcut(QKeySequence("Ctrl+E"))
+        self.addAction(self.export_actions["html"])
+        file_menu.addMenu(export)
+        self.export_button.setMenu(export)
+        file_menu.addSeparator()
+        file_menu.addAction(action("Close", QKeySequence.StandardKey.Close, self.close))
+        file_menu.addAction(action("Quit", QKeySequence.StandardKey.Quit, quit_poise))  # every window, the process
+
+        play = self.menuBar().addMenu("&Playback")
+        self.play_action = action("Play / pause", Qt.Key.Key_Space, self.toggle_play)
+        play.addAction(self.play_action)
+        play.addAction(action(f"Back {SEEK_STEP_S:.0f} s", Qt.Key.Key_Left, lambda: self.seek_by(-SEEK_STEP_S)))
+        play.addAction(action(f"Forward {SEEK_STEP_S:.0f} s", Qt.Key.Key_Right, lambda: self.seek_by(SEEK_STEP_S)))
+        play.addAction(action("To the start", Qt.Key.Key_Home, lambda: self.seek(0.0)))
+        play.addAction(action("To the end", Qt.Key.Key_End, lambda: self.seek(self.duration_s)))
+        play.addSeparator()
+        group = QActionGroup(self)
+        self.listen_actions: dict[str, QAction] = {}
+        for listen, label in LISTEN_CHOICES:
+            a = QAction(label, self, checkable=True)
+            a.setChecked(listen is Listen.BOTH)
+            a.triggered.connect(lambda _=False, v=listen.value: self.set_listen(v))
+            group.addAction(a)
+            play.addAction(a)
+            self.listen_actions[listen.value] = a
+
+        find = self.menuBar().addMenu("&Find")
+        find.addAction(action("Search the transcript", QKeySequence.StandardKey.Find, self.focus_search))
+        find.addAction(action("Next match", QKeySequence.StandardKey.FindNext, self.next_match))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("About Poise", None, lambda: show_about(self)))
+
+    def _place(self) -> None:
+        """Last geometry if it is still on a screen, else a size that fits a 1024×700 screen."""
+        geometry = _load_geometry()
+        if geometry is not None and self.restoreGeometry(geometry) and self._on_screen():
+            return
+        screen = (QApplication.primaryScreen().availableGeometry() if QApplication.primaryScreen()
+                  else QRect(0, 0, 1024, 700))
+        w, h = min(DEFAULT_SIZE[0], screen.width() - 24), min(DEFAULT_SIZE[1], screen.height() - 40)
+        self.resize(w, h)
+        self.move(screen.center() - QPoint(w // 2, h // 2))
+
+    def _on_screen(self) -> bool:
+        frame = self.frameGeometry()
+        return any(s.availableGeometry().intersected(frame).width() > 200 and
+                   s.availableGeometry().contains(frame.topLeft() + QPoint(frame.width() // 2, 10))
+                   for s in QApplication.screens())
+
+    # --- reading the audio (worker thread, then UI) -------------------------------------------
+    def _load(self) -> tuple[LoadedCall, object, object]:
+        audio = load_audio(self.spec)
+        agent = level_db(audio.agent)
+        caller = level_db(audio.caller) if audio.caller is not None else None
+        return audio, agent, caller
+
+    def _on_audio(self, loaded: tuple) -> None:
+        audio, agent_db, caller_db = loaded
+        self.audio = audio
+        self.timeline.set_duration(audio.duration_s)
+        self.timeline.set_audio(agent_db, caller_db, LEVEL_STEP_S)
+        self.timeline.set_message("" if self.result is None and self.error is None else self.timeline.message())
+        if self.error is not None:
+            self._on_failed(self.error)
+        self.player = CallPlayer(audio.agent, audio.caller, device=self._output_device)
+        if audio.caller is None:
+            self.listen_combo.setEnabled(False)
+            for a in self.listen_actions.values():
+                a.setEnabled(False)
+        self._set_playable(True)
+        self._update_clock(0.0)
+        self.audio_ready.emit()
+
+    def _on_audio_failed(self, message: str) -> None:
+        if self.error is None and self.result is None:
+            self.timeline.set_message("")  # the analysis says what is wrong with the file
 
     # --- the analysis (worker thread) -----------------------------------------------------------
     def _analyse(self) -> CallOutcome:
@@ -182,123 +451,310 @@ class ReviewWindow(QMainWindow):
             self._on_done(outcome.result)
 
     def cancel(self) -> None:
+        """Stop the analysis; what was read of the audio stays to be heard."""
         self._cancel.set()
+        self.cancel_button.setEnabled(False)
+        self.status.setText("Cancelling…")
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the worker has ended (tests, closing)."""
         self._worker.join(timeout)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self._cancel.set()
-        super().closeEvent(event)
-
     # --- results (UI thread) ----------------------------------------------------------------------
     def _on_progress(self, fraction: float, label: str) -> None:
+        if self.outcome is not None:
+            return
         self.progress.setValue(int(fraction * 1000))
-        self.status.setText(f"{self.path.name}: {label}…")
+        self.status.setText(f"{self.path.name}: {label}…  You can listen while Poise works.")
 
     def _on_failed(self, message: str) -> None:
         self.error = message
-        self.status.setText(message)
         self.progress.hide()
         self.cancel_button.hide()
+        cancelled = message == "Analysis cancelled."
+        if cancelled:
+            self.status.setText("Analysis cancelled. You can still listen to the call; open it again to analyse it.")
+            self.timeline.set_message("Analysis cancelled: no pace, pitch or cues.", ("pace", "pitch", "loudness"))
+        else:
+            self.status.setText(message)
+            if self.audio is None:
+                self.timeline.set_message(message)
+            else:
+                self.timeline.set_message("The analysis failed; the audio is here to listen to.", ("pace",))
+        for key in self.cards:
+            self.cards[key][0].setText("—")
+        self.analysis_failed.emit(message)
 
     def _on_done(self, result: AnalysisResult) -> None:
         self.result = result
         self.progress.hide()
         self.cancel_button.hide()
+        for a in self.export_actions.values():
+            a.setEnabled(True)
         self.export_button.setEnabled(True)
-        self.status.setText(f"{self.path.name} · {fmt_clock(result.source.duration_s)}")
+        notes = " ".join(self.audio.notes) if self.audio is not None and self.audio.notes else ""
+        saved = " Saved to history." if self.outcome and self.outcome.call_id is not None else ""
+        warning = f" {self.outcome.warning}" if self.outcome and self.outcome.warning else ""
+        self.status.setText(f"{self.path.name} · {fmt_duration(result.source.duration_s)} long.{saved}{warning} {notes}".strip())
         self._fill_cards(result)
-        self._fill_plots(result)
+        self.timeline.set_message("")
+        if self.audio is None:
+            self.timeline.set_duration(result.source.duration_s)
+        self.timeline.set_result(result, self.band, self.spec.config.pitch_rise_st)
         self._fill_lists(result)
+        if self.search.text():
+            self.find(self.search.text())
         self.analysis_done.emit(result)
 
     def _fill_cards(self, r: AnalysisResult) -> None:
-        def put(key: str, value: str, note: str = "") -> None:
-            self.cards[key][0].setText(value)
-            self.cards[key][1].setText(note)
-
-        wpm = r.agent.wpm
-        low, high = band = (self.spec.config.target_wpm_low, self.spec.config.target_wpm_high)  # the user's band
-        verdict = band_verdict(wpm, band)
-        put("wpm", f"{wpm:.0f} wpm" if wpm is not None else "—", f"{verdict} the {low:.0f}–{high:.0f} band" if verdict else "no words")
-        c = r.conversation
-        put("share", f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—", "of all talk")
-        put("interruptions", str(c.agent_interruptions) if c.agent_interruptions is not None else "—", "agent over caller")
-        put("monologue", fmt_duration(c.longest_agent_monologue_s))
-        put("dead_air", fmt_duration(c.dead_air_s), "nobody speaking")
-        put("cues", str(len(r.cues)), "prompts the agent would have seen")
-
-    def _fill_plots(self, r: AnalysisResult) -> None:
-        tl = r.timeline
-        t = [x + tl.step_s / 2 for x in tl.t]
-        speaking = self.plots["speaking"]
-        speaking.addItem(pg.BarGraphItem(x=t, height=[v * 0.8 for v in tl.agent_speaking], width=tl.step_s, y0=1.1, brush=AGENT_COLOR, pen=None))
-        if tl.caller_speaking:
-            speaking.addItem(pg.BarGraphItem(x=t, height=[v * 0.8 for v in tl.caller_speaking], width=tl.step_s, y0=0.1, brush=CALLER_COLOR, pen=None))
-
-        def curve(key: str, values: list, color: QColor) -> None:
-            ys = np.array([np.nan if v is None else v for v in values], dtype=float)
-            if np.isfinite(ys).any():  # gaps (silence) stay gaps
-                self.plots[key].plot(t, ys, pen=pg.mkPen(color, width=2), connect="finite")
-
-        curve("pace", tl.agent_rate_sps, AGENT_COLOR)
-        curve("pitch", tl.agent_pitch_hz, AGENT_COLOR)
-        curve("volume", tl.agent_db, AGENT_COLOR)
-        if tl.caller_db:
-            curve("volume", tl.caller_db, CALLER_COLOR)
-        dashed = pg.mkPen(MUTED_TEXT, width=1, style=Qt.DashLine)
-        for key, value in (("pace", r.baseline.rate_sps), ("pitch", r.baseline.pitch_hz), ("volume", r.baseline.db)):
-            if value is not None:
-                self.plots[key].addItem(pg.InfiniteLine(pos=value, angle=0, pen=dashed))
-        for i, cue in enumerate(r.cues):
-            for key, plot in self.plots.items():
-                line = pg.InfiniteLine(pos=cue.t, angle=90, pen=pg.mkPen(CUE_COLOR, width=1.5))
-                if key == "speaking":  # labels on three heights so neighbouring cues stay readable
-                    line.label = pg.InfLineLabel(line, text=cue.message, position=(0.88, 0.68, 0.48)[i % 3], color=CUE_COLOR)
-                plot.addItem(line)
-        self.plots["speaking"].setXRange(0, max(r.source.duration_s, 1.0), padding=0.01)
+        for card in summary_cards(r, self.band):
+            widget = self.card_widgets[card.key]
+            widget.value.setText(card.value)
+            widget.note.setText(card.note)
+            widget.why.setText(card.why)
+            widget.value.setStyleSheet(f"color: {CUE_COLOR.name()};" if card.warn else "")
 
     def _fill_lists(self, r: AnalysisResult) -> None:
-        for cue in r.cues:
-            item = QListWidgetItem(f"{fmt_clock(cue.t)}  {cue.message}\n        {format_evidence(cue.evidence)}")
-            item.setData(Qt.UserRole, cue.t)
+        self.cue_list.clear()
+        self.transcript.clear()
+        for cue in sorted(r.cues, key=lambda c: c.t):
+            why = explain_cue(cue)
+            item = QListWidgetItem(f"{fmt_clock(cue.t)}  {cue.message}" + (f"\n        {why}" if why else ""))
+            item.setData(Qt.ItemDataRole.UserRole, max(cue.t - CUE_LEAD_S, 0.0))
+            item.setToolTip(f"Click to hear it from {fmt_clock(max(cue.t - CUE_LEAD_S, 0.0))}")
             item.setForeground(CUE_COLOR)
             self.cue_list.addItem(item)
         if not r.cues:
             self.cue_list.addItem("No cues: calm and clear throughout.")
+        self._seg_starts = [seg.start for seg in r.segments]
         for seg in r.segments:
-            item = QListWidgetItem(f"{fmt_clock(seg.start)}  {seg.role.capitalize():<7} {seg.text}")
-            item.setData(Qt.UserRole, seg.start)
+            item = QListWidgetItem(f"{fmt_clock(seg.start)}  {seg.role.capitalize():<7} {seg.text.strip()}")
+            item.setData(Qt.ItemDataRole.UserRole, seg.start)
             item.setForeground(AGENT_COLOR if seg.role == "agent" else CALLER_COLOR)
             self.transcript.addItem(item)
         if not r.segments:
-            self.transcript.addItem("No transcript.")
+            self.transcript.addItem("No transcript." if not self.spec.transcribe else "No words were heard.")
+
+    # --- playback ----------------------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        if self.audio is not None:
+            return self.audio.duration_s
+        return self.result.source.duration_s if self.result is not None else 0.0
+
+    def position_s(self) -> float:
+        """The playback position (s), from the player's stream clock."""
+        return self.player.position_s() if self.player is not None else self.timeline.position()
+
+    def _set_playable(self, playable: bool) -> None:
+        self.play_button.setEnabled(playable)
+        self.play_action.setEnabled(playable)
+
+    def toggle_play(self) -> None:
+        """Space: play from the playhead, or pause."""
+        if self.player is None:
+            return
+        if self.player.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self, from_s: float | None = None) -> bool:
+        """Start playing (from `from_s`); False with a sentence in the status line when nothing can play."""
+        if self.player is None:
+            return False
+        error = self.player.play(from_s)
+        if error:
+            self.player_error = error
+            self.status.setText(error)
+            self._update_play_button()
+            return False
+        self._frame.start()
+        self._update_play_button()
+        self._tick()
+        return True
+
+    def pause(self) -> None:
+        if self.player is not None:
+            self.player.pause()
+        self._frame.stop()
+        self._update_play_button()
+        self._tick()
+
+    def seek(self, t: float, play: bool | None = None) -> None:
+        """Move the playhead (and playback) to `t`; `play` True also starts playing."""
+        t = min(max(float(t), 0.0), self.duration_s)
+        if self.player is not None:
+            self.player.seek(t)
+            if play and not self.player.playing:
+                self.play()
+        self.timeline.set_position(t, follow=True)
+        self._show_position(t)
+
+    def seek_by(self, dt: float) -> None:
+        self.seek(self.position_s() + dt)
+
+    def set_listen(self, value: str) -> None:
+        """Both sides, agent only or caller only."""
+        if self.player is not None:
+            self.player.set_listen(value)
+        i = self.listen_combo.findData(value)
+        if i >= 0 and i != self.listen_combo.currentIndex():
+            self.listen_combo.setCurrentIndex(i)
+        if value in self.listen_actions:
+            self.listen_actions[value].setChecked(True)
+
+    def _update_play_button(self) -> None:
+        playing = self.player is not None and self.player.playing
+        self.play_button.setText("Pause" if playing else "Play")
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+
+    def _tick(self) -> None:
+        t = self.position_s()
+        self.timeline.set_position(t, follow=True)
+        self._show_position(t)
+        if self.player is not None and not self.player.playing and self._frame.isActive():
+            self._frame.stop()  # the end of the call
+            self._update_play_button()
+
+    def _show_position(self, t: float) -> None:
+        self._update_clock(t)
+        row = bisect.bisect_right(self._seg_starts, t + 1e-6) - 1
+        if row != self._current_row and 0 <= row < self.transcript.count():
+            self._current_row = row
+            self.transcript.setCurrentRow(row)
+            self.transcript.scrollToItem(self.transcript.item(row), QListWidget.ScrollHint.EnsureVisible)
+
+    def _update_clock(self, t: float) -> None:
+        self.clock.setText(f"{fmt_clock(t)} / {fmt_clock(self.duration_s)}")
 
     def _jump_to_item(self, item: QListWidgetItem) -> None:
-        t = item.data(Qt.UserRole)
+        t = item.data(Qt.ItemDataRole.UserRole)
         if t is not None:
-            self.cursor.setPos(float(t))
+            self.seek(float(t), play=True)
+
+    # --- search ------------------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def find(self, text: str) -> list[int]:
+        """Mark the transcript lines containing `text` (list and timeline); returns their rows."""
+        segments = self.result.segments if self.result is not None else []
+        self._matches = find_segments(segments, text)
+        hits = set(self._matches)
+        for row in range(len(segments)):
+            item = self.transcript.item(row)
+            item.setBackground(QColor("#fff1c2") if row in hits else QColor(0, 0, 0, 0))
+        self.timeline.set_matches(self._matches)
+        if text.strip():
+            n = len(self._matches)
+            self.statusBar().showMessage(f"{n} line{'s' if n != 1 else ''} with “{text.strip()}”" if n else
+                                         f"No line says “{text.strip()}”.")
+            if self._matches:
+                self.transcript.scrollToItem(self.transcript.item(self._matches[0]), QListWidget.ScrollHint.PositionAtCenter)
+        else:
+            self.statusBar().clearMessage()
+        return list(self._matches)
+
+    def next_match(self) -> None:
+        """Enter in the search field: play from the next matching line after the playhead."""
+        if not self._matches or self.result is None:
+            return
+        now = self.position_s()
+        later = [i for i in self._matches if self.result.segments[i].start > now + 0.05]
+        i = later[0] if later else self._matches[0]
+        self.seek(self.result.segments[i].start)
+
+    # --- opening others ---------------------------------------------------------------------------------
+    def choose_recording(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recorded call", str(self.path.parent), RECORDING_FILTER)
+        if path:
+            self._opener(path)
 
     # --- export ------------------------------------------------------------------------------------
-    def export_dialog(self) -> None:
+    def export_dialog(self, kind: str = "html") -> None:
         if self.result is None:
             return
-        target, _ = QFileDialog.getSaveFileName(
-            self, "Export report", str(self.path.with_suffix(".html")), "HTML report (*.html);;JSON (*.json)"
-        )
+        suffix, name_filter = EXPORT_KINDS[kind]
+        target, _ = QFileDialog.getSaveFileName(self, "Export", str(self.path.with_name(self.path.stem + suffix)), name_filter)
         if target:
-            self.export(Path(target))
+            self.export(Path(target), kind)
 
-    def export(self, target: Path) -> str:
-        """Write the report as HTML or JSON (by suffix); returns the sentence shown in the status line."""
+    def export(self, target: Path, kind: str | None = None) -> str:
+        """Write `kind` ("html", "cues", "segments", "pdf", "json"; by default from the suffix) to
+        `target`; returns the sentence shown in the status line."""
         assert self.result is not None
+        target = Path(target)
+        kind = kind or {".json": "json", ".pdf": "pdf", ".csv": "cues"}.get(target.suffix.lower(), "html")
         try:
             exported = for_storage(self.result)  # redacted unless the user keeps numbers (Settings → Privacy)
-            (write_json if target.suffix.lower() == ".json" else write_html)(exported, target)
+            if kind == "json":
+                write_json(exported, target)
+            elif kind == "cues":
+                write_cues_csv(exported, target)
+            elif kind == "segments":
+                write_segments_csv(exported, target)
+            elif kind == "pdf":
+                self.write_pdf(target)  # the cards and the timeline: no transcript text
+            else:
+                write_html(exported, target)
             message = f"Report saved to {target}"
         except OSError as exc:
-            message = f"Could not save the report ({exc.strerror or exc}): choose another folder."
+            message = f"Could not save {target.name} ({exc.strerror or describe(exc)}): choose another folder."
         self.status.setText(message)
         return message
+
+    def write_pdf(self, target: Path) -> None:
+        """One A4 landscape page: the file and date, the cards, the timeline (vector, from the widgets)."""
+        if not target.parent.is_dir():
+            raise FileNotFoundError(2, "No such folder", str(target.parent))
+        writer = QPdfWriter(str(target))
+        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape,
+                                         QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
+        writer.setResolution(96)
+        writer.setTitle(f"Poise review: {self.path.name}")
+        writer.setCreator("Poise")
+        painter = QPainter()
+        if not painter.begin(writer):
+            raise PermissionError(13, "Permission denied", str(target))
+        try:
+            page = writer.pageLayout().paintRectPixels(writer.resolution())
+            width = page.width()
+            head = QFont(self.font())
+            head.setPointSizeF(14)
+            head.setBold(True)
+            painter.setFont(head)
+            painter.drawText(0, 20, f"Poise review · {self.path.name}")
+            small = QFont(self.font())
+            small.setPointSizeF(9)
+            painter.setFont(small)
+            assert self.result is not None
+            painter.drawText(0, 40, f"{fmt_clock(self.result.source.duration_s)} long · exported "
+                                    f"{datetime.now().strftime('%Y-%m-%d %H:%M')}")
+            y = 56.0
+            scale = width / max(self.cards_box.width(), 1)
+            painter.save()
+            painter.translate(0, y)
+            painter.scale(scale, scale)
+            self.cards_box.render(painter, QPoint(0, 0))
+            painter.restore()
+            y += self.cards_box.height() * scale + 12
+            view = self.timeline  # a QGraphicsView: drawn as vectors into the rectangle left
+            scale = min(width / max(view.width(), 1), (page.height() - y) / max(view.height(), 1))
+            view.render(painter, QRectF(0, y, view.width() * scale, view.height() * scale), view.viewport().rect())
+        finally:
+            painter.end()
+
+    # --- window ------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self._cancel.set()
+        self._frame.stop()
+        if self.player is not None:
+            self.player.close()
+        _save_geometry(self.saveGeometry())
+        super().closeEvent(event)
+
+
+__all__ = ["ReviewWindow", "open_review", "wait_for_reviews"]

@@ -8,11 +8,11 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from poise import paths
+from poise import __version__, paths
 from poise.desktop.settings_dialog import SettingsDialog
 from poise.desktop.workers import run_in_background
 
@@ -20,6 +20,58 @@ log = logging.getLogger(__name__)
 
 STATUS_MESSAGE_MS = 8000  # ms an info message stays in the status bar
 RECORDING_FILTER = "Recordings (*.wav *.flac *.ogg *.opus *.mp3);;All files (*)"
+RECORDING_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")  # what a drop onto a window opens
+
+
+def quit_poise() -> None:
+    """Quit (Ctrl+Q) from any window: close every Poise window, then end the event loop."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    QApplication.closeAllWindows()  # each window's closeEvent stops its call, playback or analysis
+    app.quit()
+
+
+def about_text() -> str:
+    """What Help › About says."""
+    return (f"Poise {__version__}\n\nA calm voice coach for phone calls. Everything runs on this computer: "
+            "no audio, transcript or number leaves it.")
+
+
+def show_about(parent: QWidget) -> None:
+    """Help › About: the version, in a small box."""
+    QMessageBox.about(parent, "About Poise", about_text())
+
+
+class RecordingDrop(QObject):
+    """An event filter that opens audio files dropped onto a window (`open(path)` for each)."""
+
+    def __init__(self, window: QWidget, open_recording: Callable[[str], Any]) -> None:
+        super().__init__(window)
+        self._open = open_recording
+        window.setAcceptDrops(True)
+
+    @staticmethod
+    def recordings(mime: Any) -> list[str]:
+        """The local audio files in a drag's mime data."""
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls()
+                if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in RECORDING_SUFFIXES]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if self.recordings(event.mimeData()):
+                event.acceptProposedAction()
+                return True
+        elif event.type() == QEvent.Type.Drop:
+            files = self.recordings(event.mimeData())
+            if files:
+                event.acceptProposedAction()
+                for path in files:
+                    self._open(path)
+                return True
+        return False
 
 
 class WindowActions:
@@ -66,7 +118,13 @@ class WindowActions:
 
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(quit_poise)
+
+        self.about_action = QAction("About Poise", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(lambda: show_about(self))
+        self._recording_drop = RecordingDrop(self, self.open_recording)  # drop a recording onto the window
+        self.installEventFilter(self._recording_drop)
 
         for action in (
             self.start_action,
@@ -91,6 +149,7 @@ class WindowActions:
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
+        self.menuBar().addMenu("&Help").addAction(self.about_action)
 
     # What the actions open ---------------------------------------------------------
 
@@ -135,11 +194,13 @@ class WindowActions:
         self.trainer_window.show()
         self.trainer_window.raise_()
 
-    def open_recording(self, path: str | Path) -> None:
+    def open_recording(self, path: str | Path, caller_path: str | Path | None = None) -> None:
         """Open a recorded call in a review window (analysed off the UI thread)."""
         from poise.desktop.review_window import ReviewWindow
 
-        window = ReviewWindow(path)  # with the user's settings: the cues the agent would have seen live
+        # with the user's settings: the cues the agent would have seen live; a recording dropped
+        # or opened in the review window opens here too
+        window = ReviewWindow(path, caller_path, opener=self.open_recording)
         window.setWindowIcon(self.windowIcon())
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.review_windows.append(window)
@@ -207,4 +268,4 @@ def _discard_part(part: Any) -> None:
         path.unlink(missing_ok=True)
 
 
-__all__ = ["STATUS_MESSAGE_MS", "WindowActions"]
+__all__ = ["RECORDING_FILTER", "STATUS_MESSAGE_MS", "RecordingDrop", "WindowActions", "about_text", "quit_poise", "show_about"]
