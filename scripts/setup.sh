@@ -153,4 +153,9 @@ else
     printf '%s\n' "$want_stamp" >"$STAMP"
 fi
 
+# --- 4. Application menu (this user; not under CI) -------------------------------------
+if [[ -z ${CI:-} && -z ${POISE_NO_DESKTOP_ENTRY:-} && -x $REPO/packaging/install_desktop_entry.sh ]]; then
+    bash "$REPO/packaging/install_desktop_entry.sh" || say "desktop entry: not installed (see above); Poise still runs from scripts/start.sh"
+fi
+
 say "ready: start Poise with scripts/start.sh, run the tests with scripts/test.sh"
