@@ -1,0 +1,78 @@
+"""Language cues on spoken calls (issue 10): built heated calls spoken by espeak-ng, transcribed by the
+bundled Whisper model, through `poise analyze` (review) and the live pipeline in real time (a demo-kind
+LiveCall: file source paced as live, streaming transcriber); and no language cue on the real booking
+call and on the demo call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.language import build_call, judge_call
+from conftest import REPO, speech_path
+from test_cli import run_poise, validate
+
+MAX_LATENCY_S = 3.0  # s from the end of the words the cue answers (issue 10)
+LANGUAGE_KINDS = ("acknowledge", "avoid_defensive", "set_boundary", "next_steps")
+DEMO_CALL = REPO / "poise" / "assets" / "demo_call.ogg"
+BOOKING_CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed: the built calls are spoken by it")
+    return tmp_path_factory.mktemp("language_calls")
+
+
+def test_analyze_cues_calm_down_and_the_missing_acknowledgement(built: Path, tmp_path: Path) -> None:
+    call = build_call("calm_down", built)
+    out = tmp_path / "calm.json"
+    proc = run_poise("analyze", call.path, "--json", out, "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    validate(doc)  # the contract schema still holds with the new kinds and the language section
+    verdict = judge_call(call, doc["cues"])
+    assert verdict["ok"], verdict
+    assert verdict["latency_s"] <= MAX_LATENCY_S
+    # the agent never acknowledges: "Acknowledge" follows her last turn in the heat
+    last_agent_end = max(end for role, _, _, end in call.turns if role == "agent")
+    ack = [c for c in doc["cues"] if c["kind"] == "acknowledge"]
+    assert ack and ack[0]["t"] - last_agent_end <= MAX_LATENCY_S, doc["cues"]
+    language = doc["language"]
+    assert any(m["family"] == "hostile" and m["role"] == "caller" for m in language["moments"])
+    assert [d["phrase"] for d in language["defensive_phrases"]]
+    assert language["next_steps_stated"] is False
+    assert language["summary"][0].startswith("Not acknowledged after the caller's first complaint")
+    assert language["notes"]["concern"]
+
+
+def test_live_replay_cues_calm_down_within_three_seconds(built: Path) -> None:
+    from poise.app.calls import LiveCall
+    from poise.app.spec import CallKind, CallSpec
+
+    call = build_call("short_calm_down", built)
+    events: list = []
+    live = LiveCall(CallSpec(kind=CallKind.DEMO, file=call.path, speed=1.0, transcribe=True), on_event=events.append, save=False)
+    live.begin()  # loads Whisper and opens the file off this thread, then runs in real time
+    outcome = live.wait(timeout=120)
+    live.join_workers()
+    assert outcome is not None and outcome.error is None, outcome
+    cues = [{"t": e.t, "kind": e.kind} for e in events if getattr(e, "kind", None) in LANGUAGE_KINDS]
+    verdict = judge_call(call, cues)
+    assert verdict["ok"], (verdict, [getattr(e, "text", None) for e in events if hasattr(e, "text")])
+
+
+@pytest.mark.parametrize("which", ["booking", "demo"])
+def test_no_language_cue_on_the_booking_and_demo_calls(which: str) -> None:
+    from poise.audio.analysis import analyze_file
+
+    path = speech_path(BOOKING_CALL) if which == "booking" else DEMO_CALL
+    result = analyze_file(path)
+    assert result.segments, "the call was transcribed"
+    assert [c for c in result.cues if c.kind in LANGUAGE_KINDS] == []
