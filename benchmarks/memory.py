@@ -10,6 +10,10 @@ Run from the repo root:  .venv/bin/python -m benchmarks.memory
   in MB per simulated 10 minutes (least squares over the samples).
 - `poise analyze` on the 10-minute call (the booking call repeated, 8 kHz µ-law stereo):
   peak RSS by `/usr/bin/time -v` (or getrusage of the child when it is missing).
+- Issue 9's target: `poise analyze` on the 60-minute call peaks at most 100 MB above the
+  10-minute call (with Whisper and with --no-transcript; `--skip-60` leaves it out: it
+  takes Whisper's time on an hour of audio). The decoded call itself is 16 kHz float32 per
+  role, 7.7 MB per minute of stereo call: held whole, 50 more minutes cost ~384 MB.
 
 Writes benchmarks/results/memory.json and memory.md. These are measurements, not tests.
 """
@@ -39,6 +43,8 @@ from benchmarks.speed import CALL, make_long_call
 REPLAY_MINUTES = 60  # simulated minutes of call: a long shift-length call
 BLOCK_S = 0.1  # s: a live capture block
 ANALYZE_CALL_S = 600.0  # s: the 10-minute call of benchmarks.speed
+ANALYZE_LONG_CALL_S = 3600.0  # s: the 60-minute call of issue 9's memory target
+TARGET_EXTRA_MB = 100.0  # MB: the 60-minute call may peak at most this much above the 10-minute one (issue 9)
 REPO = Path(__file__).resolve().parents[1]
 
 REPLAY_SCRIPT = r"""
@@ -140,6 +146,12 @@ def main() -> None:
         print("the same with --no-transcript, and faster-whisper alone ...", flush=True)
         ana_nt = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(long_call), "--quiet", "--no-transcript"])
         whisper = peak_rss([sys.executable, "-c", WHISPER_ALONE_SCRIPT, str(long_call)])
+        hour = hour_nt = None
+        if "--skip-60" not in sys.argv:
+            hour_call = make_long_call(source, Path(tmpdir) / "call_60min_8k_ulaw.wav", ANALYZE_LONG_CALL_S)
+            print("poise analyze on the 60-minute call, with and without Whisper ...", flush=True)
+            hour = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(hour_call), "--quiet"])
+            hour_nt = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(hour_call), "--quiet", "--no-transcript"])
 
     minutes = np.array([s["minute"] for s in rep["samples"]], float)
     rss = np.array([s["rss_mb"] for s in rep["samples"]], float)
@@ -175,6 +187,14 @@ def main() -> None:
         ["poise analyze --no-transcript (decode, prosody, coach, stats)", mb(ana_nt), round(ana_nt["wall_s"], 1)],
         ["faster-whisper alone (load_call + model.transcribe per channel)", mb(whisper), round(whisper["wall_s"], 1)],
     ]))
+    if hour is not None and hour_nt is not None:
+        rows = []
+        for label, short, long_ in (("with Whisper", ana, hour), ("--no-transcript", ana_nt, hour_nt)):
+            extra = None if short["peak_rss_mb"] is None or long_["peak_rss_mb"] is None else long_["peak_rss_mb"] - short["peak_rss_mb"]
+            rows.append([label, mb(short), mb(long_), None if extra is None else round(extra, 1),
+                         "yes" if extra is not None and extra <= TARGET_EXTRA_MB else "no"])
+        md += ["", f"## Issue 9's target: 60-minute call at most {TARGET_EXTRA_MB:.0f} MB above the 10-minute call", ""]
+        md.append(table(["poise analyze", "10 min, MB", "60 min, MB", "extra, MB", "within target"], rows))
     md += ["", f"Peak RSS measured with {ana['measured_with']}."]
     md += ["", f"Run time {elapsed:.0f} s.", ""]
     markdown = "\n".join(md)
@@ -199,6 +219,8 @@ def main() -> None:
         "analyze_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana.items()},
         "analyze_10min_no_transcript": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana_nt.items()},
         "whisper_alone_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in whisper.items()},
+        "analyze_60min": hour and {k: (round(v, 2) if isinstance(v, float) else v) for k, v in hour.items()},
+        "analyze_60min_no_transcript": hour_nt and {k: (round(v, 2) if isinstance(v, float) else v) for k, v in hour_nt.items()},
     }, markdown)
 
 
