@@ -22,6 +22,7 @@ from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
 from .format import DEFAULT_WPM_BAND, band_note, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
 from .timeline import band_svg, share_svg, timeline_svg
+from ..language.summary import summarize
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +115,20 @@ def _transcript(result: AnalysisResult, cue_rows: list[dict[str, Any]]) -> list[
     return [row for *_, row in entries]
 
 
+def _language(result: AnalysisResult) -> dict[str, Any]:
+    """What was said (issue 10): the summary lines, the draft notes and the phrase moments."""
+    summary = summarize(result.segments, result.cues)
+    notes = summary.notes
+    return {
+        "lines": summary.lines() if result.segments else [],
+        "concern": notes.concern,
+        "offered": notes.offered,
+        "follow_up": [f"{f.text} ({f.when})" if f.when else f.text for f in notes.follow_up],
+        "moments": [{"time": fmt_clock(m.t), "role": m.role, "family": m.family.replace("_", " "), "text": m.text}
+                    for m in summary.moments],
+    }
+
+
 def render_html(result: AnalysisResult, generated: datetime | None = None) -> str:
     """A self-contained HTML call report: numbers, SVG timeline with cues, cue list, transcript."""
     src = result.source
@@ -136,6 +151,7 @@ def render_html(result: AnalysisResult, generated: datetime | None = None) -> st
         voice=_voice(result),
         has_transcript=bool(result.segments),
         transcript=_transcript(result, cues),
+        language=_language(result),
     )
 
 
