@@ -9,6 +9,7 @@ from typing import Any
 from ..audio.report import _int
 from ..audio.types import AnalysisResult, RoleStats
 from .format import DEFAULT_WPM_BAND, band_note, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
+from ..language.summary import summarize
 
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
 
@@ -96,4 +97,8 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
             ev = format_evidence(c.evidence)
             line = f"  {fmt_clock(c.t)}  {red(f'{c.message:<{msg_w}}')}{ev}".rstrip()
             lines.append(line)
+    if result.segments:  # what was said (issue 10): acknowledgement, defensive phrases, next steps
+        lines.append("")
+        lines.append(bold("What was said"))
+        lines.extend(f"  {line}" for line in summarize(result.segments, result.cues).lines())
     return "\n".join(lines)
