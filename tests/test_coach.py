@@ -191,6 +191,20 @@ def test_a_sustained_drift_fires_once_until_it_recovers():
     assert kinds(cues) == ["lower_volume", "lower_volume"]
 
 
+def test_the_next_phrase_at_her_normal_level_is_not_cued_for_the_loud_one_before_it():
+    # a loud phrase too short to be cued (0.8 s), a pause, then a phrase at her normal level: the 1.2 s window
+    # still holds mostly the loud phrase when she starts again, but what she says now is not raised
+    agent = Stream(20).talk(0, 10).talk(10.0, 10.8, db=-22.0).talk(12.5, 15.0)
+    cues, _ = run(agent, None)
+    assert cues == []
+
+
+def test_a_raised_voice_over_two_phrases_is_cued():
+    agent = Stream(20).talk(0, 10).talk(10.0, 10.8, db=-22.0).talk(12.5, 15.0, db=-22.0)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["lower_volume"]
+
+
 def test_cooldown_keeps_the_same_kind_twenty_seconds_apart():
     agent = Stream(60).talk(0, 10).talk(10, 13, db=-20.0).talk(13, 16).talk(16, 19, db=-20.0)
     cues, _ = run(agent, None)

@@ -46,6 +46,7 @@ PACE_WINDOW_SPEECH_S = 8.0  # s of recent agent speech the acoustic pace (meters
 PACE_SUSTAIN_STEPS = 5  # 0.5 s (about two words): one quick phrase is not a habit
 PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch median
 VOLUME_WINDOW_SPEECH_S = 1.2  # s of recent voiced agent speech for the loudness median (one stressed word is < half)
+PHRASE_MIN_VOICED_S = 0.2  # s of voiced frames in the current phrase before its own level counts
 VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a raised voice, not an exclamation)
 QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
 QUIET_SUSTAIN_STEPS = 10  # 1 s
@@ -321,6 +322,15 @@ class Coach:
             "lower_tone", t, {"pitch_hz": round(f0, 1), "baseline_pitch_hz": round(baseline.pitch_hz, 1), "rise_st": round(rise, 2)}
         )
 
+    def _phrase_raised(self, k: int, agent: RoleTrack, window_start: int, baseline_db: float) -> bool:
+        """The part of the window in the phrase she is saying now is raised too, not only a window that still
+        holds an earlier phrase (on the built calls the tail of a loud phrase plus the first words of the next
+        made 4 of 8 false cues)."""
+        if self._agent_run_start is None:
+            return False
+        db, voiced_s = agent.median_db(max(self._agent_run_start, window_start), k + 1)
+        return db is not None and voiced_s >= PHRASE_MIN_VOICED_S and db - baseline_db >= self.config.volume_rise_db
+
     def _lower_volume(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
         if baseline.db is None:
             return None
@@ -329,7 +339,8 @@ class Coach:
         if db is None or voiced_s < VOLUME_WINDOW_SPEECH_S / 2:
             return None
         rise = db - baseline.db
-        triggered = self._sustained("lower_volume", rise >= self.config.volume_rise_db, VOLUME_SUSTAIN_STEPS)
+        over = rise >= self.config.volume_rise_db and self._phrase_raised(k, agent, start, baseline.db)
+        triggered = self._sustained("lower_volume", over, VOLUME_SUSTAIN_STEPS)
         if not self._hyst["lower_volume"].check(triggered, rise < self.config.volume_rise_db - 2.0):
             return None
         return self._emit("lower_volume", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "rise_db": round(rise, 1)})
