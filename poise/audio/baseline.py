@@ -71,11 +71,9 @@ class ProfileMismatch:
     @property
     def message(self) -> str:
         """One sentence for the status line."""
-        way = "higher" if self.semitones > 0 else "lower"
-        return (
-            f"This voice does not match the saved profile (pitch {self.heard_hz:.0f} Hz, "
-            f"{abs(self.semitones):.0f} semitones {way} than its {self.profile_hz:.0f} Hz): "
-            "Poise stops using the profile for this call and learns this voice afresh."
+        return (  # fits the status line of a 1024 px window
+            f"This voice does not match the saved profile ({self.heard_hz:.0f} Hz, not "
+            f"{self.profile_hz:.0f} Hz): Poise learns it afresh for this call."
         )
 
 
