@@ -17,6 +17,7 @@ from poise.app.review import (
     marker_rows,
     pace_spans,
     summary_cards,
+    transcript_lines,
     write_cues_csv,
     write_segments_csv,
 )
@@ -77,6 +78,17 @@ def test_pace_per_turn_counts_words_over_the_turn_pauses_included():
     assert [round(s.start, 2) for s in spans] == [0.0, 10.0]
     assert spans[0].wpm == pytest.approx(60 * 10 / (turn1[-1].end - turn1[0].start))
     assert spans[1].wpm == pytest.approx(60 * 6 / (turn2[-1].end - turn2[0].start))
+
+
+def test_transcript_lines_split_long_segments_at_pauses_and_sentences():
+    said = "Thank you for calling. How can I help you today? I see two payments on your account"
+    ws = [Word(w, 10.0 + 0.3 * i, 10.0 + 0.3 * i + 0.25) for i, w in enumerate(said.split())]
+    ws[-4:] = [Word(w.word, w.start + 2.0, w.end + 2.0) for w in ws[-4:]]  # a 2 s pause before "payments on your account"
+    caller = Segment("caller", 11.0, 12.0, " Hi ", [])
+    lines = transcript_lines([Segment("agent", 10.0, 40.0, said, ws), caller])
+    assert [line.text for line in lines] == ["Thank you for calling.", "Hi", "How can I help you today?",
+                                            "I see two", "payments on your account"]
+    assert lines[0].start == 10.0 and lines[-1].end == ws[-1].end and lines[1].role == "caller"
 
 
 def test_search_marker_rows_and_level():

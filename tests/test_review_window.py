@@ -82,7 +82,8 @@ def test_demo_call_review_shows_cues_numbers_and_transcript(qtbot, tmp_path):
     kinds = {c.kind for c in result.cues}
     assert {"dead_air", "let_caller_finish"} <= kinds
     assert win.cue_list.count() == len(result.cues)
-    assert win.transcript.count() >= len(result.segments) >= 2 and {s.role for s in result.segments} == {"agent", "caller"}
+    assert {s.role for s in result.segments} == {"agent", "caller"}
+    assert win.transcript.count() == len(win.lines) > len(result.segments)  # long segments read as short lines
     assert "wpm" in win.cards["wpm"][0].text()
     first = sorted(result.cues, key=lambda c: c.t)[0]
     _click_item(qtbot, win.cue_list, 0)  # a cue plays from a little before it
@@ -157,9 +158,9 @@ def test_review_by_ear_on_a_real_call(qtbot, tmp_path, speakers, booking_start):
     assert win.position_s() == 0.0
 
     # a transcript line: played from its start, highlighted
-    row = len(r.segments) // 2
+    row = len(win.lines) // 2
     _click_item(qtbot, win.transcript, row)
-    assert win.timeline.position() == pytest.approx(r.segments[row].start, abs=0.01)
+    assert win.timeline.position() == pytest.approx(win.lines[row].start, abs=0.01)
     assert win.transcript.currentRow() == row
     win.pause()
     # a click on the timeline plays from there
@@ -173,7 +174,7 @@ def test_review_by_ear_on_a_real_call(qtbot, tmp_path, speakers, booking_start):
     qtbot.keyClick(win, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert win.search.hasFocus()
     qtbot.keyClicks(win.search, "train")
-    hits = [i for i, s in enumerate(r.segments) if "train" in s.text.lower()]
+    hits = [i for i, s in enumerate(win.lines) if "train" in s.text.lower()]
     assert hits and win.find(win.search.text()) == hits
     assert len(win.timeline.match_marks.points()) == len(hits)
     assert "train" in win.statusBar().currentMessage()

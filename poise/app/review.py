@@ -18,7 +18,7 @@ import numpy as np
 from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
 from ..audio.sources import LoadedCall, load_call
-from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment
+from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
 from ..report.format import band_verdict, fmt_clock, fmt_duration
 from .errors import describe, is_bad_input
 from .history import History
@@ -222,6 +222,39 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     return cards
 
 
+LINE_GAP_S = 1.0  # s: a pause this long inside a segment starts a new transcript line
+LINE_MIN_WORDS = 4  # words: a sentence end starts a new line once the line has this many
+LINE_MAX_WORDS = 28  # words: about two lines of the review's transcript pane
+
+
+def transcript_lines(segments: list[Segment]) -> list[Segment]:
+    """The transcript as short lines to follow while listening: each segment split at pauses of
+    LINE_GAP_S and at sentence ends (from its words' times), in time order. A segment without
+    words stays one line."""
+    lines: list[Segment] = []
+    for seg in segments:
+        if not seg.words:
+            lines.append(Segment(seg.role, seg.start, seg.end, seg.text.strip(), []))
+            continue
+        run: list[Word] = []
+
+        def close() -> None:
+            if run:
+                lines.append(Segment(seg.role, run[0].start, run[-1].end, " ".join(w.word.strip() for w in run), list(run)))
+
+        for w in seg.words:
+            if run and (
+                w.start - run[-1].end >= LINE_GAP_S
+                or (len(run) >= LINE_MIN_WORDS and run[-1].word.strip()[-1:] in ".?!")
+                or len(run) >= LINE_MAX_WORDS
+            ):
+                close()
+                run = []
+            run.append(w)
+        close()
+    return sorted(lines, key=lambda s: s.start)
+
+
 def find_segments(segments: list[Segment], query: str) -> list[int]:
     """Indices of the segments whose text contains `query` (case-insensitive; empty finds nothing)."""
     q = query.strip().casefold()
@@ -265,6 +298,6 @@ def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]
 
 __all__ = [
     "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "level_db",
-    "load_audio", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards",
+    "load_audio", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards", "transcript_lines",
     "write_cues_csv", "write_segments_csv",
 ]

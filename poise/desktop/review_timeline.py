@@ -222,7 +222,6 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             self._note("loudness", "no speech to measure")
 
         self._cues = sorted(result.cues, key=lambda c: c.t)
-        self._segments = list(result.segments)
         faint = pg.mkPen(_with_alpha(CUE_COLOR, 90), width=1)
         for cue in self._cues:
             for key in ("pace", "pitch", "loudness"):
@@ -244,8 +243,12 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             [{"pos": (c.t, MARKER_ROWS - 1 - r), "data": i} for i, (c, r) in enumerate(zip(self._cues, rows))]
         )
 
+    def set_lines(self, lines: list[Segment]) -> None:
+        """The transcript lines search matches refer to."""
+        self._segments = list(lines)
+
     def set_matches(self, indices: list[int]) -> None:
-        """Mark the transcript segments `indices` (search matches) on the call lane."""
+        """Mark the transcript lines `indices` (search matches) on the call lane."""
         self._match_indices = list(indices)
         self.match_marks.setData([{"pos": (self._segments[i].start, 0.93), "data": i} for i in indices])
 

@@ -74,6 +74,7 @@ from poise.app.review import (
     load_audio,
     review_call,
     summary_cards,
+    transcript_lines,
     write_cues_csv,
     write_segments_csv,
 )
@@ -222,6 +223,7 @@ class ReviewWindow(QMainWindow):
         self._cancel = threading.Event()
         self._history = History()  # where the review is saved is fixed when it is asked for
         self._seg_starts: list[float] = []
+        self.lines: list = []  # the transcript's lines (poise.app.review.transcript_lines)
         self._current_row = -1
         self._matches: list[int] = []
         self.setWindowTitle(f"Poise — review: {self.path.name}")
@@ -526,13 +528,15 @@ class ReviewWindow(QMainWindow):
             self.cue_list.addItem(item)
         if not r.cues:
             self.cue_list.addItem("No cues: calm and clear throughout.")
-        self._seg_starts = [seg.start for seg in r.segments]
-        for seg in r.segments:
+        self.lines = transcript_lines(r.segments)  # short lines to follow while listening
+        self.timeline.set_lines(self.lines)
+        self._seg_starts = [line.start for line in self.lines]
+        for seg in self.lines:
             item = QListWidgetItem(f"{fmt_clock(seg.start)}  {seg.role.capitalize():<7} {seg.text.strip()}")
             item.setData(Qt.ItemDataRole.UserRole, seg.start)
             item.setForeground(AGENT_COLOR if seg.role == "agent" else CALLER_COLOR)
             self.transcript.addItem(item)
-        if not r.segments:
+        if not self.lines:
             self.transcript.addItem("No transcript." if not self.spec.transcribe else "No words were heard.")
 
     # --- playback ----------------------------------------------------------------------------------
@@ -641,7 +645,7 @@ class ReviewWindow(QMainWindow):
 
     def find(self, text: str) -> list[int]:
         """Mark the transcript lines containing `text` (list and timeline); returns their rows."""
-        segments = self.result.segments if self.result is not None else []
+        segments = self.lines
         self._matches = find_segments(segments, text)
         hits = set(self._matches)
         for row in range(len(segments)):
@@ -663,9 +667,9 @@ class ReviewWindow(QMainWindow):
         if not self._matches or self.result is None:
             return
         now = self.position_s()
-        later = [i for i in self._matches if self.result.segments[i].start > now + 0.05]
+        later = [i for i in self._matches if self.lines[i].start > now + 0.05]
         i = later[0] if later else self._matches[0]
-        self.seek(self.result.segments[i].start)
+        self.seek(self.lines[i].start)
 
     # --- opening others ---------------------------------------------------------------------------------
     def choose_recording(self) -> None:
