@@ -123,7 +123,7 @@ RULES: tuple[Rule, ...] = (
        unless=r"\b" + _FEEL + r" to (?!hear|deal|go|sort|handle|take|accept|be)"),
     _r("acknowledge", "that must be", r"\b(?:(?:that|it|this)(?: \w+)? (?:must|would|sounds?|has|seems?|can|could|will|might)|that (?:is|was)) (?:have )?(?:be |been |like |to be )?" + _INTENS + _FEEL,
        unless=r"^(?:this is|it is|it was|this was)\b|\b" + _FEEL + r" to (?!hear|deal|go through|sort|handle|take|accept)"),
-    _r("acknowledge", "i would feel it too", r"\bi (?:would|might) (?:be|feel) (?:\w+ )?(?:upset|frustrated|annoyed|angry|worried|cross|furious|the same)\b"),
+    _r("acknowledge", "i would feel it too", r"\bi (?:would |might )?(?:be|feel) (?:\w+ )?(?:upset|frustrated|annoyed|angry|worried|cross|furious|the same)\b(?! about)"),
     _r("acknowledge", "every right", r"\b(?:every right|right) to be (?:\w+ )?(?:upset|angry|frustrated|annoyed|cross|worried|disappointed)"),
     _r("acknowledge", "understandable", r"\b(?:completely |totally |perfectly |very )?understandable\b|\bmakes? (?:complete |total |perfect )?sense\b(?=.*\b(?:frustrat|upset|angry|annoy|worr|feel))"),
     _r("acknowledge", "anyone would", r"\b(?:anyone|anybody) would (?:be|feel) (?:\w+ )?(?:frustrated|upset|annoyed|angry|worried)"),
@@ -139,7 +139,7 @@ RULES: tuple[Rule, ...] = (
     _r("defensive", "calm down", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?(?:just )?calm down\b(?! (?:the|this|that|it|my|your|a|an|once|when|after|on its own|by itself)\b)",
        unless=r"\b(?:i am|i was|trying|try|hard|easy|difficult|impossible|help you|helps? me|while|time)\b(?: to)? calm down|\bcalm down (?:the|this|that|it|my|your|a|an)\b|\b(?:should|will|would|might) calm down\b"),
     # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
-    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down$"),
+    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down(?: first| now| please| sir| madam)?$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
     _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b", negatable=False),
     _r("defensive", "your fault", r"\b(?:it is|that is|this is|its|thats) (?:all |entirely |really )?(?:your|your own) (?:fault|mistake|problem|doing)\b"),
@@ -155,6 +155,8 @@ RULES: tuple[Rule, ...] = (
     _r("confirm", "make sure i understand", r"\blet me (?:just )?(?:make sure|check|confirm) (?:that )?i (?:understand|understood|have|got|heard)\b|\blet me (?:just )?(?:repeat|read) (?:that|this|it|them)(?: \w+)? back\b|\b(?:did|have) i (?:got|get|understood|understand)(?: that| this| it| you)? (?:right|correctly)\b", negatable=False),
     _r("confirm", "is that right", r"\b(?:is that|was that|was it|is it) (?:right|correct)\s*\??$", negatable=False),
     _r("confirm", "so you ...?", r"^(?:ok |okay |right |alright )?so (?:you|the|basically|your)\b", negatable=False, needs_question=True),
+    # a reflected statement without its "?" (Whisper often drops it): "okay, so you've tried restarting it"
+    _r("confirm", "so you have ...", r"^(?:ok |okay |right |alright )?so you (?:have|had|were|did|are saying|mean|paid|ordered|received|got|called|tried|never)\b", negatable=False),
     _r("confirm", "it sounds like you", r"\bit sounds like (?:you|the|your)\b(?!.*\b" + _FEEL + r")"),
     # next steps (a commitment in the same sentence as a time: see classify)
     # escalation
