@@ -74,6 +74,8 @@ class _Decoded:
     peak: float  # max |sample| over the roles kept
     clipped: int = 0  # samples at full scale
     nonfinite: int = 0  # NaN or infinite samples (treated as silence)
+    length: int = 0  # samples per role at SAMPLE_RATE (also when the audio went to a sink)
+    backend: str = "soundfile"  # which decoder read it: "soundfile" or "pyav"
     samples: int = 0  # samples looked at for clipping
     notes: list[str] = field(default_factory=list)  # cut short, clipping: said to the user, not refused
 
@@ -98,12 +100,27 @@ def load_call(
     cannot be used: missing, a folder, unreadable, empty, no samples, damaged or
     cut short beyond decoding, not audio, an unknown codec, or only silence.
     """
+    return _load(path, caller_path, agent_channel, keep=True)[0]
+
+
+def _discard(_piece: np.ndarray) -> None:
+    """A sink for a decoding pass that only checks the file (nothing is kept)."""
+
+
+def _load(
+    path: str | os.PathLike[str], caller_path: str | os.PathLike[str] | None, agent_channel: AgentChannel, keep: bool,
+) -> tuple[LoadedCall, list[_Decoded]]:
+    """`load_call`; with `keep=False` the audio is checked and measured but not kept (`agent` and
+    `caller` are empty; the decoded files' `length` says how long they are)."""
     if agent_channel not in ("left", "right"):
         raise ValueError(f"agent_channel must be 'left' or 'right', not {agent_channel!r}")
+    sink = None if keep else _discard
+    empty = np.zeros(0, np.float32)
     if caller_path is None:
-        decoded = _decode_file(path, "recording", _channel_mapper(agent_channel))
-        agent = decoded.audio[0]
-        caller = decoded.audio[1] if decoded.audio.shape[0] > 1 else None
+        decoded = _decode_file(path, "recording", _channel_mapper(agent_channel), sink=sink)
+        two = decoded.audio.shape[0] > 1
+        agent = decoded.audio[0] if keep else empty
+        caller = (decoded.audio[1] if keep else empty) if two else None
         info = SourceInfo(
             path=str(path),
             duration_s=decoded.frames / decoded.sample_rate,
@@ -117,16 +134,16 @@ def load_call(
                 f"{path} has {decoded.channels} channels: Poise used channel {agent_ch} as the agent and "
                 f"channel {caller_ch} as the caller, and ignored the other {decoded.channels - 2}."
             )
-        return _noted(LoadedCall(agent=agent, caller=caller, info=info, notes=notes))
+        return _noted(LoadedCall(agent=agent, caller=caller, info=info, notes=notes)), [decoded]
 
-    a = _decode_file(path, "agent file", _downmix)
-    c = _decode_file(caller_path, "caller file", _downmix, silence_ok=True)
+    a = _decode_file(path, "agent file", _downmix, sink=sink)
+    c = _decode_file(caller_path, "caller file", _downmix, silence_ok=True, sink=sink)
     notes = list(a.notes) + list(c.notes)
     a_s, c_s = a.frames / a.sample_rate, c.frames / c.sample_rate
     if c.peak < SILENCE_PEAK:
         notes.append(f"The caller file {caller_path} is silent: Poise analysed the agent alone.")
         info = SourceInfo(path=str(path), duration_s=a_s, sample_rate=a.sample_rate, channels=1)
-        return _noted(LoadedCall(agent=a.audio[0], caller=None, info=info, notes=notes))
+        return _noted(LoadedCall(agent=a.audio[0] if keep else empty, caller=None, info=info, notes=notes)), [a]
     if abs(a_s - c_s) > LENGTH_NOTE_S:
         shorter = "caller" if c_s < a_s else "agent"
         notes.append(
@@ -138,14 +155,155 @@ def load_call(
             f"The caller file {caller_path} is recorded at {c.sample_rate} Hz and the agent file at "
             f"{a.sample_rate} Hz: Poise resampled both to {SAMPLE_RATE} Hz."
         )
-    n = max(a.audio.shape[1], c.audio.shape[1])
     info = SourceInfo(
         path=str(path),
         duration_s=max(a_s, c_s),
         sample_rate=a.sample_rate,
         channels=2,
     )
-    return _noted(LoadedCall(agent=_pad_to(a.audio[0], n), caller=_pad_to(c.audio[0], n), info=info, notes=notes))
+    if not keep:
+        return _noted(LoadedCall(agent=empty, caller=empty, info=info, notes=notes)), [a, c]
+    n = max(a.audio.shape[1], c.audio.shape[1])
+    return _noted(LoadedCall(agent=_pad_to(a.audio[0], n), caller=_pad_to(c.audio[0], n), info=info, notes=notes)), [a, c]
+
+
+@dataclass
+class StreamedCall:
+    """A recorded call checked once and then read again from disk, in order, each time it is needed.
+
+    What `load_call` gives without holding the call in memory: the same notes and `info`, and
+    `pieces()` / `blocks()` yield exactly the samples `load_call` would have held (the same
+    decoder, chunking and resampler), a few seconds at a time. An hour of stereo call is
+    ~460 MB at 16 kHz float32; read this way it never is more than a decode chunk.
+    """
+
+    path: str
+    caller_path: str | None
+    agent_channel: AgentChannel
+    info: SourceInfo
+    notes: list[str]
+    has_caller: bool
+    length: int  # samples per role at SAMPLE_RATE
+    _backends: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return self.length / SAMPLE_RATE
+
+    def pieces(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """(agent, caller) at SAMPLE_RATE from the start, in pieces of a few seconds (caller None: agent only)."""
+        if self.caller_path is None:
+            mapper = _channel_mapper(self.agent_channel)
+            for x in _pieces(Path(self.path), mapper, self._backends[0]):
+                yield np.ascontiguousarray(x[:, 0]), (np.ascontiguousarray(x[:, 1]) if x.shape[1] > 1 else None)
+            return
+        agent = _pieces(Path(self.path), _downmix, self._backends[0])
+        if not self.has_caller:  # a silent caller file: the agent alone
+            for x in agent:
+                yield np.ascontiguousarray(x[:, 0]), None
+            return
+        caller = _pieces(Path(self.caller_path), _downmix, self._backends[1])
+        yield from _paired(agent, caller, self.length)
+
+    def blocks(self, block_s: float) -> Iterator[Block]:
+        """The call as `Block`s of `block_s` (the last may be shorter), as a non-realtime `FileSource` gives them."""
+        size = max(1, round(block_s * SAMPLE_RATE))
+        pending_a: list[np.ndarray] = []
+        pending_c: list[np.ndarray] = []
+        have, t = 0, 0
+        for a, c in self.pieces():
+            pending_a.append(a)
+            if c is not None:
+                pending_c.append(c)
+            have += len(a)
+            if have < size:
+                continue
+            agent = np.concatenate(pending_a)
+            caller = np.concatenate(pending_c) if pending_c else None
+            cut = have // size * size
+            for i in range(0, cut, size):
+                yield Block(t0=(t + i) / SAMPLE_RATE, agent=agent[i : i + size].copy(),
+                            caller=None if caller is None else caller[i : i + size].copy())
+            t += cut
+            pending_a = [agent[cut:]]
+            pending_c = [caller[cut:]] if caller is not None else []
+            have -= cut
+        if have:
+            agent = np.concatenate(pending_a)
+            caller = np.concatenate(pending_c) if pending_c else None
+            yield Block(t0=t / SAMPLE_RATE, agent=agent, caller=caller)
+
+
+def open_call(
+    path: str | os.PathLike[str],
+    caller_path: str | os.PathLike[str] | None = None,
+    agent_channel: AgentChannel = "left",
+) -> StreamedCall:
+    """Check a recorded call as `load_call` does (the same refusals and notes) without keeping its audio."""
+    call, decoded = _load(path, caller_path, agent_channel, keep=False)
+    return StreamedCall(
+        path=str(path), caller_path=None if caller_path is None else str(caller_path), agent_channel=agent_channel,
+        info=call.info, notes=list(call.notes), has_caller=call.caller is not None,
+        length=max(d.length for d in decoded), _backends=[d.backend for d in decoded],
+    )
+
+
+def _pieces(path: Path, mapper: _Mapper, backend: str) -> Iterator[np.ndarray]:
+    """Resampled (n, roles) pieces of one file, in order, by the decoder that read it when it was checked."""
+    out: list[np.ndarray] = []
+    if backend == "soundfile":
+        with sf.SoundFile(str(path)) as f:
+            roles = mapper(np.zeros((1, int(f.channels)), dtype=np.float32)).shape[1]
+            col = _Collector(int(f.samplerate), roles, None, out.append)
+            while True:
+                chunk = f.read(DECODE_CHUNK, dtype="float32", always_2d=True)
+                if not len(chunk):
+                    break
+                col.add(mapper(chunk))
+                yield from out
+                out.clear()
+            col.finish()
+            yield from out
+        return
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        ctx = stream.codec_context
+        roles = mapper(np.zeros((1, len(ctx.layout.channels)), dtype=np.float32)).shape[1]
+        col = _Collector(int(ctx.sample_rate), roles, None, out.append)
+        to_float = av.AudioResampler(format="fltp", layout=ctx.layout, rate=int(ctx.sample_rate))
+        for frame in container.decode(stream):
+            for piece in to_float.resample(frame):
+                col.add(mapper(piece.to_ndarray().T))
+            yield from out
+            out.clear()
+        for piece in to_float.resample(None):
+            col.add(mapper(piece.to_ndarray().T))
+        col.finish()
+        yield from out
+
+
+def _paired(agent: Iterator[np.ndarray], caller: Iterator[np.ndarray], length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Two mono files' pieces side by side, the shorter padded with silence to `length` (as load_call pads)."""
+    buf = {"a": np.zeros(0, np.float32), "c": np.zeros(0, np.float32)}
+    sources = {"a": agent, "c": caller}
+    done = {"a": False, "c": False}
+    sent = 0
+    while sent < length:
+        for key in ("a", "c"):
+            while not done[key] and len(buf[key]) == 0:
+                try:
+                    buf[key] = next(sources[key])[:, 0]
+                except StopIteration:
+                    done[key] = True
+        for key in ("a", "c"):
+            if done[key] and len(buf[key]) == 0:
+                buf[key] = np.zeros(min(length - sent, DECODE_CHUNK), np.float32)  # past its end: silence
+        n = min(len(buf["a"]), len(buf["c"]), length - sent)
+        yield np.ascontiguousarray(buf["a"][:n]), np.ascontiguousarray(buf["c"][:n])
+        buf = {k: v[n:] for k, v in buf.items()}
+        sent += n
 
 
 def _noted(call: LoadedCall) -> LoadedCall:
@@ -264,8 +422,11 @@ def _pad_to(x: np.ndarray, n: int) -> np.ndarray:
 class _Collector:
     """Resamples (n, roles) chunks at `rate` to SAMPLE_RATE into one growing (roles, N) buffer."""
 
-    def __init__(self, rate: int, roles: int, expected_frames: int | None) -> None:
+    def __init__(
+        self, rate: int, roles: int, expected_frames: int | None, sink: Callable[[np.ndarray], None] | None = None
+    ) -> None:
         self.rate = rate
+        self.sink = sink  # given: each resampled (n, roles) piece goes there and nothing is kept
         self.frames = 0
         self.peak = 0.0
         self.clipped = 0  # samples at full scale (|x| >= CLIP_LEVEL)
@@ -275,6 +436,8 @@ class _Collector:
             rate, SAMPLE_RATE, roles, dtype="float32", quality=RESAMPLE_QUALITY
         )
         seconds = min(expected_frames / rate, MAX_PREALLOC_S) if expected_frames else UNKNOWN_LENGTH_GUESS_S
+        if sink is not None:
+            seconds = 0.0
         self._buf = np.zeros((roles, int(seconds * SAMPLE_RATE) + 64), dtype=np.float32)
         self._n = 0
         self._pending: list[np.ndarray] = []
@@ -301,6 +464,8 @@ class _Collector:
     def finish(self) -> np.ndarray:
         """The resampled audio, (roles, N) with contiguous rows."""
         self._flush(last=True)
+        if self.sink is not None:
+            return np.zeros((self._buf.shape[0], 0), dtype=np.float32)
         out = self._buf[:, : self._n]
         if self._n < 0.9 * self._buf.shape[1]:  # don't keep a mostly empty buffer alive
             out = out.copy()
@@ -317,6 +482,10 @@ class _Collector:
             x = self._stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32), last=last)
         if not len(x):
             return
+        if self.sink is not None:
+            self.sink(np.asarray(x, dtype=np.float32))
+            self._n += len(x)
+            return
         need = self._n + len(x)
         if need > self._buf.shape[1]:
             grown = np.zeros((self._buf.shape[0], max(need, 2 * self._buf.shape[1])), dtype=np.float32)
@@ -331,7 +500,10 @@ def _describe(path: str | os.PathLike[str], what: str) -> str:
     return f"The caller file {path}" if what == "caller file" else str(path)
 
 
-def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper, silence_ok: bool = False) -> _Decoded:
+def _decode_file(
+    path: str | os.PathLike[str], what: str, mapper: _Mapper, silence_ok: bool = False,
+    sink: Callable[[np.ndarray], None] | None = None,
+) -> _Decoded:
     """Check, decode and resample one file; every failure becomes an AudioInputError.
 
     `silence_ok`: a silent file is returned (its `peak` tells) rather than refused.
@@ -361,7 +533,7 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper, silen
     no_samples = f"{name} has a header but no audio samples; choose a complete recording."
     too_long = f"{name} is too long to load into this computer's memory; split it into shorter parts."
     try:
-        decoded = _decode_soundfile(p, mapper)  # None when libsndfile cannot open it
+        decoded = _decode_soundfile(p, mapper, sink)  # None when libsndfile cannot open it
     except (sf.SoundFileError, RuntimeError, ValueError) as e:
         raise AudioInputError(_damaged(name, e)) from None
     except MemoryError:
@@ -369,7 +541,7 @@ def _decode_file(path: str | os.PathLike[str], what: str, mapper: _Mapper, silen
     if decoded is None or decoded.frames == 0:
         header_ok = decoded is not None  # libsndfile read a valid header: PyAV may still find samples
         try:
-            decoded = _decode_pyav(p, mapper, name)
+            decoded = _decode_pyav(p, mapper, name, sink)
         except AudioInputError:
             if not header_ok:
                 raise
@@ -462,7 +634,7 @@ def _reason(e: BaseException) -> str:
     return text or type(e).__name__
 
 
-def _decode_soundfile(path: Path, mapper: _Mapper) -> _Decoded | None:
+def _decode_soundfile(path: Path, mapper: _Mapper, sink: Callable[[np.ndarray], None] | None = None) -> _Decoded | None:
     """Decode with libsndfile in chunks; None if it cannot open the file at all (PyAV gets a turn)."""
     try:
         f = sf.SoundFile(str(path))
@@ -473,19 +645,20 @@ def _decode_soundfile(path: Path, mapper: _Mapper) -> _Decoded | None:
         if rate <= 0 or channels <= 0:
             return None
         roles = mapper(np.zeros((1, channels), dtype=np.float32)).shape[1]
-        col = _Collector(rate, roles, f.frames if f.frames > 0 else None)
+        col = _Collector(rate, roles, f.frames if f.frames > 0 else None, sink)
         while True:
             chunk = f.read(DECODE_CHUNK, dtype="float32", always_2d=True)
             if not len(chunk):
                 break
             col.add(mapper(chunk))
+    audio = col.finish()
     return _Decoded(
-        col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
-        nonfinite=col.nonfinite,
+        audio, rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
+        nonfinite=col.nonfinite, length=col._n,
     )
 
 
-def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
+def _decode_pyav(path: Path, mapper: _Mapper, name: str, sink: Callable[[np.ndarray], None] | None = None) -> _Decoded:
     """Decode with FFmpeg (PyAV) for containers and codecs libsndfile lacks."""
     import av  # installed with faster-whisper; imported late because few files need it
 
@@ -509,7 +682,7 @@ def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
         expected = None
         if container.duration:  # microseconds
             expected = int(container.duration / 1_000_000 * rate)
-        col = _Collector(rate, roles, expected)
+        col = _Collector(rate, roles, expected, sink)
         to_float = av.AudioResampler(format="fltp", layout=ctx.layout, rate=rate)
         try:
             for frame in container.decode(stream):
@@ -519,7 +692,8 @@ def _decode_pyav(path: Path, mapper: _Mapper, name: str) -> _Decoded:
                 col.add(mapper(out.to_ndarray().T))
         except (av.FFmpegError, ValueError, RuntimeError) as e:
             raise AudioInputError(_damaged(name, e)) from None
+    audio = col.finish()
     return _Decoded(
-        col.finish(), rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
-        nonfinite=col.nonfinite,
+        audio, rate, channels, col.frames, col.peak, clipped=col.clipped, samples=col.samples,
+        nonfinite=col.nonfinite, length=col._n, backend="pyav",
     )
