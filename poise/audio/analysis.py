@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from .coach import CoachConfig
 from .session import Session
-from .sources import FileSource, load_call
+from .sources import open_call
 from .transcribe import load_model, transcribe_batch
 from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 
@@ -42,6 +43,27 @@ def transcription_chunks(audio: np.ndarray) -> list[tuple[int, int]]:
     return bounds
 
 
+def streamed_chunks(pieces: Iterable[np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+    """`transcription_chunks` over audio that arrives in pieces: (first sample, chunk audio), the same
+    cuts as `transcription_chunks` of the whole, holding at most one chunk and its search margin."""
+    chunk, search, step = int(TRANSCRIBE_CHUNK_S * SAMPLE_RATE), int(CUT_SEARCH_S * SAMPLE_RATE), SAMPLE_RATE // 10
+    parts: list[np.ndarray] = []
+    have, lo = 0, 0
+    for piece in pieces:
+        parts.append(piece)
+        have += len(piece)
+        while have > chunk + search:
+            buf = np.concatenate(parts)
+            window = buf[chunk - search : chunk + search]
+            energy = np.square(window[: len(window) // step * step].reshape(-1, step)).mean(axis=1)
+            cut = chunk - search + int(np.argmin(energy)) * step + step // 2
+            yield lo, buf[:cut]
+            lo += cut
+            parts, have = [buf[cut:]], len(buf) - cut
+    if have or lo == 0:
+        yield lo, np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
 class Cancelled(Exception):
     """The user stopped the analysis."""
 
@@ -66,8 +88,14 @@ def analyze_file(
     """
     report = progress or (lambda fraction, label: None)
     report(0.0, "reading audio")
-    call = load_call(path, caller_path, agent_channel)  # type: ignore[arg-type]
-    channels = [("agent", call.agent)] + ([("caller", call.caller)] if call.caller is not None else [])
+    # Checked once here, then read again from disk for each pass (Whisper per side, the replay):
+    # the whole call at 16 kHz (7.7 MB per minute of stereo) is never held (issue 9, memory).
+    call = open_call(path, caller_path, agent_channel)  # type: ignore[arg-type]
+    roles = ["agent"] + (["caller"] if call.has_caller else [])
+
+    def side(role: str) -> Iterator[np.ndarray]:
+        for agent, caller in call.pieces():
+            yield agent if role == "agent" else caller  # type: ignore[misc]
 
     segments: list[Segment] = []
     failure: list[BaseException] = []
@@ -80,21 +108,22 @@ def analyze_file(
     def transcribe_all() -> None:
         try:
             model = load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
-            total_s = sum(len(audio) for _, audio in channels) / SAMPLE_RATE
+            total_s = max(call.length * len(roles) / SAMPLE_RATE, 1e-9)
             done_s = 0.0
-            for role, audio in channels:
-                for lo, hi in transcription_chunks(audio):
+            for role in roles:
+                for lo, audio in streamed_chunks(side(role)):
                     if stopping.is_set() or (cancel is not None and cancel.is_set()):
                         return
+                    span_s = len(audio) / SAMPLE_RATE
 
-                    def on_progress(fraction: float, lo: int = lo, hi: int = hi, role: str = role, before: float = done_s) -> None:
-                        done["words"] = (before + fraction * (hi - lo) / SAMPLE_RATE) / total_s
+                    def on_progress(fraction: float, span_s: float = span_s, role: str = role, before: float = done_s) -> None:
+                        done["words"] = (before + fraction * span_s) / total_s
                         update(f"transcribing {role}")
 
                     segments.extend(
-                        transcribe_batch(model, audio[lo:hi], role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
+                        transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
                     )
-                    done_s += (hi - lo) / SAMPLE_RATE
+                    done_s += span_s
                 if role == "agent":
                     agent_words_done.set()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
@@ -105,7 +134,7 @@ def analyze_file(
     agent_words_done = threading.Event()
     stopping = threading.Event()  # the analysis is leaving early: Whisper stops at its next chunk
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
-    session = Session(has_caller=call.caller is not None, config=config, baseline=baseline)
+    session = Session(has_caller=call.has_caller, config=config, baseline=baseline)
     try:
         if transcribe:
             worker.start()
@@ -119,9 +148,8 @@ def analyze_file(
             if failure:
                 raise failure[0]
             session.admit_transcript(list(segments))
-        source = FileSource(call, block_s=ANALYSIS_BLOCK_S)
         total = max(call.duration_s, 1e-9)
-        for block in source:
+        for block in call.blocks(ANALYSIS_BLOCK_S):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             session.feed(block)
