@@ -1,0 +1,75 @@
+"""Memory for a whole shift: `analyze_file` never holds the whole call (issue 9: a 60-minute call
+may peak at most 100 MB above a 10-minute one; the call itself is 7.7 MB per minute at 16 kHz).
+
+The call is checked once and read again from disk for each pass; what is read is exactly what
+`load_call` holds (same decoder, chunks and resampler), and the Whisper chunks are cut exactly
+where `transcription_chunks` cuts them.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import REPO, speech_path
+from poise.audio.analysis import analyze_file, streamed_chunks, transcription_chunks
+from poise.audio.sources import FileSource, load_call, open_call
+from poise.audio.types import SAMPLE_RATE
+
+REAL_CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
+LONG_CALL_S = 300.0  # s: 5 minutes of the booking call (37 MB if held whole at 16 kHz float32; 44 MB traced before streaming)
+HELD_WHOLE_MB = LONG_CALL_S * SAMPLE_RATE * 4 * 2 / 2**20
+MAX_TRACED_MB = 20.0  # MB: what analyze_file may allocate at its peak (Session's frames, a decode chunk; 12 MB measured)
+
+
+def _same_as_load_call(*args: object) -> None:
+    full = load_call(*args)  # type: ignore[arg-type]
+    streamed = open_call(*args)  # type: ignore[arg-type]
+    assert (streamed.info, streamed.notes, streamed.has_caller) == (full.info, full.notes, full.caller is not None)
+    pieces = list(streamed.pieces())
+    assert np.array_equal(np.concatenate([a for a, _ in pieces]), full.agent)
+    if full.caller is not None:
+        assert np.array_equal(np.concatenate([c for _, c in pieces]), full.caller)
+    blocks, reference = list(streamed.blocks(1.0)), list(FileSource(full, block_s=1.0))
+    assert [b.t0 for b in blocks] == [b.t0 for b in reference]
+    assert all(np.array_equal(b.agent, r.agent) for b, r in zip(blocks, reference))
+
+
+def test_a_streamed_call_is_sample_for_sample_what_load_call_holds(tmp_path: Path) -> None:
+    _same_as_load_call(speech_path(REAL_CALL))  # one stereo µ-law file (libsndfile)
+    _same_as_load_call(REPO / "poise" / "assets" / "demo_call.ogg")  # Ogg/Opus
+    x, rate = sf.read(str(speech_path("fw_jfk.flac")), dtype="float32")
+    agent = tmp_path / "agent.wav"
+    sf.write(str(agent), x[: len(x) // 2], rate)
+    _same_as_load_call(agent, speech_path("fw_jfk.flac"), "left")  # two files of different lengths
+
+
+def test_streamed_chunks_cut_where_transcription_chunks_cuts() -> None:
+    rng = np.random.default_rng(3)
+    for seconds in (30, 306, 1300):
+        x = (rng.standard_normal(seconds * SAMPLE_RATE) * np.repeat(rng.random(seconds * 10), SAMPLE_RATE // 10)).astype(np.float32)
+        got = list(streamed_chunks(x[i : i + 37_000] for i in range(0, len(x), 37_000)))
+        assert [(lo, lo + len(a)) for lo, a in got] == transcription_chunks(x)
+        assert all(np.array_equal(a, x[lo : lo + len(a)]) for lo, a in got)
+
+
+def test_analyze_file_never_holds_the_whole_call(tmp_path: Path) -> None:
+    """5 minutes of a real call: the analysis allocates far less than the call's audio would take."""
+    src = speech_path(REAL_CALL)
+    info = sf.info(str(src))
+    x, rate = sf.read(str(src), dtype="int16", always_2d=True)
+    n = int(LONG_CALL_S * rate)
+    long_call = tmp_path / "long.wav"
+    sf.write(str(long_call), np.tile(x, (n // len(x) + 1, 1))[:n], rate, subtype=info.subtype, format=info.format)
+    tracemalloc.start()
+    try:
+        result = analyze_file(long_call, transcribe=False)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.source.duration_s == pytest.approx(LONG_CALL_S, abs=0.01)
+    assert peak / 2**20 < MAX_TRACED_MB < HELD_WHOLE_MB, f"peak {peak / 2**20:.0f} MB (whole call: {HELD_WHOLE_MB:.0f} MB)"
