@@ -13,7 +13,6 @@ Prints one line per check; exits 1 if any fails.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -154,7 +154,7 @@ def _spoken_email_spans(tokens: list[str]) -> list[tuple[int, int]]:
     spans = []
     cores = [_core(t) for t in tokens]
     for k, core in enumerate(cores):
-        if core != "at" or k == 0 or k + 3 >= len(cores) + 1:
+        if core != "at" or k == 0:
             continue
         j = k + 1
         while j + 2 < len(cores) and cores[j + 1] == "dot":
