@@ -276,12 +276,16 @@ def run_batch(
                 tasks.append(CallTask(call.key, str(call.agent), str(call.caller) if call.caller else None))
         # longest first: the pool ends with short calls instead of waiting on one long one
         tasks.sort(key=lambda t: -durations.get(t.key, 0.0))
-        workers = options.workers or default_workers()
-        if not options.ray:
-            workers = min(workers, max(1, len(tasks)))
         cores = default_workers()
+        if options.ray and options.ray != "local":
+            workers, threads = options.workers, 1  # a cluster: one actor per CPU it has (0: Ray counts them)
+        else:
+            workers = options.workers or cores
+            if not options.ray:
+                workers = min(workers, max(1, len(tasks)))
+            threads = max(1, cores // max(1, min(workers, cores)))
         setup = WorkerSetup(
-            spec=options.spec, threads=max(1, cores // max(1, min(workers, cores))),
+            spec=options.spec, threads=threads,
             html=options.html, keep_result=options.save, keep_numbers=keep_numbers,
         )
         runner = _runner(options, setup, workers)

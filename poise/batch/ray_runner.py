@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from .pool import POLL_S, BatchInterrupted, WorkerSetupError
 from .work import CallDone, CallTask, WorkerSetup, analyse_call, prepare_worker, thread_env
 
 RAY_EXTRA = "pip install 'poise[cluster]'"
+CONNECT_TIMEOUT_S = 5.0  # s to reach a cluster's head before saying it cannot be reached
 
 
 class RayError(Exception):
@@ -40,6 +42,24 @@ class BatchActor:
 
     def analyse(self, task: CallTask) -> CallDone:
         return analyse_call(task, self.setup)
+
+
+def _check_reachable(address: str) -> None:
+    """Raise RayError unless `host:port` takes a TCP connection within CONNECT_TIMEOUT_S
+    ("auto" and "ray://" addresses are left to Ray)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayError(f"the Ray address {address!r} is not HOST:PORT (e.g. 10.0.0.5:6379), 'auto' or 'local'.")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise RayError(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}): check that `ray start --head` "
+            "runs there and that this machine may connect to it, or use --ray local."
+        ) from exc
 
 
 def _import_ray() -> Any:
@@ -63,7 +83,11 @@ class RayRunner:
     def _init(self, ray: Any) -> int:
         local = self.address == "local"
         env = thread_env(self.setup.threads)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+        if not local:
+            _check_reachable(self.address)  # ray.init retries an unreachable address for ever
+        # a local Ray's processes start with SIGINT ignored: a Ctrl+C is the driver's to handle
+        on_main = local and threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if on_main else None
         try:
             if local:
                 ray.init(
