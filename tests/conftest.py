@@ -25,6 +25,22 @@ def speech_path(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_dirs_for_the_session(tmp_path_factory):
+    """The same for module- and session-scoped fixtures, which run before any function's monkeypatch: a
+    module fixture analysing a call otherwise read the real user's settings (a pace ceiling of 240 wpm
+    left by an earlier run made the booking call earn two `slow_down`)."""
+    home = tmp_path_factory.mktemp("session-home")
+    saved = {k: os.environ.get(k) for k in ("POISE_DATA_DIR", "XDG_CONFIG_HOME")}
+    os.environ["POISE_DATA_DIR"], os.environ["XDG_CONFIG_HOME"] = str(home / "data"), str(home / "config")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Keep settings, history and recordings of tests out of the real user's folders."""
