@@ -289,34 +289,55 @@ def test_main_window_opens_reviews_from_the_menu_a_drop_and_quits_them_all(qtbot
     assert not main.isVisible() and not any(w.isVisible() for w in main.review_windows)
 
 
-def test_poise_demo_starts_the_demo_call(qtbot):
-    """`poise --demo` (the desktop app's main) starts the demo call at once."""
-    from poise.desktop import app as app_module
-    from poise.desktop.main_window import MainWindow
-    from poise.desktop.window_actions import quit_poise
+# The entry points run in a child process: the real command line, and an event loop of their own
+# (an app.exec() inside the test process leaves later tests' cross-thread deliveries stuck).
+ENTRY_CHILD = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from poise.desktop.window_actions import quit_poise
+import poise.desktop.main_window as mw, poise.desktop.review_window as rw, poise.cli as cli
 
-    seen: dict[str, str] = {}
-
-    def check() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if windows and windows[0].state in ("preparing", "running"):
-            seen["state"] = windows[0].state
-            windows[0].stop_call() if windows[0].state == "running" else None
-            quit_poise()
-        elif time.monotonic() > deadline:
+def watch(window, ready):
+    def poll():
+        if ready(window):
+            print("SEEN", window.windowTitle(), getattr(window, "state", ""), flush=True)
+            if isinstance(window, rw.ReviewWindow):
+                window.cancel()
             quit_poise()
         else:
-            QTimer.singleShot(20, check)
+            QTimer.singleShot(20, poll)
+    QTimer.singleShot(0, poll)
+    QTimer.singleShot(60_000, quit_poise)
 
-    deadline = time.monotonic() + 30
-    hook, sigint = sys.excepthook, signal.getsignal(signal.SIGINT)
-    QTimer.singleShot(0, check)
-    try:
-        assert app_module.main(["--demo"]) == 0
-    finally:
-        sys.excepthook = hook
-        signal.signal(signal.SIGINT, sigint)
-    assert seen.get("state") in ("preparing", "running")
+for cls, ready in ((mw.MainWindow, lambda w: w.state in ("preparing", "running")),
+                   (rw.ReviewWindow, lambda w: w.audio is not None)):
+    def show(self, _orig=cls.show, _ready=ready):
+        _orig(self)
+        watch(self, _ready)
+    cls.show = show
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _entry(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", ENTRY_CHILD, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_poise_demo_starts_the_demo_call():
+    """`poise --demo` starts the demo call at once (it used to open the window only)."""
+    done = _entry("--demo")
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = re.search(r"^SEEN (.*) (preparing|running)$", done.stdout, re.M)
+    assert seen, (done.stdout, done.stderr[-2000:])
+    assert seen.group(1).count("Poise") == 1  # the window's title says the app's name once
+
+
+def test_poise_review_opens_the_review_window():
+    """`poise review FILE`: a review window alone, showing the call."""
+    done = _entry("review", str(speech_path(SHORT_MONO)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "SEEN Poise — review: sb_ljspeech_LJ050-0131.wav" in done.stdout, (done.stdout, done.stderr[-2000:])
 
 
 def test_poise_review_and_version_on_the_command_line(tmp_path):
@@ -327,3 +348,23 @@ def test_poise_review_and_version_on_the_command_line(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "poise.cli", "review", str(tmp_path / "gone.wav")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "gone.wav" in missing.stderr and "Traceback" not in missing.stderr
+
+
+
+def test_review_this_call_after_a_demo_call(qtbot):
+    """The end of a call offers "Review this call", which opens it in a review window."""
+    from poise.desktop.main_window import MainWindow
+
+    main = MainWindow(check_recovery=False)
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.call_finished, timeout=120_000):
+        main.start_demo(speech_path(SHORT_MONO), speed=4.0)
+    assert main.last_error is None, main.last_error
+    assert main.banner.isVisible() and main.banner_action.text() == "Review this call"
+    main.banner_action.click()
+    assert len(main.review_windows) == 1 and main.review_windows[0].path == speech_path(SHORT_MONO)
+    review = main.review_windows[0]
+    review.cancel()
+    review.wait(60)  # no Whisper decode may outlive the test (CTranslate2 aborts the process)
+    main.wait_for_workers(60)

@@ -85,6 +85,7 @@ from poise.audio.player import CallPlayer, Listen
 from poise.audio.report import write_json
 from poise.audio.sources import LoadedCall
 from poise.audio.types import AnalysisResult
+from poise.desktop.language_panel import LanguagePanel
 from poise.desktop.review_timeline import ReviewTimeline
 from poise.desktop.settings import Settings
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
@@ -327,7 +328,10 @@ class ReviewWindow(QMainWindow):
         self.transcript.itemClicked.connect(self._jump_to_item)
         lists.addWidget(self.cue_list)
         lists.addWidget(self.transcript)
-        lists.setSizes([330, 670])
+        self.language_panel = LanguagePanel()  # what was said: summary, draft notes, phrase moments (issue 10)
+        self.language_panel.seek_requested.connect(self.seek)
+        lists.addWidget(self.language_panel)
+        lists.setSizes([300, 560, 300])
 
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(self.timeline)
@@ -422,9 +426,12 @@ class ReviewWindow(QMainWindow):
         self.audio = audio
         self.timeline.set_duration(audio.duration_s)
         self.timeline.set_audio(agent_db, caller_db, LEVEL_STEP_S)
-        self.timeline.set_message("" if self.result is None and self.error is None else self.timeline.message())
         if self.error is not None:
             self._on_failed(self.error)
+        elif self.result is None:  # the analysis goes on: say so where its lanes will be
+            self.timeline.set_message("")
+            self.timeline.set_message("Measuring pace, pitch and loudness… press Space to listen meanwhile.",
+                                      ("pace", "pitch", "loudness"))
         self.player = CallPlayer(audio.agent, audio.caller, device=self._output_device)
         if audio.caller is None:
             self.listen_combo.setEnabled(False)
@@ -504,6 +511,7 @@ class ReviewWindow(QMainWindow):
             self.timeline.set_duration(result.source.duration_s)
         self.timeline.set_result(result, self.band, self.spec.config.pitch_rise_st)
         self._fill_lists(result)
+        self.language_panel.set_result(result)
         if self.search.text():
             self.find(self.search.text())
         self.analysis_done.emit(result)
