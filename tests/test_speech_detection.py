@@ -139,3 +139,23 @@ def test_speech_judgement_does_not_depend_on_block_size():
         n = small.tracks[role].n
         assert np.array_equal(small.tracks[role].speech[:n], odd.tracks[role].speech[:n]), role
         assert np.array_equal(small.tracks[role].active[:n], odd.tracks[role].active[:n]), role
+
+
+def test_a_quieter_voice_under_line_noise_measures_as_much_quieter():
+    # at 10 dB SNR (pink noise from the first second) the reader drops 10 dB halfway: the noise under the
+    # voice is taken out of its loudness, so the drop reads 9-11.5 dB, not the 8.5 dB of the raw level
+    # (under the 8 dB of "Speak up" with any dip)
+    voice, rate = sf.read(str(speech_path(READER)), dtype="float32")
+    voice = soxr.resample(voice, rate, SAMPLE_RATE).astype(np.float32)
+    level = 20 * np.log10(np.sqrt(np.mean(np.square(voice[np.abs(voice) > 1e-3]))))
+    half = len(voice) // 2
+    voice[half:] *= np.float32(10 ** (-10 / 20))
+    track = _run(voice + _at_db(_pink(len(voice)), level - 10.0), None).tracks["agent"]
+
+    def voiced_median_db(lo: int, hi: int) -> float:
+        mask = track.speech[lo:hi] & np.isfinite(track.f0[lo:hi])
+        return float(np.median(track.db[lo:hi][mask]))
+
+    k_half = half // 160
+    drop = voiced_median_db(0, k_half) - voiced_median_db(k_half, track.n)
+    assert 9.0 <= drop <= 11.5, drop
