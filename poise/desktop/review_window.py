@@ -274,6 +274,7 @@ class ReviewWindow(QMainWindow):
         self.search.setMinimumWidth(150)
         self.search.textChanged.connect(self.find)
         self.search.returnPressed.connect(self.next_match)
+        self.search.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Space plays until the user asks to search
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -326,6 +327,8 @@ class ReviewWindow(QMainWindow):
         self.transcript = QListWidget(objectName="transcript")
         self.transcript.setWordWrap(True)
         self.transcript.itemClicked.connect(self._jump_to_item)
+        self.cue_list.addItem("The cues appear here when the analysis is done.")
+        self.transcript.addItem("The transcript appears here when the analysis is done.")
         lists.addWidget(self.cue_list)
         lists.addWidget(self.transcript)
         self.language_panel = LanguagePanel()  # what was said: summary, draft notes, phrase moments (issue 10)
@@ -393,6 +396,10 @@ class ReviewWindow(QMainWindow):
         find = self.menuBar().addMenu("&Find")
         find.addAction(action("Search the transcript", QKeySequence.StandardKey.Find, self.focus_search))
         find.addAction(action("Next match", QKeySequence.StandardKey.FindNext, self.next_match))
+        done = QAction("Leave the search", self.search, shortcut=QKeySequence(Qt.Key.Key_Escape))
+        done.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        done.triggered.connect(lambda: (self.search.clear(), self.timeline.setFocus()))
+        self.search.addAction(done)
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(action("About Poise", None, lambda: show_about(self)))
@@ -430,8 +437,7 @@ class ReviewWindow(QMainWindow):
             self._on_failed(self.error)
         elif self.result is None:  # the analysis goes on: say so where its lanes will be
             self.timeline.set_message("")
-            self.timeline.set_message("Measuring pace, pitch and loudness… press Space to listen meanwhile.",
-                                      ("pace", "pitch", "loudness"))
+            self.timeline.set_message("Measuring pace, pitch and loudness… press Space to listen meanwhile.", ("pitch",))
         self.player = CallPlayer(audio.agent, audio.caller, device=self._output_device)
         if audio.caller is None:
             self.listen_combo.setEnabled(False)
@@ -492,6 +498,10 @@ class ReviewWindow(QMainWindow):
                 self.timeline.set_message("The analysis failed; the audio is here to listen to.", ("pace",))
         for key in self.cards:
             self.cards[key][0].setText("—")
+        self.cue_list.clear()
+        self.cue_list.addItem("No cues: the analysis did not finish.")
+        self.transcript.clear()
+        self.transcript.addItem("No transcript: the analysis did not finish.")
         self.analysis_failed.emit(message)
 
     def _on_done(self, result: AnalysisResult) -> None:
