@@ -170,6 +170,13 @@ def test_review_by_ear_on_a_real_call(qtbot, tmp_path, speakers, booking_start):
     assert win.timeline.position() == pytest.approx(target, abs=2 * win.timeline.duration_s / win.timeline.width())
     win.pause()
 
+    # a cue's dot on the timeline plays from a little before it too
+    dot = win.timeline.cue_dots.points()[0]
+    at = win.timeline.mapFromScene(win.timeline.plots["cues"].getViewBox().mapViewToScene(dot.pos()))
+    qtbot.mouseClick(win.timeline.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(at.x()), int(at.y())))
+    assert win.timeline.position() == pytest.approx(max(cues[int(dot.data())].t - CUE_LEAD_S, 0.0), abs=0.05)
+    win.pause()
+
     # search: matches in the list and on the timeline
     qtbot.keyClick(win, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert win.search.hasFocus()
@@ -343,6 +350,11 @@ def test_poise_review_opens_the_review_window():
 def test_poise_review_and_version_on_the_command_line(tmp_path):
     from poise import __version__
 
+    closed = subprocess.Popen([sys.executable, "-m", "poise.cli", "analyze", "--no-transcript", str(speech_path(SHORT_MONO))],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    closed.stdout.close()  # as `poise analyze … | head` when head has gone
+    assert closed.wait(timeout=120) == 0
+    assert b"Traceback" not in closed.stderr.read() and not closed.stderr.close()
     done = subprocess.run([sys.executable, "-m", "poise.cli", "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"poise {__version__}"
     missing = subprocess.run([sys.executable, "-m", "poise.cli", "review", str(tmp_path / "gone.wav")],

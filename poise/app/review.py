@@ -63,6 +63,7 @@ def review_call(
 
 # --- what the review window shows, without Qt ------------------------------------------------
 
+CUE_LEAD_S = 2.0  # s: a clicked cue plays from a little before it, to hear what led up to it
 LEVEL_STEP_S = 0.1  # s per point of the audio level lane: 18,000 points for 30 minutes, drawn at once
 LEVEL_FLOOR_DB = -60.0  # dBFS: quieter steps are drawn as silence
 PACE_MIN_WORDS = 4  # words: a shorter agent turn gives no pace of its own (two words say nothing)
@@ -297,7 +298,7 @@ def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]
 
 
 __all__ = [
-    "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "level_db",
+    "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "level_db",
     "load_audio", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards", "transcript_lines",
     "write_cues_csv", "write_segments_csv",
 ]

@@ -22,7 +22,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from poise.app.review import LEVEL_FLOOR_DB, explain_cue, marker_rows, pace_spans, semitones
+from poise.app.review import CUE_LEAD_S, LEVEL_FLOOR_DB, explain_cue, marker_rows, pace_spans, semitones
 from poise.audio.types import AnalysisResult, Segment
 from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis
 from poise.report.format import fmt_clock
@@ -284,15 +284,11 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
     def _dot_clicked(self, item: pg.ScatterPlotItem, points, ev=None) -> None:  # noqa: ANN001 - pyqtgraph's
         if len(points):
             data = int(points[0].data())
-            t = self._cues[data].t if item is self.cue_dots else self._segments[data].start
-            self._dot_click = True
+            t = max(self._cues[data].t - CUE_LEAD_S, 0.0) if item is self.cue_dots else self._segments[data].start
             self.seek_requested.emit(float(t))
 
     def _clicked(self, event) -> None:  # noqa: ANN001 - pyqtgraph's MouseClickEvent
-        if getattr(self, "_dot_click", False):  # a dot handled it
-            self._dot_click = False
-            return
-        if event.button() != Qt.MouseButton.LeftButton:
+        if event.isAccepted() or event.button() != Qt.MouseButton.LeftButton:  # a dot took it (pyqtgraph asks items first)
             return
         self.seek_at(event.scenePos())
 

@@ -67,6 +67,7 @@ from PySide6.QtWidgets import (
 from poise import paths
 from poise.app.history import History
 from poise.app.review import (
+    CUE_LEAD_S,
     LEVEL_STEP_S,
     explain_cue,
     find_segments,
@@ -98,7 +99,6 @@ log = logging.getLogger(__name__)
 
 FRAME_MS = 30  # ms between playhead updates while playing: 33 frames per second, above the 30 fps target
 SEEK_STEP_S = 5.0  # s that ← and → move
-CUE_LEAD_S = 2.0  # s: a clicked cue plays from a little before it, to hear what led up to it
 DEFAULT_SIZE = (1000, 660)  # px: fits a 1024×700 screen with its panel
 GEOMETRY_FILE = "review_window.json"  # next to settings.json: the review window's last geometry
 EXPORT_KINDS = {  # what Export writes, by the choice's name: (suffix, file-dialog filter)
@@ -318,7 +318,7 @@ class ReviewWindow(QMainWindow):
         root.addWidget(self.cards_box)
 
         self.timeline = ReviewTimeline()
-        self.timeline.seek_requested.connect(self.seek)
+        self.timeline.seek_requested.connect(lambda t: self.seek(t, play=True))  # a click plays from there
 
         lists = QSplitter(Qt.Orientation.Horizontal)
         self.cue_list = QListWidget(objectName="cueList")
