@@ -121,11 +121,11 @@ class CallerHeat:
         if track is not None and k >= 0:
             self._grow_normal(track, k + 1 - int(NORMAL_LAG_S / FRAME_HOP_S))
             end = k + 1
-            if self._pitch.n * FRAME_HOP_S >= NORMAL_MIN_VOICED_S:
+            if self._pitch.n * FRAME_HOP_S >= NORMAL_MIN_VOICED_S and _heard_recently(track, k):
                 start = track.window_by_voiced(end, RECENT_VOICED_S, RECENT_MAX_SPAN_S)
                 f0, voiced_s = track.median_f0(start, end)
                 db, _ = track.median_db(start, end)
-                if f0 is not None and voiced_s >= RECENT_VOICED_S / 2 and _heard_recently(track, k):
+                if f0 is not None and voiced_s >= RECENT_VOICED_S / 2:
                     pitch_rise = float(12.0 * math.log2(f0 / 100.0)) - (self._pitch.median() or 0.0)
                     loud_rise = (db - (self._loud.median() or 0.0)) if db is not None else None
                     scores += [_score(pitch_rise, PITCH_FULL_ST), _score(loud_rise, LOUD_FULL_DB)]
