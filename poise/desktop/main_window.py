@@ -27,7 +27,7 @@ from poise.app.spec import CallKind, CallOutcome, CallSpec, CallState
 from poise.audio.types import Cue, Status
 from poise.desktop.bridge import SessionBridge
 from poise.desktop.live_view import LiveView
-from poise.report.format import fmt_mmss
+from poise.report.format import fmt_duration
 from poise.desktop.overlay import CueOverlay
 from poise.desktop.settings import Settings
 from poise.desktop.icons import app_icon
@@ -512,7 +512,7 @@ def call_summary(title: str, outcome: CallOutcome) -> str:
         return f"The {title} ended.{kept}"
     parts = [f"The {title} ended"]
     if result.source.duration_s:
-        parts.append(f"{fmt_mmss(result.source.duration_s)} long")
+        parts.append(f"{fmt_duration(result.source.duration_s)} long")  # as the cards, report and history
     if result.agent.wpm:
         parts.append(f"your pace {result.agent.wpm:.0f} wpm")
     cues = len(result.cues)
