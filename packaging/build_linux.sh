@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 if [[ "${1:-}" != "--smoke" ]]; then
     "$PY" -m pip install -q "pyinstaller==6.22.3"
-    "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
+    QT_QPA_PLATFORM=offscreen "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
         --distpath dist --workpath build/pyinstaller packaging/poise.spec
 fi
 "$PY" packaging/smoke_test.py dist/poise

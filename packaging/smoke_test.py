@@ -25,6 +25,7 @@ ANALYZE_TIMEOUT_S = 600.0
 
 
 def main(bundle: Path) -> int:
+    bundle = bundle.resolve()
     exe = bundle / "poise"
     if not exe.is_file():
         print(f"no bundle at {exe}: build it with bash packaging/build_linux.sh", file=sys.stderr)
