@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
@@ -149,7 +149,8 @@ class WindowActions:
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self.menuBar().addMenu("&Help").addAction(self.about_action)
+        # Help goes last, after the menus other parts of the window add while it is built
+        QTimer.singleShot(0, self, lambda: self.menuBar().addMenu("&Help").addAction(self.about_action))
 
     # What the actions open ---------------------------------------------------------
 
