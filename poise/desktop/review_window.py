@@ -242,8 +242,7 @@ class ReviewWindow(QMainWindow):
         self.timeline.set_message(f"Reading {self.path.name}…")
         self._loader = run_in_background(self._load, done=self._on_audio, failed=self._on_audio_failed,
                                          owner=self, name="poise-review-audio")
-        self._worker = run_in_background(self._analyse, done=self._on_outcome, owner=self, name="poise-review")
-        _workers.add(self._worker)
+        self._worker: threading.Thread | None = None  # the analysis: started once the audio is read (below)
 
     # --- layout -------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -428,8 +427,16 @@ class ReviewWindow(QMainWindow):
         caller = level_db(audio.caller) if audio.caller is not None else None
         return audio, agent, caller
 
+    def _start_analysis(self) -> None:
+        """The analysis starts after the audio is read: the first lanes do not share the two cores
+        with its own decoding (it reads the file again: the engine takes a path)."""
+        if self._worker is None:
+            self._worker = run_in_background(self._analyse, done=self._on_outcome, owner=self, name="poise-review")
+            _workers.add(self._worker)
+
     def _on_audio(self, loaded: tuple) -> None:
         audio, agent_db, caller_db = loaded
+        self._start_analysis()
         self.audio = audio
         self.timeline.set_duration(audio.duration_s)
         self.timeline.set_audio(agent_db, caller_db, LEVEL_STEP_S)
@@ -448,6 +455,7 @@ class ReviewWindow(QMainWindow):
         self.audio_ready.emit()
 
     def _on_audio_failed(self, message: str) -> None:
+        self._start_analysis()  # it says in one sentence what is wrong with the file
         if self.error is None and self.result is None:
             self.timeline.set_message("")  # the analysis says what is wrong with the file
 
@@ -472,8 +480,11 @@ class ReviewWindow(QMainWindow):
         self.status.setText("Cancelling…")
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the worker has ended (tests, closing)."""
-        self._worker.join(timeout)
+        """Block until the analysis has ended (tests, closing)."""
+        self._loader.join(timeout)
+        QApplication.processEvents()  # the loader's result starts the analysis on this thread
+        if self._worker is not None:
+            self._worker.join(timeout)
 
     # --- results (UI thread) ----------------------------------------------------------------------
     def _on_progress(self, fraction: float, label: str) -> None:
