@@ -764,7 +764,7 @@ class ReviewWindow(QMainWindow):
             small.setPointSizeF(9)
             painter.setFont(small)
             assert self.result is not None
-            painter.drawText(0, 40, f"{fmt_clock(self.result.source.duration_s)} long · exported "
+            painter.drawText(0, 40, f"{fmt_duration(self.result.source.duration_s)} long · exported "
                                     f"{datetime.now().strftime('%Y-%m-%d %H:%M')}")
             y = 56.0
             scale = width / max(self.cards_box.width(), 1)
@@ -776,7 +776,13 @@ class ReviewWindow(QMainWindow):
             y += self.cards_box.height() * scale + 12
             view = self.timeline  # a QGraphicsView: drawn as vectors into the rectangle left
             scale = min(width / max(view.width(), 1), (page.height() - y) / max(view.height(), 1))
-            view.render(painter, QRectF(0, y, view.width() * scale, view.height() * scale), view.viewport().rect())
+            for head in view.playheads.values():  # the page shows the call, not where playback stood
+                head.hide()
+            try:
+                view.render(painter, QRectF(0, y, view.width() * scale, view.height() * scale), view.viewport().rect())
+            finally:
+                for head in view.playheads.values():
+                    head.show()
         finally:
             painter.end()
 
