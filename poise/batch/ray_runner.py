@@ -22,6 +22,7 @@ from .pool import POLL_S, BatchInterrupted, WorkerSetupError
 from .work import CallDone, CallTask, WorkerSetup, analyse_call, prepare_worker, thread_env
 
 RAY_EXTRA = "pip install 'poise[cluster]'"
+RAY_MESSAGE_MAX = 160  # characters of Ray's own error message kept in the sentence
 CONNECT_TIMEOUT_S = 5.0  # s to reach a cluster's head before saying it cannot be reached
 
 
@@ -100,8 +101,15 @@ class RayRunner:
                     address=self.address, log_to_driver=False, logging_level=logging.WARNING,
                     configure_logging=False, runtime_env={"env_vars": env},
                 )
-        except Exception as exc:  # noqa: BLE001 - Ray's own errors name hosts and ports
-            raise RayError(f"could not start or reach Ray at {self.address!r} ({type(exc).__name__}: {exc}).") from exc
+        except Exception as exc:  # noqa: BLE001 - Ray's messages run to tracebacks: the first line, the rest to the log
+            from ..app.errors import log_exception
+
+            log_exception(exc)
+            first = (str(exc).strip().splitlines() or [""])[0][:RAY_MESSAGE_MAX].rstrip(" .")
+            raise RayError(
+                f"could not start or reach Ray at {self.address!r} ({type(exc).__name__}{': ' + first if first else ''}); "
+                "details are in Poise's log."
+            ) from exc
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
