@@ -68,8 +68,6 @@ def test_pace_per_turn_counts_words_over_the_turn_pauses_included():
     turn1 = words(0.0, 10, 0.4)  # 10 words in 3.92 s
     turn2 = words(10.0, 6, 0.3)  # after a 6 s pause: a turn of its own
     segs = [Segment("agent", 0.0, 12.0, "x", turn1 + turn2), Segment("caller", 4.0, 9.0, "y", words(4.0, 8, 0.5))]
-    from poise.audio.types import AnalysisResult  # noqa: F401 - the spans only read segments
-
     class R:  # the two fields pace_spans reads
         segments = segs
         timeline = None

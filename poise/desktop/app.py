@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     window = MainWindow()
     window.show()
-    _wake = _keep_signals_alive(app, window.close)
+    _keep_signals_alive(app, window.close)  # the timer is the app's child: it lives as long
     if args.demo:
         QTimer.singleShot(0, window.start_demo)
     code = app.exec()
@@ -106,7 +106,7 @@ def review_main(path: str, caller_path: str | None = None, agent_channel: str = 
         QMessageBox.warning(None, "Poise is already running", running)
         return 1
     window = open_review(path, caller_path, agent_channel=agent_channel, model_path=model_path)
-    _wake = _keep_signals_alive(app, window.close)
+    _keep_signals_alive(app, window.close)  # the timer is the app's child: it lives as long
     code = app.exec()
     wait_for_reviews(EXIT_WAIT_S)
     return code
