@@ -70,6 +70,7 @@ PACE_MIN_WORDS = 4  # words: a shorter agent turn gives no pace of its own (two 
 PACE_TURN_GAP_S = 2.0  # s: a longer pause ends a turn, as RoleStats.wpm counts "pauses under 2 s included"
 EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
 CUES_PER_MINUTES = 10.0  # minutes: cue rate is given per 10 minutes, as in the README's numbers
+CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min shown in the warning colour: one every ~3 minutes is already a lot to hear live
 
 
 def load_audio(spec: CallSpec) -> LoadedCall:
@@ -208,7 +209,7 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     n = len(r.cues)
     rate = n / minutes * CUES_PER_MINUTES if minutes > 0 else 0.0
     cards.append(SummaryCard("cues", "Cues per 10 min", f"{rate:.1f}", f"{n} cue{'s' if n != 1 else ''} in the call",
-                             "How often Poise would prompt you live; fewer is calmer.", rate > 3.0))
+                             "How often Poise would prompt you live; fewer is calmer.", rate > CUES_WARN_PER_10_MIN))
     cards.append(SummaryCard("share", "Agent talk share",
                              f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—",
                              "of all talk", "Callers who talk feel heard; far over half is a lecture."))

@@ -25,6 +25,7 @@ from .types import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 512  # frames per callback at 16 kHz (32 ms): short enough for a snappy pause/seek
+OUTPUT_LOST = "Playback stopped: the sound output went away. Check the speakers or headset, then press Space."
 LATENCY = "low"  # PortAudio's low-latency setting: the playhead follows the speaker closely
 
 
@@ -150,6 +151,7 @@ class CallPlayer:
         error = self.open()
         if error:
             return error
+        self.error = None
         with self._lock:
             if self._paused_at >= self.duration_s - 0.05:  # at the end: play from the start
                 self._paused_at = 0.0
@@ -256,6 +258,7 @@ class CallPlayer:
             if self._playing:  # the stream ended by itself (the device went away)
                 self._playing = False
                 self._paused_at = min(self._frame / self.rate, self.duration_s)
+                self.error = OUTPUT_LOST
 
 
 def _stop() -> BaseException:
@@ -274,4 +277,4 @@ def wait_until(predicate, timeout_s: float, poll_s: float = 0.01) -> bool:  # no
     return bool(predicate())
 
 
-__all__ = ["BLOCK_FRAMES", "CallPlayer", "Listen", "wait_until"]
+__all__ = ["BLOCK_FRAMES", "OUTPUT_LOST", "CallPlayer", "Listen", "wait_until"]

@@ -648,8 +648,11 @@ class ReviewWindow(QMainWindow):
         self.timeline.set_position(t, follow=True)
         self._show_position(t)
         if self.player is not None and not self.player.playing and self._frame.isActive():
-            self._frame.stop()  # the end of the call
+            self._frame.stop()  # the end of the call, or the output went away
             self._update_play_button()
+            if self.player.error:
+                self.player_error = self.player.error
+                self.status.setText(self.player.error)
 
     def _show_position(self, t: float) -> None:
         self._update_clock(t)
