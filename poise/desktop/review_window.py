@@ -274,6 +274,7 @@ class ReviewWindow(QMainWindow):
         self.search.textChanged.connect(self.find)
         self.search.returnPressed.connect(self.next_match)
         self.search.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Space plays until the user asks to search
+        self.search.setAcceptDrops(False)  # a recording dropped here opens, as anywhere on the window
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
