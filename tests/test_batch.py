@@ -277,3 +277,13 @@ def test_batch_without_recordings_says_so_in_one_sentence(tmp_path: Path) -> Non
     done = poise("batch", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "holds no recordings" in done.stderr and "Traceback" not in done.stderr
     assert poise("batch", str(tmp_path), "--pair-rule", "oops").returncode == 2
+
+
+def test_the_single_machine_path_imports_no_ray() -> None:
+    code = (
+        "import sys, poise.cli, poise.cli_batch, poise.batch.job, poise.batch.pool, poise.batch.work; "
+        "poise.cli.build_parser(); print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
