@@ -133,7 +133,7 @@ class _Writer:
         if not entry.ok:  # refused before as bad input: still a failed call of this batch
             self.report.failed += 1
             self.report.failures.append((call.name, str(entry.row.get("error"))))
-        self._advance(call, float(entry.row.get("duration_s") or 0.0), counted=False)
+        self._advance(call, float(entry.row.get("duration_s") or 0.0))
 
     def failed_early(self, call: CallFiles, sentence: str) -> None:
         row = {**self.row_base(call), "status": "error", "error": sentence, "agent": self.options.spec.agent}
@@ -195,9 +195,9 @@ class _Writer:
             self.progress.failed += 1
             self.progress.last_error = f"{call.name}: {row.get('error')}"
             self.report.failures.append((call.name, str(row.get("error"))))
-        self._advance(call, float(row.get("duration_s") or 0.0), counted=True)
+        self._advance(call, float(row.get("duration_s") or 0.0))
 
-    def _advance(self, call: CallFiles, audio_s: float, counted: bool) -> None:
+    def _advance(self, call: CallFiles, audio_s: float) -> None:
         self.progress.calls_done += 1
         self.progress.audio_done_s += audio_s
         self.progress.last = call.name
