@@ -62,6 +62,7 @@ class _Bar:
             )
         elapsed_h = max(1e-9, (_now() - progress.started) / 3600)
         hours = progress.audio_done_s / 3600
+        self.bar.total = max(progress.audio_total_s - progress.audio_skipped_s, 1e-6)  # the ETA is for what is left
         self.bar.n = min(progress.audio_done_s, self.bar.total)
         self.bar.set_description_str(
             f"{progress.calls_done}/{progress.calls_total} calls, {hours:.2f} h audio, {hours / elapsed_h:.1f} h audio per hour"

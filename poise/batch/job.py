@@ -45,7 +45,8 @@ class BatchProgress:
     calls_total: int
     audio_total_s: float
     calls_done: int = 0  # analysed now, failed or skipped
-    audio_done_s: float = 0.0
+    audio_done_s: float = 0.0  # audio of the calls analysed (or failed) in this run
+    audio_skipped_s: float = 0.0  # audio of the calls done before: out of the bar's total and of the rate
     skipped: int = 0
     failed: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -133,7 +134,8 @@ class _Writer:
         if not entry.ok:  # refused before as bad input: still a failed call of this batch
             self.report.failed += 1
             self.report.failures.append((call.name, str(entry.row.get("error"))))
-        self._advance(call, float(entry.row.get("duration_s") or 0.0))
+        self.progress.audio_skipped_s += float(entry.row.get("duration_s") or 0.0)
+        self._advance(call, 0.0)
 
     def failed_early(self, call: CallFiles, sentence: str) -> None:
         row = {**self.row_base(call), "status": "error", "error": sentence, "agent": self.options.spec.agent}
