@@ -228,6 +228,14 @@ def test_ctrl_c_stops_cleanly_with_130_and_a_rerun_continues(tmp_path: Path) -> 
     assert sorted(rows) == [f"read{i}" for i in range(3)]
     assert len({r["cues"] + r["agent_wpm"] for r in rows.values()}) == 1  # the same recording, the same numbers
 
+    # a changed file is analysed again; the others stay done
+    (folder / "read0.wav").unlink()
+    link(speech_path("ps_librivox_sense_and_sensibility_01_austen_64kb-0920.wav"), folder / "read0.wav")
+    third = poise("batch", str(folder), "--out", str(out), "--workers", "1")
+    assert third.returncode == 0 and "1 analysed now, 2 done before" in third.stdout, third.stdout + third.stderr
+    changed = sf.info(speech_path("ps_librivox_sense_and_sensibility_01_austen_64kb-0920.wav")).duration
+    assert float(read_summary(out)["read0"]["duration_s"]) == pytest.approx(changed, abs=0.01)
+
 
 @pytest.mark.slow
 def test_ray_local_cluster_gives_the_same_results_and_leaves_no_processes(calls: Path, pool_batch, tmp_path: Path) -> None:
