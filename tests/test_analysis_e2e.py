@@ -152,11 +152,6 @@ KNOWN_GAPS = {  # (kind, format) → the measured shortfall
         ("high", fmt): "measured 1/2 in 3 s (the other 8.4 s late): the second stretch starts while the agent is silent"
         for fmt in FORMATS + (LINE_FORMAT,)
     },
-    **{
-        ("interrupt", fmt): "measured 4/5 in 0.6 s; the fifth falls just after a 0.6 s caller pause, where the "
-        "rule sees the caller's turn restart (cued at 0.70 s over the line, missed in plain µ-law)"
-        for fmt in ("ulaw8k", LINE_FORMAT)
-    },
 }
 
 

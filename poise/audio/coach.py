@@ -53,13 +53,16 @@ QUIET_SUSTAIN_STEPS = 10  # 1 s
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
 CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 0.5 s hold: a 1 s+ utterance)
-CALLER_HEARD_RECENT_S = 0.3  # s: the caller was audible this recently before the agent's onset
+CALLER_HEARD_RECENT_S = 0.5  # s: the caller was heard this recently before the agent's onset (at 0.3 s an agent starting
+#   0.4 s into a caller's mid-turn pause, the caller going on at once, was not cued; the fire-time check keeps handovers out)
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
-CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
+CALLER_TURN_GAP_S = 0.7  # s: a shorter caller pause does not end their turn (pauses inside a turn run to ~0.7 s;
+#   at 0.5 s an agent cutting in 0.4 s after the caller resumed from a 0.6 s pause was not cued)
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
 FLOOR_JUDGE_MAX_S = 1.5  # s after the agent's onset: later, a cue would no longer help
 ONSET_BACKDATE_FRAMES = 40  # 400 ms: the speech model confirms a voice up to this late; the onset is the first audible frame
-ONSET_GAP_FRAMES = 3  # 30 ms: a stop consonant's closure inside the onset
+ONSET_GAP_FRAMES = 8  # 80 ms: a stop consonant's closure inside the onset (50-100 ms; at 30 ms a quiet first
+#   syllable and its closure dated an onset 0.25 s late on the real call)
 VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
 
