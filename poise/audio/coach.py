@@ -56,8 +56,7 @@ CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floo
 CALLER_HEARD_RECENT_S = 0.5  # s: the caller was heard this recently before the agent's onset (at 0.3 s an agent starting
 #   0.4 s into a caller's mid-turn pause, the caller going on at once, was not cued; the fire-time check keeps handovers out)
 CALLER_STILL_TALKING_S = 0.25  # s: when the cue fires, the caller was audible this recently (not a handover)
-CALLER_TURN_GAP_S = 0.7  # s: a shorter caller pause does not end their turn (pauses inside a turn run to ~0.7 s;
-#   at 0.5 s an agent cutting in 0.4 s after the caller resumed from a 0.6 s pause was not cued)
+CALLER_TURN_GAP_S = 0.5  # s: a shorter caller pause does not end their turn
 CALLER_TURN_MIN_S = 1.0  # s: a caller utterance this long ends an agent monologue (shorter is a backchannel)
 FLOOR_JUDGE_MAX_S = 1.5  # s after the agent's onset: later, a cue would no longer help
 ONSET_BACKDATE_FRAMES = 40  # 400 ms: the speech model confirms a voice up to this late; the onset is the first audible frame
