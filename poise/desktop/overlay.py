@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QMouseEvent, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsOpacityEffect, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from poise.audio.coach import CUE_MESSAGES
+from poise.language.coach import LANGUAGE_KINDS
 from poise.audio.types import Cue
 from poise.desktop.settings import Settings
 
@@ -84,9 +85,13 @@ class CueOverlay(QWidget):
         )
         self._label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self._label.ensurePolished()
-        # One width for every cue of the catalogue: the panel does not jump from cue to cue.
+        # One width for every cue: the panel does not jump from cue to cue. It is the width of the
+        # longest voice prompt; a longer one (a suggested sentence: "Try: ...") wraps onto a second line
+        # rather than stretching a calm prompt to 735 px across the agent's screen.
         metrics = self._label.fontMetrics()
-        self._label.setMinimumWidth(max(metrics.horizontalAdvance(m) for m in CUE_MESSAGES.values()) + 8)
+        voice_prompts = [m for kind, m in CUE_MESSAGES.items() if kind not in LANGUAGE_KINDS]
+        self._label.setWordWrap(True)
+        self._label.setFixedWidth(max(metrics.horizontalAdvance(m) for m in voice_prompts) + 8)
 
         self._mute_button = QToolButton(self._panel)
         self._mute_button.setObjectName("overlayMute")
@@ -156,6 +161,8 @@ class CueOverlay(QWidget):
             cue = Cue(t=0.0, kind="message", message=cue)
         self._current = cue
         self._label.setText(cue.message)
+        # a top-level window does not ask a wrapped label for its height: give it the height of its lines
+        self._label.setFixedHeight(self._label.heightForWidth(self._label.width()))
         self.adjustSize()
         self._hold.stop()
         self._fade.stop()
