@@ -155,13 +155,6 @@ def analyze_file(
             session.feed(block)
             done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
             update("measuring voice")
-        if transcribe:
-            while worker.is_alive():
-                worker.join(0.2)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-            if failure:
-                raise failure[0]
     finally:
         # CTranslate2 aborts the process if it is torn down mid-decode: let the running chunk finish
         stopping.set()
