@@ -69,10 +69,12 @@ def test_a_history_written_at_schema_1_opens_and_upgrades(tmp_path: Path) -> Non
         assert new_id == 4
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         plan = " ".join(r[3] for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM calls WHERE agent = ? ORDER BY started_at DESC", ("sam",)))
         assert "calls_by_agent" in plan  # the per-agent list uses its index
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"call_notes", "practice_takes"} <= tables  # version 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2  # bump with a new step in _MIGRATIONS
+SCHEMA_VERSION = 3  # bump with a new step in _MIGRATIONS
 
 # SQLite primary result codes (sqlite3.h), as `sqlite3.Error.sqlite_errorcode & 0xFF`
 SQLITE_BUSY = 5
@@ -82,7 +82,31 @@ _V2 = (
     )""",
 )
 
-_MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]  # step i takes the file from version i to i + 1
+# Version 3: what the agent writes after a call (the notes drafted from the transcript, edited, with the
+# follow-up they promise and whether it was done), and the trainer's scored practice takes.
+_V3 = (
+    """CREATE TABLE call_notes (
+        call_id INTEGER PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        follow_up_due TEXT,
+        follow_up_done INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX notes_by_follow_up ON call_notes (follow_up_done, follow_up_due)",
+    """CREATE TABLE practice_takes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        script TEXT NOT NULL,
+        target_wpm REAL NOT NULL,
+        duration_s REAL NOT NULL,
+        score REAL,
+        detail TEXT NOT NULL,
+        recording TEXT
+    )""",
+    "CREATE INDEX practice_by_agent ON practice_takes (agent, started_at)",
+)
+_MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]  # step i takes the file from version i to i + 1
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 
