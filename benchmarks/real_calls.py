@@ -399,6 +399,9 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
         path = write_stereo(tmp / f"ami_{a}{c}.wav", tracks[a], tracks[c], "pcm16k")
         frames, cuerun = engine(path, words)
         conv = T.conversation_truth(masks[a], masks[c])
+        conv_fine = T.conversation_truth(fine[a], fine[c])
+        fine_overlap_s = conv_fine.overlap_s
+        fine_takes = [round(x.onset, 2) for x in conv_fine.of_kind("floor_take")]
         sc = score(cuerun.cues, conv, len(tracks[a]) / T.SR)
         total.add(sc)
         pa, pc = T.prf(frames.agent_speech, masks[a]), T.prf(frames.caller_speech, masks[c])
@@ -412,7 +415,8 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
         eng_ov = cuerun.conversation.get("overlap_s")
         lcf = sc.summary()["per_kind"]["let_caller_finish"]
         data_pairs.append({"agent": AMI_SPEAKERS[a], "caller": AMI_SPEAKERS[c], "agent_prf": pa, "caller_prf": pc,
-                           "overlap_truth_s": round(truth_ov, 2), "overlap_engine_s": eng_ov,
+                           "overlap_truth_s": round(truth_ov, 2), "overlap_pauses_out_s": round(fine_overlap_s, 2), "overlap_engine_s": eng_ov,
+                           "floor_takes_rttm": [round(x.onset, 2) for x in conv.of_kind("floor_take")], "floor_takes_pauses_out": fine_takes,
                            "conversation_engine": cuerun.conversation, "cues": cuerun.cues, "score": sc.summary()})
         rows.append([f"{AMI_SPEAKERS[a]} / {AMI_SPEAKERS[c]}", pa["f1"], pc["f1"], round(truth_ov, 1), eng_ov,
                      sc.floor_takes, f"{lcf['hits_in_time']}/{lcf['situations']}", lcf["cues"], sc.on_backchannels + sc.on_handovers,
@@ -437,6 +441,9 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
                         entry["caller"]["precision"], entry["caller"]["recall"], entry["caller"]["f1"],
                         entry["rttm_minus_pauses_s"], entry["agent_pauses_out"]["f1"], entry["caller_pauses_out"]["f1"]])
     ov_truth = sum(p["overlap_truth_s"] for p in data_pairs)
+    ov_fine = sum(p["overlap_pauses_out_s"] for p in data_pairs)
+    takes = [(p["agent"], p["caller"], p["floor_takes_rttm"], p["floor_takes_pauses_out"]) for p in data_pairs
+             if p["floor_takes_rttm"] or p["floor_takes_pauses_out"]]
     ov_eng = sum(p["overlap_engine_s"] or 0.0 for p in data_pairs)
     chk_rows = [[k, v["speaker"], v["level_in_minus_out_db"][v["speaker"]],
                  max((d for s, d in v["level_in_minus_out_db"].items() if s != v["speaker"] and d is not None), default=None),
@@ -452,12 +459,15 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
     md += ("\n\nThe RTTM segments are turn-level (pauses inside a turn count as speech); the last three columns score "
            "against the RTTM with the pauses the track's own-voice energy truth finds taken out (a word-level view, "
            "for reading the recall; the targets use the RTTM itself).")
-    md += f"\n\nOverlap over the {len(pairs)} pairs: engine **{ov_eng:.1f} s** vs RTTM **{ov_truth:.1f} s**.\n\n"
+    md += (f"\n\nOverlap over the {len(pairs)} pairs: engine **{ov_eng:.1f} s** vs RTTM **{ov_truth:.1f} s** "
+           f"(vs **{ov_fine:.1f} s** with the pauses the tracks' own-voice energy finds taken out of the RTTM turns). "
+           "Floor takes (agent onset s) by the RTTM / with the pauses out: "
+           + "; ".join(f"{a} over {c}: {r} / {f}" for a, c, r, f in takes) + ".\n\n")
     md += table(["agent / caller", "agent F1", "caller F1", "overlap RTTM s", "overlap engine s", "floor takes",
                  "lcf in time", "lcf cues", "lcf on bc/handover", "prosody cues, agent silent", "undeserved"], rows)
     md += "\n"
     data = {"truth_check": check, "pairs": data_pairs, "per_speaker": per_speaker, "overlap_truth_s": round(ov_truth, 2),
-            "overlap_engine_s": round(ov_eng, 2), "cues": total.summary()}
+            "overlap_pauses_out_s": round(ov_fine, 2), "overlap_engine_s": round(ov_eng, 2), "cues": total.summary()}
     return data, md, total
 
 
@@ -722,6 +732,8 @@ def main(argv: list[str] | None = None) -> None:
         ["AMI: worst speech F1 (speakers > 5 s, agent and caller)", min(f1s) if f1s else None, "≥ 0.9", check(min(f1s) if f1s else None, 0.9)],
         ["AMI: overlap s, engine vs RTTM", f"{ami['overlap_engine_s']} vs {ami['overlap_truth_s']} ({None if ov_err is None else round(100 * ov_err)} % off)", "within 25 %",
          check(ov_err, 0.25, True)],
+        ["AMI: overlap s, engine vs RTTM with pauses out (word-level view, not the target)",
+         f"{ami['overlap_engine_s']} vs {ami['overlap_pauses_out_s']}", "—", ""],
         ["booking call: overlap s, engine vs truth", f"{b_ov_e} vs {b_ov_t}", "within 25 %",
          check(abs((b_ov_e or 0) - b_ov_t) / b_ov_t if b_ov_t else None, 0.25, True)],
     ]

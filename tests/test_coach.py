@@ -48,7 +48,8 @@ class Stream:
 
     def track(self) -> RoleTrack:
         t = RoleTrack()
-        t.append(Frames(0, self.db, self.speech, self.f0, self.nucleus, self.active, getattr(self, "audible", None)))
+        t.append(Frames(0, self.db, self.speech, self.f0, self.nucleus, self.active, getattr(self, "audible", None),
+                        getattr(self, "voiced_sound", None)))
         return t
 
 
@@ -129,35 +130,42 @@ def test_raised_pitch_fires_lower_tone_only_past_the_threshold(pitch_hz, expect)
 def test_faster_words_fire_slow_down_within_four_seconds():
     # 1.45x the normal 4 syllables/s in two-syllable words (2.2 words/s, a slow cadence): 7 fast
     # words to move the 12-word median, the live word delay and 0.5 s of persistence
-    agent = Stream(60).say(0, 30).say(30, 45, syllables_per_s=5.8)
+    agent = Stream(80).say(0, 50).say(50, 65, syllables_per_s=5.8)
     cues, _ = run(agent, None)
     assert kinds(cues) == ["slow_down"]
-    assert 30.0 < cues[0].t <= 35.5
+    assert 50.0 < cues[0].t <= 55.5
     assert cues[0].evidence["ratio"] == pytest.approx(1.45, abs=0.02)
 
 
+def test_her_normal_pace_is_not_judged_on_fewer_than_eighty_words():
+    # 35 s of talk is 58 words here, 8 s of fast talk 18 more: a median over so few is 15 % off her normal
+    agent = Stream(50).say(0, 35).say(35, 43, syllables_per_s=5.8)
+    cues, _ = run(agent, None)
+    assert "slow_down" not in kinds(cues)
+
+
 def test_a_pace_just_under_the_threshold_is_not_cued():
-    agent = Stream(60).say(0, 30).say(30, 45, syllables_per_s=5.2)  # 1.3x: inside her natural variation
+    agent = Stream(80).say(0, 50).say(50, 65, syllables_per_s=5.2)  # 1.3x: inside her natural variation
     cues, _ = run(agent, None)
     assert cues == []
 
 
 def test_a_short_burst_of_fast_words_is_not_a_habit():
-    agent = Stream(60).say(0, 30).say(30, 31.5, syllables_per_s=6.0).say(31.5, 50)
+    agent = Stream(80).say(0, 50).say(50, 51.5, syllables_per_s=6.0).say(51.5, 70)
     cues, _ = run(agent, None)
     assert "slow_down" not in kinds(cues)
 
 
 def test_a_fast_turn_too_short_for_its_words_is_cued_when_the_agent_speaks_again():
     # words arrive 1.5 s after they end: a 4 s fast turn is judged at the start of her next turn
-    agent = Stream(90).say(0, 30).say(30, 34, syllables_per_s=6.0).say(40, 50)
+    agent = Stream(110).say(0, 50).say(50, 54, syllables_per_s=6.0).say(60, 70)
     cues, _ = run(agent, None)
     assert kinds(cues) == ["slow_down"]
-    assert 40.0 <= cues[0].t <= 41.0
+    assert 60.0 <= cues[0].t <= 61.0
 
 
 def test_fast_words_arriving_long_after_the_agent_stopped_give_no_cue():
-    agent = Stream(90).say(0, 30).say(30, 36, syllables_per_s=6.0)
+    agent = Stream(110).say(0, 50).say(50, 56, syllables_per_s=6.0)
     config = CoachConfig()
     pending = sorted(agent.words, key=lambda w: w.end)
     coach = Coach(config, has_caller=False)
@@ -243,6 +251,19 @@ def test_dead_air_mid_call_but_not_before_anyone_spoke():
     cues, _ = run(agent, caller)
     assert kinds(cues) == ["dead_air"]
     assert 16.0 <= cues[0].t <= 16.2
+
+
+def test_a_hum_the_speech_model_misses_breaks_the_dead_air():
+    agent = Stream(27).talk(8, 10).talk(20, 22)
+    caller = Stream(27)
+    caller.voiced_sound = np.zeros(len(caller.db), bool)
+    caller.voiced_sound[int(14 * FPS) : int(14.3 * FPS)] = True  # "mm-hmm", periodic and at her level, no speech
+    cues, _ = run(agent, caller)
+    assert "dead_air" not in kinds(cues)
+    caller.voiced_sound[int(14 * FPS) : int(14.05 * FPS) + 1] = True
+    caller.voiced_sound[int(14.05 * FPS) + 1 :] = False  # 60 ms: a click's ringing, not a voice
+    cues, _ = run(agent, caller)
+    assert kinds(cues) == ["dead_air"]
 
 
 def test_monologue_without_a_caller_turn_fires_pause_for_caller():

@@ -141,6 +141,27 @@ def test_speech_judgement_does_not_depend_on_block_size():
         assert np.array_equal(small.tracks[role].active[:n], odd.tracks[role].active[:n]), role
 
 
+def test_judging_after_measuring_the_whole_call_gives_the_live_cues():
+    # a recording is measured while Whisper runs and judged afterwards (analysis.py): the rules must
+    # read only frames up to their own, so the cues are those of feeding block by block (the demo call
+    # holds every situation)
+    from pathlib import Path
+
+    import poise
+    from poise.audio.sources import load_call
+
+    demo = load_call(Path(poise.__file__).parent / "assets" / "demo_call.ogg")
+    agent, caller = demo.agent, demo.caller
+    live = _run(agent, caller, block_s=0.1)
+    deferred = Session(has_caller=True)
+    for i in range(0, len(agent), SAMPLE_RATE):
+        deferred.measure(Block(i / SAMPLE_RATE, agent[i : i + SAMPLE_RATE], caller[i : i + SAMPLE_RATE]))
+    assert deferred.cues == []
+    result = deferred.finish()
+    assert [c.to_json() for c in result.cues] == [c.to_json() for c in live.cues] != []
+    assert result.conversation == live.finish().conversation
+
+
 def test_a_quieter_voice_under_line_noise_measures_as_much_quieter():
     # at 10 dB SNR (pink noise from the first second) the reader drops 10 dB halfway: the noise under the
     # voice is taken out of its loudness, so the drop reads 9-11.5 dB, not the 8.5 dB of the raw level
@@ -159,3 +180,16 @@ def test_a_quieter_voice_under_line_noise_measures_as_much_quieter():
     k_half = half // 160
     drop = voiced_median_db(0, k_half) - voiced_median_db(k_half, track.n)
     assert 9.0 <= drop <= 11.5, drop
+
+
+def test_a_hummed_backchannel_keeps_the_line_alive():
+    # AMI headsets (truth: the meeting's RTTM and words): MEO015's "Mm-hmm" at 34.99-35.28 s, which the
+    # speech model scores 0.02-0.34, is heard as his voice, so the 5.2 s and 1.8 s silences around it
+    # are not one 6 s stretch of dead air
+    tracks = [sf.read(str(speech_path(f"pyannote_ami_seriously_source{i}.wav")), dtype="float32")[0] for i in (0, 1)]
+    session = _run(tracks[0], tracks[1])
+    agent = session.tracks["agent"]
+    hum = slice(int(34.99 * 100), int(35.28 * 100))
+    assert not agent.speech[hum].any()
+    assert agent.voiced_sound[hum].sum() >= 8
+    assert [c.kind for c in session.cues if c.kind == "dead_air"] == []

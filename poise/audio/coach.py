@@ -64,6 +64,7 @@ ONSET_GAP_FRAMES = 8  # 80 ms: a stop consonant's closure inside the onset (50-1
 #   syllable and its closure dated an onset 0.25 s late on the real call)
 VOICE_RECENT_FRAMES = 3  # 30 ms: the agent is still talking, not trailing off into the activity hangover
 OVERLAP_GAP_FRAMES = 5  # 50 ms dips inside the agent's overlapping speech do not restart it
+VOICED_SOUND_MIN_FRAMES = 8  # 80 ms of own-level periodic sound is a voice (a vowel; a hummed "mm-hmm": 0.3-0.5 s), not a click
 
 
 @dataclass
@@ -233,7 +234,10 @@ class Coach:
             if self._agent_gap > OVERLAP_GAP_FRAMES:
                 self._agent_run_start = self._floor_take = None
 
-        if agent_speaking or caller_speaking:
+        heard_voice = agent_speaking or caller_speaking or _voiced_sound_ends_at(agent, k)
+        if caller is not None and not heard_voice:
+            heard_voice = _voiced_sound_ends_at(caller, k)
+        if heard_voice:  # a hummed backchannel the speech model misses still shows the line is alive
             self._last_any_speech = k
             if self._dead_air_open:
                 self._dead_air_open = False
@@ -373,6 +377,11 @@ def _first_audible(track: RoleTrack, k: int) -> int:
                 break
         i -= 1
     return onset
+
+
+def _voiced_sound_ends_at(track: RoleTrack, k: int) -> bool:
+    """Frame k ends at least VOICED_SOUND_MIN_FRAMES of own-level periodic sound."""
+    return k + 1 >= VOICED_SOUND_MIN_FRAMES and bool(track.voiced_sound[k + 1 - VOICED_SOUND_MIN_FRAMES : k + 1].all())
 
 
 def _heard_within(track: RoleTrack, k: int, frames: int) -> bool:

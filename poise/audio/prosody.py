@@ -72,12 +72,16 @@ class Frames:
     nucleus: np.ndarray  # bool: a syllable nucleus is confirmed at this frame
     active: np.ndarray | None = None  # bool: own speech audible right now (speech without the hangover)
     audible: np.ndarray | None = None  # bool: own-level sound now, speech or not yet confirmed (onset timing)
+    voiced_sound: np.ndarray | None = None  # bool: own-level and periodic, speech or not: a hummed "mm-hmm"
+    #   is voice, though the speech model gives it 0.02-0.3 (two of the AMI's backchannels)
 
     def __post_init__(self) -> None:
         if self.active is None:
             self.active = self.speech
         if self.audible is None:
             self.audible = self.active
+        if self.voiced_sound is None:
+            self.voiced_sound = self.active & np.isfinite(self.f0)
 
     def __len__(self) -> int:
         return len(self.db)
@@ -199,8 +203,10 @@ class ProsodyTracker:
         band_db = _rms_db(band_windows)
         prob = self._vad.frame_probabilities(start, count, FRAME_LEN)
         f0 = np.full(count, np.nan, np.float32)
-        candidates = prob >= PITCH_CANDIDATE_PROB
-        if candidates.any():  # pitch only where someone may speak: most frames of a call need no FFT
+        # pitch only where someone may speak, or where an own-level sound may be a hummed voice: most
+        # frames of a call need no FFT
+        candidates = (prob >= PITCH_CANDIDATE_PROB) | (band_db >= self.judge.own_level_gate_db())
+        if candidates.any():
             rows = np.flatnonzero(candidates)
             pitch, aperiodicity = yin(windows[rows])
             ok = (aperiodicity < VOICED_MAX_APERIODICITY) & (pitch >= F0_MIN_HZ) & (pitch <= F0_MAX_HZ)
@@ -212,7 +218,8 @@ class ProsodyTracker:
         speech, active, audible = self.judge.judge(measured.start_index, measured.band_db, measured.prob, leak_db)
         f0 = np.where(speech, measured.f0, np.float32(np.nan)).astype(np.float32)
         nucleus = self._pick_nuclei(measured.start_index, measured.db, np.isfinite(f0), speech)
-        return Frames(measured.start_index, self._voice_db(measured), speech, f0, nucleus, active, audible)
+        voiced_sound = audible & np.isfinite(measured.f0)
+        return Frames(measured.start_index, self._voice_db(measured), speech, f0, nucleus, active, audible, voiced_sound)
 
     def _voice_db(self, measured: Measured) -> np.ndarray:
         """Loudness of the voice without the line noise under it (power subtraction of the noise floor).

@@ -22,6 +22,7 @@ class RoleTrack:
         self.nucleus = np.zeros(cap, bool)
         self.active = np.zeros(cap, bool)
         self.audible = np.zeros(cap, bool)
+        self.voiced_sound = np.zeros(cap, bool)
         self._cum_speech = np.zeros(cap + 1, np.int64)  # speech frames before index i
         self._cum_voiced = np.zeros(cap + 1, np.int64)
 
@@ -31,7 +32,8 @@ class RoleTrack:
             return
         while cap < needed:
             cap *= 2
-        for name, fill in (("db", 0.0), ("speech", False), ("f0", np.nan), ("nucleus", False), ("active", False), ("audible", False)):
+        for name, fill in (("db", 0.0), ("speech", False), ("f0", np.nan), ("nucleus", False), ("active", False), ("audible", False),
+                           ("voiced_sound", False)):
             old = getattr(self, name)
             new = np.full(cap, fill, old.dtype)
             new[: self.n] = old[: self.n]
@@ -50,7 +52,7 @@ class RoleTrack:
         self._grow(self.n + k)
         s = slice(self.n, self.n + k)
         self.db[s], self.speech[s], self.f0[s], self.nucleus[s] = frames.db, frames.speech, frames.f0, frames.nucleus
-        self.active[s], self.audible[s] = frames.active, frames.audible
+        self.active[s], self.audible[s], self.voiced_sound[s] = frames.active, frames.audible, frames.voiced_sound
         self._cum_speech[self.n + 1 : self.n + k + 1] = self._cum_speech[self.n] + np.cumsum(frames.speech)
         voiced = np.isfinite(frames.f0)
         self._cum_voiced[self.n + 1 : self.n + k + 1] = self._cum_voiced[self.n] + np.cumsum(voiced)

@@ -204,6 +204,12 @@ class VoiceJudge:
     def floor_db(self) -> float | None:
         return self._floor.db
 
+    def own_level_gate_db(self) -> float:
+        """The level a frame needs to be this role's own sound, as the judge stands now (before the
+        other side's leak is known): a cheap pre-selection of frames worth a pitch estimate."""
+        floor = self._floor.db if self._floor.db is not None else ABS_MIN_DB
+        return max(floor + ABOVE_FLOOR_DB, ABS_MIN_DB, self.own_ref_db - OWN_RANGE_DB)
+
 
 class LeakageEstimator:
     """How loud the other side's signal is expected to sound in this channel, frame by frame.
