@@ -124,23 +124,27 @@ def analyze_file(
                         transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
                     )
                     done_s += span_s
-                if role == "agent":
-                    agent_words_done.set()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             failure.append(exc)
-        finally:
-            agent_words_done.set()
 
-    agent_words_done = threading.Event()
     stopping = threading.Event()  # the analysis is leaving early: Whisper stops at its next chunk
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
     session = Session(has_caller=call.has_caller, config=config, baseline=baseline)
     try:
         if transcribe:
             worker.start()
-            # pace cues need the agent's words and the language cues both sides' segments, admitted as
-            # they would arrive live, so the replay waits for the whole transcript (the replay is ~1 %
-            # of Whisper's time)
+        # the sound is measured while Whisper transcribes (the rules need the words, the sound does not);
+        # the rules then judge every frame with the transcript admitted as it would have arrived live
+        total = max(call.duration_s, 1e-9)
+        for block in call.blocks(ANALYSIS_BLOCK_S):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if failure:  # no model, a damaged file: say so now, not after measuring the whole call
+                raise failure[0]
+            session.measure(block)
+            done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
+            update("measuring voice")
+        if transcribe:
             while worker.is_alive():
                 worker.join(0.2)
                 if cancel is not None and cancel.is_set():
@@ -148,13 +152,7 @@ def analyze_file(
             if failure:
                 raise failure[0]
             session.admit_transcript(list(segments))
-        total = max(call.duration_s, 1e-9)
-        for block in call.blocks(ANALYSIS_BLOCK_S):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            session.feed(block)
-            done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
-            update("measuring voice")
+        session.run_rules()
     finally:
         # CTranslate2 aborts the process if it is torn down mid-decode: let the running chunk finish
         stopping.set()

@@ -143,6 +143,8 @@ class Session:
         self.tracks: dict[Role, RoleTrack] = {role: RoleTrack() for role in ROLES}
         self._cutters = {role: _UtteranceCutter(role) for role in ROLES} if transcriber else {}
         self._baseline_done = 0  # frames already given to the baseline tracker
+        self._rules_done = 0  # frames already judged by the rules (`run_rules`)
+        self._rule_t = 0.0  # s: the end of the frame the rules are judging
         self._listeners: list[Callable[[Event], None]] = []
         self._lock = threading.Lock()
         self.cues: list[Cue] = []
@@ -203,6 +205,15 @@ class Session:
     # --- the pipeline -----------------------------------------------------------------------
     def feed(self, block: Block) -> None:
         """Process one block of both roles (the caller part is silence when absent)."""
+        self.measure(block)
+        self.run_rules()
+
+    def measure(self, block: Block) -> None:
+        """The acoustic half of `feed`: the block's frames (loudness, speech, pitch) onto the tracks.
+
+        `run_rules` judges them later; a recording measures while Whisper transcribes, because the
+        rules need the words and the sound does not.
+        """
         agent = np.asarray(block.agent, np.float32)
         caller = np.asarray(block.caller, np.float32) if block.caller is not None else np.zeros_like(agent)
         self.samples_fed += len(agent)
@@ -223,12 +234,18 @@ class Session:
         if self._cutters:
             self._cutters["agent"].add_samples(agent)
             self._cutters["caller"].add_samples(caller)
+
+    def run_rules(self) -> None:
+        """The cue rules, the baseline, the words' admission, the utterance cuts and the meters over every
+        frame measured and not yet judged (each rule reads only frames up to its own, so judging later
+        gives the same cues)."""
         agent_track = self.tracks["agent"]
         caller_track = self.tracks["caller"] if self.has_caller else None
-        for k in range(frames["agent"].start_index, agent_track.n):
+        for k in range(self._rules_done, agent_track.n):
+            self._rule_t = float(frame_end_time(k))
             if k % RULE_STEP_FRAMES == 0:
                 self._update_baseline(k - BASELINE_LAG_FRAMES)
-                self._admit_words(float(frame_end_time(k)))
+                self._admit_words(self._rule_t)
             for cue in self.coach.update(k, agent_track, caller_track, self.baseline):
                 self.cues.append(cue)
                 self._publish(cue)
@@ -240,6 +257,7 @@ class Session:
                     self.transcriber.submit(role, *utterance)
             if k % METER_STEP_FRAMES == 0 and self._listeners:
                 self._publish(self.meters(k))
+        self._rules_done = agent_track.n
 
     def _update_baseline(self, k: int) -> None:
         """Give the baseline the agent's frames before k."""
@@ -251,7 +269,7 @@ class Session:
             self.baseline = self.baseline_tracker.current()
             mismatch = self.baseline_tracker.take_mismatch()  # the voice is not the profile's (baseline.py)
             if mismatch is not None:
-                self.report_status(Status(t=self.time_s, level="warning", message=mismatch.message))
+                self.report_status(Status(t=round(self._rule_t, 3), level="warning", message=mismatch.message))
 
     def _record(self, block: Block) -> None:
         assert self.recorder is not None
@@ -293,6 +311,7 @@ class Session:
 
         `segments` replaces the live transcript (a recording is transcribed in one pass instead).
         """
+        self.run_rules()  # frames measured and not yet judged
         if self.transcriber is not None:
             for role, cutter in self._cutters.items():
                 utterance = cutter.flush()
