@@ -6,16 +6,33 @@ timing and the verdict come from `poise.app.practice`, the pace from the call's 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTextEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from poise.app.calls import AgentSource, LiveCall
 from poise.app.practice import (
+    FAMILY_LABELS,
+    OWN_SCRIPT,
     TARGET_WPM_DEFAULT,
     TARGET_WPM_RANGE,
+    PhraseMark,
+    PracticeScript,
+    ScriptFileError,
+    builtin_scripts,
     pace_band,
     pace_verdict,
+    phrase_marks,
     practice_call,
     script_words,
     word_interval_ms,
@@ -29,6 +46,9 @@ from poise.desktop.workers import on_ui_thread
 SCRIPT_POINT_SIZE = 22  # pt: readable from arm's length while speaking
 READ_COLOR = QColor("#a3aaae")  # words already read fade back
 CURRENT_BG = QColor("#e3efe9")  # the word to say now
+CALM_COLOR = QColor(AGENT_COLOR)  # a phrase that calms: the agent's teal, underlined
+DEFENSIVE_COLOR = QColor(CUE_COLOR)  # a defensive phrase (only in the trainer's own text): amber
+OWN_TEXT_TITLE = "Your own text"
 
 DEFAULT_SCRIPT = (
     "Thank you for calling, my name is Sam. I'm sorry you've had trouble with your order, "
@@ -59,11 +79,29 @@ class ReadAtPaceTab(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._advance)
 
+        self.marks: list[PhraseMark] = []  # the de-escalation phrases of the script shown
+        self._own_text = DEFAULT_SCRIPT  # what "Your own text" holds (kept while a built-in is shown)
+        try:
+            self.scripts: list[PracticeScript] = builtin_scripts()
+            scripts_error = None
+        except ScriptFileError as exc:
+            self.scripts, scripts_error = [], str(exc)
+        self.script_picker = QComboBox(objectName="scriptPicker")
+        for item in self.scripts:
+            self.script_picker.addItem(item.title, item.id)
+        self.script_picker.addItem(OWN_TEXT_TITLE, OWN_SCRIPT)
+        self.script_picker.setToolTip("A built-in script of good de-escalation phrasing, or your own text")
+        self.script_picker.currentIndexChanged.connect(self._script_chosen)
+        self.teaches = QLabel("", objectName="hint")
+        self.teaches.setWordWrap(True)
+        self.legend = QLabel("", objectName="hint")
+
         self.script = QTextEdit(objectName="script")
         self.script.setAcceptRichText(False)
-        self.script.setPlainText(DEFAULT_SCRIPT)
         # the app stylesheet sets 13px on every widget, so the script's size goes in a stylesheet too
         self.script.setStyleSheet(f"QTextEdit {{ font-size: {SCRIPT_POINT_SIZE}pt; }}")
+        self.script.textChanged.connect(self._text_changed)
+        self.script.viewport().installEventFilter(self)
 
         self.target = QSpinBox()
         self.target.setRange(*TARGET_WPM_RANGE)
@@ -75,6 +113,9 @@ class ReadAtPaceTab(QWidget):
         self.start_button.clicked.connect(self.toggle)
 
         top = QHBoxLayout()
+        top.addWidget(QLabel("Script", objectName="fieldLabel"))
+        top.addWidget(self.script_picker)
+        top.addSpacing(12)
         top.addWidget(QLabel("Target pace", objectName="fieldLabel"))
         top.addWidget(self.target)
         top.addStretch(1)
@@ -85,7 +126,7 @@ class ReadAtPaceTab(QWidget):
         self.pitch_value = QLabel("", objectName="hint")
         self.gauge = PaceGauge()
         self.status = status_label()
-        self.status.setText("Press Start and read the highlighted words as they come.")
+        self.status.setText(scripts_error or "Press Start and read the highlighted words as they come.")
         pace_card, pace_layout = card("Your pace")
         row = QHBoxLayout()
         row.addWidget(self.pace_value)
@@ -98,18 +139,34 @@ class ReadAtPaceTab(QWidget):
         pace_layout.addWidget(self.gauge)
         pace_layout.addWidget(self.status)
         self._target_changed(self.target.value())
+        self._script_chosen(self.script_picker.currentIndex())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 14)
         layout.setSpacing(12)
         layout.addLayout(top)
+        layout.addWidget(self.teaches)
         layout.addWidget(self.script, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(pace_card)
 
     # state ------------------------------------------------------------------------------
     def is_running(self) -> bool:
         """From Start until the window has seen the practice call end."""
         return self._running
+
+    def script_choice(self) -> PracticeScript:
+        """The script being read: the built-in one chosen, or the trainer's own text."""
+        chosen = self._builtin(self.script_picker.currentData())
+        if chosen is not None:
+            return chosen
+        return PracticeScript(OWN_SCRIPT, OWN_TEXT_TITLE, self.script.toPlainText())
+
+    def choose_script(self, script_id: str) -> None:
+        """Show a built-in script (by id) or, with `OWN_SCRIPT`, the trainer's own text."""
+        index = self.script_picker.findData(script_id)
+        if index >= 0:
+            self.script_picker.setCurrentIndex(index)
 
     def current_word(self) -> str | None:
         """The word highlighted now (None before the call runs)."""
@@ -143,6 +200,7 @@ class ReadAtPaceTab(QWidget):
         self.gauge.set_value(None)
         self.status.setText("Opening the microphone…")
         self.script.setReadOnly(True)
+        self.script_picker.setEnabled(False)
         self._set_running(True)
         call.begin()
 
@@ -188,6 +246,7 @@ class ReadAtPaceTab(QWidget):
         elif state.ended:
             self.timer.stop()
             self.script.setReadOnly(False)
+            self.script_picker.setEnabled(True)
             self._set_running(False)
             outcome = call.outcome
             if outcome is not None and outcome.error:
@@ -201,15 +260,84 @@ class ReadAtPaceTab(QWidget):
             return
         self._show_highlight()
 
-    # helpers ----------------------------------------------------------------------------
-    def _target_changed(self, value: int) -> None:
-        self.gauge.set_band(*pace_band(value))
-        if self.timer.isActive():
-            self.timer.setInterval(word_interval_ms(value))
-        if self.last_wpm is not None:
-            self.verdict.setText(pace_verdict(self.last_wpm, value))
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A tooltip over a marked phrase says what it does ("acknowledges the feeling")."""
+        if watched is self.script.viewport() and event.type() == QEvent.Type.ToolTip:
+            pos = self.script.cursorForPosition(event.pos()).position()
+            mark = next((m for m in self.marks if m.start <= pos < m.end), None)
+            if mark is not None:
+                QToolTip.showText(event.globalPos(), FAMILY_LABELS.get(mark.family, mark.family), self.script)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().eventFilter(watched, event)
 
-    def _show_highlight(self) -> None:
+    # helpers ----------------------------------------------------------------------------
+    def _builtin(self, script_id: object) -> PracticeScript | None:
+        return next((s for s in self.scripts if s.id == script_id), None)
+
+    def _script_chosen(self, index: int) -> None:
+        chosen = self._builtin(self.script_picker.itemData(index))
+        text = chosen.text if chosen is not None else self._own_text
+        self.teaches.setText(chosen.teaches if chosen is not None else "Type or paste the text to practise.")
+        if self.script.toPlainText() != text:
+            self.script.blockSignals(True)
+            self.script.setPlainText(text)
+            self.script.blockSignals(False)
+        self._mark_phrases()
+
+    def _text_changed(self) -> None:
+        """The trainer edited the text: it is their own text from now on."""
+        self._own_text = self.script.toPlainText()
+        chosen = self._builtin(self.script_picker.currentData())
+        if chosen is not None and chosen.text != self._own_text:
+            self.script_picker.blockSignals(True)
+            self.script_picker.setCurrentIndex(self.script_picker.findData(OWN_SCRIPT))
+            self.script_picker.blockSignals(False)
+            self.teaches.setText("Your own text: the phrases that calm are marked as you type.")
+        self._mark_phrases()
+
+    def _mark_phrases(self) -> None:
+        """Find the script's calming (and defensive) phrases and underline them."""
+        if not self.is_running():
+            self.word_index = -1  # a new text: the last take's highlight no longer fits it
+        self.marks = phrase_marks(self.script.toPlainText())
+        calming = sum(m.calming for m in self.marks)
+        defensive = len(self.marks) - calming
+        if not self.marks:
+            self.legend.setText("No phrase that calms a caller found in this text.")
+        else:
+            legend = f"Underlined in green: {calming} phrase{'s' if calming != 1 else ''} that calm the caller"
+            if defensive:
+                legend += f"; in amber: {defensive} defensive phrase{'s' if defensive != 1 else ''} to avoid"
+            self.legend.setText(legend + " (point at one to see what it does).")
+        self._draw_selections()
+
+    def _mark_selections(self, read_up_to: int = 0) -> list[QTextEdit.ExtraSelection]:
+        """The marks from character `read_up_to` on (Qt draws overlapping selections badly: the
+        words already read are one grey selection, so a mark starts where it ends)."""
+        out = []
+        for mark in self.marks:
+            start = max(mark.start, read_up_to)
+            if start >= mark.end:
+                continue
+            sel = QTextEdit.ExtraSelection()
+            sel.cursor = QTextCursor(self.script.document())
+            sel.cursor.setPosition(start)
+            sel.cursor.setPosition(mark.end, QTextCursor.MoveMode.KeepAnchor)
+            sel.format = QTextCharFormat()
+            color = CALM_COLOR if mark.calming else DEFENSIVE_COLOR
+            sel.format.setForeground(QBrush(color))
+            sel.format.setFontUnderline(True)
+            sel.format.setUnderlineColor(color)
+            out.append(sel)
+        return out
+
+    def _draw_selections(self) -> None:
+        """The words already read (grey), the phrase marks still to come, and the word to say now."""
+        if not 0 <= self.word_index < len(self.words):
+            self.script.setExtraSelections(self._mark_selections())
+            return
         start, end = self.words[self.word_index]
         done = QTextEdit.ExtraSelection()
         done.cursor = QTextCursor(self.script.document())
@@ -224,9 +352,19 @@ class ReadAtPaceTab(QWidget):
         now.format = QTextCharFormat()
         now.format.setBackground(QBrush(CURRENT_BG))
         now.format.setFontWeight(QFont.Weight.DemiBold)
-        self.script.setExtraSelections([done, now])
+        self.script.setExtraSelections([done] + self._mark_selections(start) + [now])
+
+    def _target_changed(self, value: int) -> None:
+        self.gauge.set_band(*pace_band(value))
+        if self.timer.isActive():
+            self.timer.setInterval(word_interval_ms(value))
+        if self.last_wpm is not None:
+            self.verdict.setText(pace_verdict(self.last_wpm, value))
+
+    def _show_highlight(self) -> None:
+        self._draw_selections()
         cursor = QTextCursor(self.script.document())
-        cursor.setPosition(end)
+        cursor.setPosition(self.words[self.word_index][1])
         self.script.setTextCursor(cursor)
         self.script.ensureCursorVisible()
 

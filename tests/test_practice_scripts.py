@@ -1,0 +1,93 @@
+"""The built-in practice scripts: their length, the calming phrases the recogniser finds in them, the read-along."""
+
+from __future__ import annotations
+
+import pytest
+
+from poise.app.practice import (
+    CALMING_FAMILIES,
+    SCRIPTS_FILE,
+    ScriptFileError,
+    builtin_scripts,
+    phrase_marks,
+    script_by_id,
+)
+
+# what the issue asks the scripts to teach, one family each at least
+TAUGHT = {"acknowledge", "apology", "next_steps", "boundary", "escalation"}
+
+
+def test_at_least_five_builtin_scripts_of_60_to_120_words():
+    scripts = builtin_scripts()
+    assert len(scripts) >= 5
+    assert len({s.id for s in scripts}) == len(scripts)
+    for s in scripts:
+        assert 60 <= len(s.text.split()) <= 120, (s.id, len(s.text.split()))
+        assert s.title and s.teaches
+        assert script_by_id(s.id) == s
+
+
+@pytest.mark.parametrize("script", builtin_scripts(), ids=lambda s: s.id)
+def test_every_builtin_script_has_two_calming_phrases_and_no_defensive_one(script):
+    marks = phrase_marks(script.text)
+    calming = [m for m in marks if m.calming]
+    assert len(calming) >= 2, [(m.family, m.text) for m in marks]
+    assert not [m for m in marks if m.family == "defensive"]
+    for m in marks:  # each mark covers the script's own words, trimmed of punctuation
+        assert script.text[m.start:m.end] == m.text and m.text.strip() == m.text
+        assert m.text[0].isalnum() and m.text[-1].isalnum()
+
+
+def test_the_scripts_together_teach_every_family_the_issue_names():
+    taught = {m.family for s in builtin_scripts() for m in phrase_marks(s.text)}
+    assert TAUGHT <= taught
+    assert taught <= set(CALMING_FAMILIES)
+
+
+def test_marks_are_found_in_any_text_and_trace_back_to_its_words():
+    text = "Please calm down. I hear you, and I'm sorry this happened.\n\nI'll call you back by Friday."
+    marks = phrase_marks(text)
+    assert [(m.family, m.text) for m in marks] == [
+        ("defensive", "Please calm down"),
+        ("acknowledge", "I hear you"),
+        ("apology", "I'm sorry"),
+        ("next_steps", "I'll call you back by Friday"),
+    ]
+    assert not marks[0].calming and all(m.calming for m in marks[1:])
+    assert phrase_marks("") == [] and phrase_marks("The weather is fine.") == []
+
+
+def test_a_broken_scripts_file_is_one_sentence(tmp_path):
+    bad = tmp_path / "scripts.toml"
+    bad.write_text("[[script]]\nid = 'x'\n", encoding="utf-8")  # no title, no text
+    with pytest.raises(ScriptFileError) as err:
+        builtin_scripts(bad)
+    assert str(bad) in str(err.value) and "\n" not in str(err.value)
+    assert SCRIPTS_FILE.is_file()
+
+
+def test_read_along_shows_a_builtin_script_with_its_calming_phrases_marked(qtbot):
+    from poise.desktop.read_along_tab import OWN_TEXT_TITLE, ReadAtPaceTab
+
+    tab = ReadAtPaceTab()
+    qtbot.addWidget(tab)
+    first = builtin_scripts()[0]
+    assert tab.script_choice() == first and tab.script.toPlainText() == first.text
+    marked = [sel.cursor.selectedText() for sel in tab.script.extraSelections()]
+    assert marked == [m.text for m in phrase_marks(first.text)]
+    assert all(sel.format.fontUnderline() for sel in tab.script.extraSelections())
+    assert "that calm" in tab.legend.text()
+
+    tab.choose_script("boundary")
+    assert tab.script_choice().id == "boundary"
+    assert "keep this respectful" in [sel.cursor.selectedText() for sel in tab.script.extraSelections()]
+
+    # typing makes it the trainer's own text, marked as typed (a defensive phrase in amber)
+    tab.script.setPlainText("Calm down. I understand why that's frustrating.")
+    assert tab.script_picker.currentText() == OWN_TEXT_TITLE
+    assert tab.script_choice().id == "own"
+    assert [m.family for m in tab.marks] == ["defensive", "acknowledge"]
+    assert "defensive" in tab.legend.text()
+    tab.choose_script("acknowledge")  # back to a built-in, and the own text is kept for later
+    tab.choose_script("own")
+    assert tab.script.toPlainText() == "Calm down. I understand why that's frustrating."
