@@ -7,12 +7,19 @@ against the target are here so that the window only draws them.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from ..audio.baseline import hz_to_st
+from ..audio.coach import wpm_from_rate
+from ..audio.types import AnalysisResult
 from ..language.phrases import classify, normalize
 from ..report.format import band_verdict
 from .calls import AgentSource, EventListener, LiveCall, StateListener, agent_call
@@ -181,6 +188,164 @@ def word_interval_ms(target_wpm: float) -> int:
     return max(1, round(60_000 / target_wpm))
 
 
+# --- the score of a take ---------------------------------------------------------------------------
+
+PITCH_CALM_ST = 3.0  # semitones from the reader's own median: the live coach's "raised voice" threshold (pitch_rise_st)
+STEADY_CV_ZERO = 0.5  # coefficient of variation of the pace that scores zero steadiness (pace swinging 0.5x-1.5x)
+MIN_SCORED_SPEECH_S = 5.0  # s of paced speech below which a take is too short to score (~12 words)
+SCORE_WEIGHTS = {"time_in_band": 0.5, "steadiness": 0.3, "pitch_calm": 0.2}  # the overall score's mix (sums to 1)
+SCORE_VERSION = 1  # bump when the formula changes: saved takes keep the version they were scored with
+
+
+@dataclass(frozen=True)
+class PracticeScore:
+    """How a take went, from its finished call (`score_take`).
+
+    - `time_in_band`: the share of the take's speech time whose pace (the session's
+      articulation-rate timeline, 1 s steps smoothed over ~4 s, in words per minute as the
+      live gauge shows it) is inside the target band, target ±10 %.
+    - `steadiness`: 1 − CV / `STEADY_CV_ZERO`, clipped to [0, 1], where CV is the
+      speech-weighted coefficient of variation of that same windowed pace: a reader who
+      holds one pace scores near 1, whatever the pace is.
+    - `pitch_calm`: the share of voiced time whose 1 s median pitch is within
+      `PITCH_CALM_ST` semitones of the reader's own median in this take. Per-second
+      medians, not frames: ordinary intonation moves several semitones within a word,
+      and what a caller hears as a raised or strained voice is a pitch held up for a
+      second or more; the reader's own median, not a profile, so any voice can score 1.
+    - `overall` (0-100) = 100 × (0.5 × time_in_band + 0.3 × steadiness + 0.2 × pitch_calm):
+      pace on target is what the read-along practises, steadiness next, pitch calm last.
+
+    A take with less than `MIN_SCORED_SPEECH_S` of paced speech has no score (`overall`
+    None) and `note` says why in one sentence.
+    """
+
+    target_wpm: float
+    band: tuple[float, float]  # wpm
+    time_in_band: float | None  # 0..1
+    steadiness: float | None  # 0..1
+    pitch_calm: float | None  # 0..1
+    overall: float | None  # 0..100
+    speech_s: float  # s of speech with a pace measured
+    median_wpm: float | None
+    pitch_median_hz: float | None
+    above_s: float = 0.0  # s of speech faster than the band
+    below_s: float = 0.0  # s of speech slower than the band
+    t: list[float] = field(default_factory=list)  # s, start of each step
+    wpm: list[float | None] = field(default_factory=list)  # the windowed pace per step (None: no speech)
+    pitch_hz: list[float | None] = field(default_factory=list)  # the median pitch per step
+    note: str | None = None  # one sentence when the take could not be scored
+
+    def to_detail(self) -> dict[str, Any]:
+        """The score as plain JSON (the `detail` column of a saved take)."""
+        return {
+            "version": SCORE_VERSION,
+            "target_wpm": self.target_wpm, "band": [round(self.band[0], 1), round(self.band[1], 1)],
+            "time_in_band": _r(self.time_in_band, 3), "steadiness": _r(self.steadiness, 3),
+            "pitch_calm": _r(self.pitch_calm, 3), "overall": _r(self.overall, 1),
+            "speech_s": round(self.speech_s, 2), "median_wpm": _r(self.median_wpm, 1),
+            "pitch_median_hz": _r(self.pitch_median_hz, 1),
+            "above_s": round(self.above_s, 2), "below_s": round(self.below_s, 2),
+            "timeline": {"t": [round(x, 2) for x in self.t], "wpm": [_r(v, 1) for v in self.wpm],
+                         "pitch_hz": [_r(v, 1) for v in self.pitch_hz]},
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> PracticeScore:
+        """A score read back from a saved take's `detail`."""
+        tl = detail.get("timeline") or {}
+        band = detail.get("band") or pace_band(float(detail["target_wpm"]))
+        return cls(
+            target_wpm=float(detail["target_wpm"]), band=(float(band[0]), float(band[1])),
+            time_in_band=detail.get("time_in_band"), steadiness=detail.get("steadiness"),
+            pitch_calm=detail.get("pitch_calm"), overall=detail.get("overall"),
+            speech_s=float(detail.get("speech_s") or 0.0), median_wpm=detail.get("median_wpm"),
+            pitch_median_hz=detail.get("pitch_median_hz"),
+            above_s=float(detail.get("above_s") or 0.0), below_s=float(detail.get("below_s") or 0.0),
+            t=list(tl.get("t") or []), wpm=list(tl.get("wpm") or []), pitch_hz=list(tl.get("pitch_hz") or []),
+            note=detail.get("note"),
+        )
+
+    def summary(self) -> str:
+        """One line for the trainee: the score and its three parts."""
+        if self.overall is None:
+            return self.note or "This take could not be scored."
+        parts = [f"Score {self.overall:.0f}/100", f"on pace {self.time_in_band * 100:.0f} % of the time"]
+        if self.above_s > self.below_s and self.above_s > 0:
+            parts[-1] += " (too fast the rest)" if self.below_s == 0 else " (mostly too fast otherwise)"
+        elif self.below_s > 0:
+            parts[-1] += " (too slow the rest)" if self.above_s == 0 else " (mostly too slow otherwise)"
+        parts.append(f"steadiness {self.steadiness * 100:.0f} %")
+        if self.pitch_calm is not None:
+            parts.append(f"pitch calm {self.pitch_calm * 100:.0f} %")
+        return ", ".join(parts) + "."
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def overall_score(time_in_band: float, steadiness: float, pitch_calm: float | None) -> float:
+    """The 0-100 score of `PracticeScore` (without a pitch measure, its weight goes to the other two)."""
+    parts = {"time_in_band": time_in_band, "steadiness": steadiness, "pitch_calm": pitch_calm}
+    used = {k: w for k, w in SCORE_WEIGHTS.items() if parts[k] is not None}
+    total = sum(used.values())
+    return 100.0 * sum(w * float(parts[k]) for k, w in used.items()) / total
+
+
+def score_take(result: AnalysisResult, target_wpm: float) -> PracticeScore:
+    """Score a finished practice take against `target_wpm` (see `PracticeScore`)."""
+    tl = result.timeline
+    band = pace_band(target_wpm)
+    t = [float(x) for x in tl.t]
+    wpm = [None if r is None else wpm_from_rate(float(r)) for r in tl.agent_rate_sps]
+    pitch = [None if f is None else float(f) for f in tl.agent_pitch_hz]
+    base = PracticeScore(
+        target_wpm=float(target_wpm), band=band, time_in_band=None, steadiness=None, pitch_calm=None,
+        overall=None, speech_s=0.0, median_wpm=None, pitch_median_hz=result.agent.pitch_median_hz,
+        t=t, wpm=wpm, pitch_hz=pitch,
+    )
+    speech = np.array(tl.agent_speaking, float) * tl.step_s  # s of speech in each step
+    paced = np.array([w is not None for w in wpm])
+    pace = np.array([np.nan if w is None else w for w in wpm], float)
+    weights = np.where(paced, speech, 0.0)
+    speech_s = float(weights.sum())
+    if speech_s < MIN_SCORED_SPEECH_S:
+        heard = f"{speech_s:.0f} s" if speech_s >= 1 else "no speech"
+        return _with(base, speech_s=speech_s, note=(
+            f"Too little speech to score ({heard} with a pace): read at least {MIN_SCORED_SPEECH_S:.0f} s of the script."
+        ))
+    lo, hi = band
+    inside = paced & (pace >= lo) & (pace <= hi)
+    time_in_band = float(weights[inside].sum() / speech_s)
+    above_s = float(weights[paced & (pace > hi)].sum())
+    below_s = float(weights[paced & (pace < lo)].sum())
+    mean = float(np.sum(weights[paced] * pace[paced]) / speech_s)
+    sd = float(np.sqrt(np.sum(weights[paced] * (pace[paced] - mean) ** 2) / speech_s))
+    steadiness = float(np.clip(1.0 - (sd / mean) / STEADY_CV_ZERO, 0.0, 1.0)) if mean > 0 else 0.0
+    order = np.argsort(pace[paced])
+    cum = np.cumsum(weights[paced][order])
+    median_wpm = float(pace[paced][order][np.searchsorted(cum, cum[-1] / 2.0)])
+    pitch_calm = None
+    voiced = np.array([f is not None for f in pitch]) & (speech > 0)
+    ref = result.agent.pitch_median_hz
+    if voiced.any() and ref:
+        st = np.array([hz_to_st(f) if f is not None else np.nan for f in pitch], float)
+        near = voiced & (np.abs(st - float(hz_to_st(ref))) <= PITCH_CALM_ST)
+        pitch_calm = float(speech[near].sum() / speech[voiced].sum())
+    return _with(
+        base, time_in_band=time_in_band, steadiness=steadiness, pitch_calm=pitch_calm,
+        overall=overall_score(time_in_band, steadiness, pitch_calm), speech_s=speech_s,
+        median_wpm=median_wpm, above_s=above_s, below_s=below_s,
+    )
+
+
+def _with(score: PracticeScore, **changes: Any) -> PracticeScore:
+    return replace(score, **changes)
+
+
 def practice_call(
     source: AgentSource | None = None,
     *,
@@ -195,7 +360,8 @@ def practice_call(
 
 
 __all__ = [
-    "CALMING_FAMILIES", "FAMILY_LABELS", "OWN_SCRIPT", "PACE_TOLERANCE", "PhraseMark", "PracticeScript",
+    "CALMING_FAMILIES", "FAMILY_LABELS", "OWN_SCRIPT", "PACE_TOLERANCE", "PITCH_CALM_ST", "PhraseMark",
+    "PracticeScore", "PracticeScript", "SCORE_WEIGHTS", "overall_score", "score_take",
     "ScriptFileError", "TARGET_WPM_DEFAULT", "TARGET_WPM_RANGE", "builtin_scripts", "pace_band",
     "pace_verdict", "phrase_marks", "practice_call", "script_by_id", "script_words", "word_interval_ms",
 ]
