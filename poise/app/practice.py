@@ -11,6 +11,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..audio.baseline import hz_to_st
 from ..audio.coach import wpm_from_rate
+from ..audio.store import HistoryStore, PracticeTakeRow
 from ..audio.types import AnalysisResult
 from ..language.phrases import classify, normalize
 from ..report.format import band_verdict
@@ -346,6 +348,140 @@ def _with(score: PracticeScore, **changes: Any) -> PracticeScore:
     return replace(score, **changes)
 
 
+# --- saved takes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PracticeTake:
+    """A take saved in the trainee's history, with its score read back."""
+
+    id: int
+    agent: str
+    started_at: datetime  # UTC
+    script_id: str
+    script_title: str
+    target_wpm: float
+    duration_s: float
+    score: PracticeScore
+    words_read: int | None = None  # how far the highlight got
+    words_total: int | None = None
+
+    @classmethod
+    def from_row(cls, row: PracticeTakeRow) -> PracticeTake:
+        detail = dict(row.detail)
+        detail.setdefault("target_wpm", row.target_wpm)
+        builtin = script_by_id(row.script) if row.script != OWN_SCRIPT else None
+        title = detail.get("script_title") or (builtin.title if builtin else "Own text")
+        return cls(
+            id=row.id, agent=row.agent, started_at=row.started_at, script_id=row.script, script_title=title,
+            target_wpm=row.target_wpm, duration_s=row.duration_s, score=PracticeScore.from_detail(detail),
+            words_read=detail.get("words_read"), words_total=detail.get("words_total"),
+        )
+
+
+def save_take(
+    store: HistoryStore,
+    agent: str,
+    script: PracticeScript,
+    score: PracticeScore,
+    duration_s: float,
+    *,
+    started_at: datetime | None = None,
+    words_read: int | None = None,
+) -> int:
+    """Save a scored take in `agent`'s history; returns its id (raises `StoreError` with one sentence)."""
+    detail = score.to_detail()
+    detail["script_title"] = script.title
+    if script.id == OWN_SCRIPT or script_by_id(script.id) is None:
+        detail["script_text"] = script.text  # a built-in is named by its id; the trainer's own text is kept
+    detail["words_total"] = len(script_words(script.text))
+    if words_read is not None:
+        detail["words_read"] = int(words_read)
+    return store.save_practice_take(
+        agent, script.id, score.target_wpm, duration_s, score.overall, detail, started_at=started_at,
+    )
+
+
+def list_takes(store: HistoryStore, agent: str, limit: int | None = None) -> list[PracticeTake]:
+    """`agent`'s saved takes, newest first."""
+    return [PracticeTake.from_row(row) for row in store.list_practice_takes(agent, limit)]
+
+
+@dataclass(frozen=True)
+class ScoreTrend:
+    """The trainee's overall score over their scored takes, oldest first."""
+
+    times: list[datetime]  # UTC
+    scores: list[float]
+    change: float | None  # the mean of the last three scores minus the mean of the first three (None under 2 takes)
+
+    def summary(self) -> str:
+        """One line: how many takes and which way the score went."""
+        n = len(self.scores)
+        if n == 0:
+            return "No scored takes yet."
+        if n == 1 or self.change is None:
+            return f"1 take, score {self.scores[0]:.0f}."
+        way = "up" if self.change > 0.5 else "down" if self.change < -0.5 else "level"
+        return f"{n} takes, latest {self.scores[-1]:.0f}, best {max(self.scores):.0f}; " + (
+            f"{way} {abs(self.change):.0f} points since the first takes." if way != "level" else "level since the first takes."
+        )
+
+
+TREND_EDGE_TAKES = 3  # takes averaged at each end of the trend (one take is too noisy to compare)
+
+
+def score_trend(takes: list[PracticeTake]) -> ScoreTrend:
+    """The scored takes oldest first, and how much the score moved from the first ones to the last ones."""
+    scored = sorted((t for t in takes if t.score.overall is not None), key=lambda t: (t.started_at, t.id))
+    scores = [float(t.score.overall) for t in scored]  # type: ignore[arg-type]
+    change = None
+    if len(scores) >= 2:
+        k = min(TREND_EDGE_TAKES, len(scores) // 2)
+        change = float(np.mean(scores[-k:]) - np.mean(scores[:k]))
+    return ScoreTrend([t.started_at for t in scored], scores, change)
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One measure of two takes side by side."""
+
+    label: str
+    first: float | None
+    second: float | None
+    unit: str  # "" for a 0-100 score, "%" for a share, "wpm"
+    higher_is_better: bool = True
+
+    @property
+    def change(self) -> float | None:
+        if self.first is None or self.second is None:
+            return None
+        return self.second - self.first
+
+    def verdict(self) -> str:
+        """"better", "worse" or "same" for the second take (a 1-point change is noise)."""
+        delta = self.change
+        if delta is None or not self.higher_is_better:
+            return ""
+        return "better" if delta >= 1 else "worse" if delta <= -1 else "same"
+
+
+def compare_takes(first: PracticeTake, second: PracticeTake) -> list[ScoreLine]:
+    """The score and its parts for two takes (shares as percentages), first then second."""
+
+    def pct(v: float | None) -> float | None:
+        return None if v is None else 100.0 * v
+
+    a, b = first.score, second.score
+    return [
+        ScoreLine("Score", a.overall, b.overall, ""),
+        ScoreLine("Time on pace", pct(a.time_in_band), pct(b.time_in_band), "%"),
+        ScoreLine("Pace steadiness", pct(a.steadiness), pct(b.steadiness), "%"),
+        ScoreLine("Pitch calm", pct(a.pitch_calm), pct(b.pitch_calm), "%"),
+        ScoreLine("Median pace", a.median_wpm, b.median_wpm, "wpm", higher_is_better=False),
+    ]
+
+
 def practice_call(
     source: AgentSource | None = None,
     *,
@@ -361,7 +497,8 @@ def practice_call(
 
 __all__ = [
     "CALMING_FAMILIES", "FAMILY_LABELS", "OWN_SCRIPT", "PACE_TOLERANCE", "PITCH_CALM_ST", "PhraseMark",
-    "PracticeScore", "PracticeScript", "SCORE_WEIGHTS", "overall_score", "score_take",
+    "PracticeScore", "PracticeScript", "PracticeTake", "SCORE_WEIGHTS", "ScoreLine", "ScoreTrend",
+    "compare_takes", "list_takes", "overall_score", "save_take", "score_take", "score_trend",
     "ScriptFileError", "TARGET_WPM_DEFAULT", "TARGET_WPM_RANGE", "builtin_scripts", "pace_band",
     "pace_verdict", "phrase_marks", "practice_call", "script_by_id", "script_words", "word_interval_ms",
 ]

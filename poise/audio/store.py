@@ -92,6 +92,21 @@ class AgentInfo:
 
 
 @dataclass(frozen=True)
+class PracticeTakeRow:
+    """One scored take of the trainer's read-along (the `practice_takes` table)."""
+
+    id: int
+    agent: str
+    started_at: datetime  # UTC
+    script: str  # the built-in script's id, or "own" for the trainer's own text
+    target_wpm: float
+    duration_s: float
+    score: float | None  # 0..100; None when the take was too short to score
+    detail: dict[str, Any]  # the score's parts and pace timeline (`poise.app.practice.PracticeScore.to_detail`)
+    recording: Path | None = None
+
+
+@dataclass(frozen=True)
 class RemovedCall:
     """A call deleted from history: what is left to remove from disk."""
 
@@ -479,6 +494,69 @@ class HistoryStore:
             return {Path(r[0]) for r in conn.execute("SELECT DISTINCT recording FROM calls WHERE recording IS NOT NULL")}
 
         return self._run(query, "Reading the call history")
+
+    # ----------------------------------------------------------------- practice takes (the trainer)
+
+    def save_practice_take(
+        self,
+        agent: str,
+        script: str,
+        target_wpm: float,
+        duration_s: float,
+        score: float | None,
+        detail: dict[str, Any],
+        started_at: datetime | None = None,
+        recording: Path | None = None,
+    ) -> int:
+        """Save one scored read-along take for `agent` (named as an agent if new); returns its id."""
+        when = _utc_iso(started_at)
+        row = (
+            agent, when, script, float(target_wpm), float(duration_s),
+            None if score is None else float(score), _json(detail),
+            str(Path(recording).absolute()) if recording is not None else None,
+        )
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO practice_takes (agent, started_at, script, target_wpm, duration_s, score, detail, recording)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            conn.execute("INSERT OR IGNORE INTO agents (name, created_at) VALUES (?, ?)", (agent, when))
+            return int(cur.lastrowid)
+
+        return self._run(insert, "Saving the practice take", write=True)
+
+    def list_practice_takes(self, agent: str, limit: int | None = None) -> list[PracticeTakeRow]:
+        """`agent`'s practice takes, newest first (all of them when `limit` is None)."""
+        sql = (
+            "SELECT id, agent, started_at, script, target_wpm, duration_s, score, detail, recording"
+            " FROM practice_takes WHERE agent = ? ORDER BY started_at DESC, id DESC"
+        )
+        params: list[Any] = [agent]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+
+        def query(conn: sqlite3.Connection) -> list[PracticeTakeRow]:
+            return [
+                PracticeTakeRow(
+                    id=id_, agent=name, started_at=datetime.fromisoformat(started), script=script,
+                    target_wpm=target, duration_s=duration, score=score, detail=json.loads(detail),
+                    recording=Path(recording) if recording else None,
+                )
+                for id_, name, started, script, target, duration, score, detail, recording in conn.execute(sql, params)
+            ]
+
+        return self._run(query, "Reading the practice takes")
+
+    def delete_practice_take(self, take_id: int) -> bool:
+        """Remove one practice take; True if it was there (a recording file is left alone)."""
+
+        def delete(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM practice_takes WHERE id = ?", (int(take_id),)).rowcount > 0
+
+        return self._run(delete, "Deleting the practice take", write=True)
 
     # ----------------------------------------------------------------- agents
 

@@ -6,7 +6,9 @@ timing and the verdict come from `poise.app.practice`, the pace from the call's 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +29,7 @@ from poise.app.practice import (
     TARGET_WPM_DEFAULT,
     TARGET_WPM_RANGE,
     PhraseMark,
+    PracticeScore,
     PracticeScript,
     ScriptFileError,
     builtin_scripts,
@@ -34,9 +37,12 @@ from poise.app.practice import (
     pace_verdict,
     phrase_marks,
     practice_call,
+    save_take,
+    score_take,
     script_words,
     word_interval_ms,
 )
+from poise.audio.store import HistoryStore, StoreError
 from poise.app.spec import CallState
 from poise.audio.types import Meters, Status
 from poise.desktop.bridge import SessionBridge
@@ -63,11 +69,28 @@ DEFAULT_SCRIPT = (
 
 
 class ReadAtPaceTab(QWidget):
-    """A script read aloud at a target pace, with the reader's live pace against it."""
+    """A script read aloud at a target pace, with the reader's live pace against it.
 
-    def __init__(self, source_factory: AgentSource | None = None, parent: QWidget | None = None) -> None:
+    At the end of a take its score (`poise.app.practice.score_take`) is shown and saved in
+    the trainee's practice history (`agent`, in `history`, default: the user's); `take_saved(id)`
+    is emitted once it is.
+    """
+
+    take_saved = Signal(int)
+
+    def __init__(
+        self, source_factory: AgentSource | None = None, parent: QWidget | None = None, *,
+        agent: str = "default", history: HistoryStore | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source_factory = source_factory  # None: the agent's microphone from the settings
+        self.agent = agent  # the trainee whose history the takes go to
+        self._history = history
+        self.last_score: PracticeScore | None = None
+        self.last_take_id: int | None = None
+        self._take_script: PracticeScript | None = None  # what this take reads (fixed at Start)
+        self._take_started: datetime | None = None
+        self._take_agent = agent  # whose take this is (fixed at Start)
         self.call: LiveCall | None = None
         self._running = False  # from Start until the UI thread has seen the call end
         self.bridge = SessionBridge(self)
@@ -137,6 +160,11 @@ class ReadAtPaceTab(QWidget):
         row.addWidget(self.pitch_value, 0, Qt.AlignmentFlag.AlignBottom)
         pace_layout.addLayout(row)
         pace_layout.addWidget(self.gauge)
+        self.score_line = QLabel("", objectName="scoreLine")
+        self.score_line.setWordWrap(True)
+        self.score_line.setStyleSheet("#scoreLine { font-size: 15px; font-weight: 600; }")
+        self.score_line.hide()
+        pace_layout.addWidget(self.score_line)
         pace_layout.addWidget(self.status)
         self._target_changed(self.target.value())
         self._script_chosen(self.script_picker.currentIndex())
@@ -201,6 +229,13 @@ class ReadAtPaceTab(QWidget):
         self.status.setText("Opening the microphone…")
         self.script.setReadOnly(True)
         self.script_picker.setEnabled(False)
+        self.target.setEnabled(False)  # the take is scored against the target it was read at
+        self._take_script = self.script_choice()
+        self._take_started = datetime.now(timezone.utc)
+        self._take_agent = self.agent
+        self.last_score = None
+        self.last_take_id = None
+        self.score_line.hide()
         self._set_running(True)
         call.begin()
 
@@ -247,10 +282,41 @@ class ReadAtPaceTab(QWidget):
             self.timer.stop()
             self.script.setReadOnly(False)
             self.script_picker.setEnabled(True)
+            self.target.setEnabled(True)
             self._set_running(False)
             outcome = call.outcome
+            if outcome is not None and outcome.result is not None:
+                self._score(outcome.result)
             if outcome is not None and outcome.error:
                 self.status.setText(outcome.error)
+
+    def _score(self, result) -> None:
+        """Score the finished take, show it, and save it in the trainee's history."""
+        score = score_take(result, self.target.value())
+        self.last_score = score
+        self.score_line.setText(score.summary())
+        self.score_line.show()
+        if score.overall is None:
+            self.status.setText("Not saved: " + (score.note or "the take could not be scored."))
+            return
+        script = self._take_script or self.script_choice()
+        words_read = min(len(self.words), self.word_index + 1) if self.word_index >= 0 else 0
+        try:
+            store = self._history or HistoryStore()
+            try:
+                take_id = save_take(
+                    store, self._take_agent, script, score, result.source.duration_s,
+                    started_at=self._take_started, words_read=words_read,
+                )
+            finally:
+                if self._history is None:
+                    store.close()
+        except StoreError as exc:
+            self.status.setText(str(exc))
+            return
+        self.last_take_id = take_id
+        self.status.setText(f"Saved in {self._take_agent}’s practice takes.")
+        self.take_saved.emit(take_id)
 
     def _advance(self) -> None:
         self.word_index += 1

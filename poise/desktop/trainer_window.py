@@ -1,10 +1,13 @@
-"""The trainer's window: read a script at a target pace, replay a call at other paces, trends per agent.
+"""The trainer's window: read a script at a target pace, the trainee's scored takes, replay a call at
+other paces, trends per agent.
 
-Three tabs, each in its own module:
+The trainee (the agent whose takes are saved and shown) is picked above the tabs. The tabs,
+each in its own module:
 
 - *Read at pace* (`read_along_tab`): a teleprompter highlight advances word by word at
   the target pace while the reader's live pace (a practice call, `poise.app.practice`)
-  is shown against the target.
+  is shown against the target; at the end the take is scored and saved.
+- *Takes* (`practice_takes`): the trainee's takes with their scores and score trend.
 - *Replay at another pace* (`replay_tab`): the agent side of a recording, time-stretched
   with its pitch kept (`poise.app.replay`), played through an output device; its
   articulation rate can be measured against the original's.
@@ -13,21 +16,24 @@ Three tabs, each in its own module:
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from poise.app.calls import AgentSource
 from poise.audio.store import HistoryStore
+from poise.desktop.practice_takes import TakesTab
+from poise.desktop.profiles import ProfilePicker
 from poise.desktop.read_along_tab import ReadAtPaceTab
 from poise.desktop.replay_tab import ReplayTab
 from poise.desktop.trends_tab import TrendsTab
 
 
 class TrainerWindow(QMainWindow):
-    """Poise — trainer: read at pace, replay at another pace, trends per agent.
+    """Poise — trainer: read at pace, the trainee's takes, replay at another pace, trends per agent.
 
     `source_factory` makes the audio source for *Read at pace* (default: the agent
     microphone from the settings); `output_device` names the playback device
-    (default: the system's); `agent` and `history` choose whose trends are shown.
+    (default: the system's); `agent` is the trainee first shown (their takes and trends)
+    and `history` the store (default: the user's).
     """
 
     def __init__(
@@ -45,26 +51,55 @@ class TrainerWindow(QMainWindow):
             from poise.desktop.settings import Settings
 
             agent = Settings().agent_name or "default"
-        self.read_tab = ReadAtPaceTab(source_factory)
+        self.trainee = ProfilePicker(history=history, save_choice=False, allow_new=True)
+        self.trainee.setObjectName("traineePicker")
+        self.trainee.setToolTip("Whose practice takes are scored and saved")
+        self.trainee.set_current(agent)
+        self.trainee.chosen.connect(self.set_trainee)
+        self.read_tab = ReadAtPaceTab(source_factory, agent=agent, history=history)
+        self.takes_tab = TakesTab(agent, history)
+        self.read_tab.take_saved.connect(lambda _id: self.takes_tab.refresh())
         self.replay_tab = ReplayTab(output_device)
         self.trends_tab = TrendsTab(agent, history)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
         self.tabs.addTab(self.read_tab, "Read at pace")
+        self.tabs.addTab(self.takes_tab, "Takes")
         self.tabs.addTab(self.replay_tab, "Replay at another pace")
         self.tabs.addTab(self.trends_tab, "Trends")
         self.tabs.currentChanged.connect(self._tab_changed)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Trainee", objectName="fieldLabel"))
+        top.addWidget(self.trainee)
+        top.addStretch(1)
         holder = QWidget()
         lay = QVBoxLayout(holder)
-        lay.setContentsMargins(12, 12, 12, 12)
+        lay.setContentsMargins(12, 10, 12, 12)
+        lay.setSpacing(8)
+        lay.addLayout(top)
         lay.addWidget(self.tabs)
         self.setCentralWidget(holder)
         self.resize(900, 680)
         self.trends_tab.refresh()
+        self.takes_tab.refresh()
+
+    def trainee_name(self) -> str:
+        """The agent whose takes are saved and shown."""
+        return self.read_tab.agent
+
+    def set_trainee(self, agent: str) -> None:
+        """Practise as `agent`: the next takes are saved as theirs; their takes and trends are shown."""
+        if self.trainee.current() != agent:
+            self.trainee.set_current(agent)
+        self.read_tab.agent = agent
+        self.takes_tab.set_agent(agent)
+        self.trends_tab.set_agent(agent)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.trends_tab:
             self.trends_tab.refresh()
+        elif self.tabs.widget(index) is self.takes_tab:
+            self.takes_tab.refresh()
 
     def closeEvent(self, event) -> None:
         self.read_tab.shutdown()
