@@ -196,6 +196,7 @@ PITCH_CALM_ST = 3.0  # semitones from the reader's own median: the live coach's 
 STEADY_CV_ZERO = 0.5  # coefficient of variation of the pace that scores zero steadiness (pace swinging 0.5x-1.5x)
 MIN_SCORED_SPEECH_S = 5.0  # s of paced speech below which a take is too short to score (~12 words)
 SCORE_WEIGHTS = {"time_in_band": 0.5, "steadiness": 0.3, "pitch_calm": 0.2}  # the overall score's mix (sums to 1)
+SPEECH_START_S = 0.2  # s of speech in a 1 s step that mark where the reading began
 SCORE_VERSION = 1  # bump when the formula changes: saved takes keep the version they were scored with
 
 
@@ -232,6 +233,7 @@ class PracticeScore:
     pitch_median_hz: float | None
     above_s: float = 0.0  # s of speech faster than the band
     below_s: float = 0.0  # s of speech slower than the band
+    speech_start_s: float = 0.0  # s into the take where the reading began (takes are compared from there)
     t: list[float] = field(default_factory=list)  # s, start of each step
     wpm: list[float | None] = field(default_factory=list)  # the windowed pace per step (None: no speech)
     pitch_hz: list[float | None] = field(default_factory=list)  # the median pitch per step
@@ -247,6 +249,7 @@ class PracticeScore:
             "speech_s": round(self.speech_s, 2), "median_wpm": _r(self.median_wpm, 1),
             "pitch_median_hz": _r(self.pitch_median_hz, 1),
             "above_s": round(self.above_s, 2), "below_s": round(self.below_s, 2),
+            "speech_start_s": round(self.speech_start_s, 2),
             "timeline": {"t": [round(x, 2) for x in self.t], "wpm": [_r(v, 1) for v in self.wpm],
                          "pitch_hz": [_r(v, 1) for v in self.pitch_hz]},
             "note": self.note,
@@ -264,6 +267,7 @@ class PracticeScore:
             speech_s=float(detail.get("speech_s") or 0.0), median_wpm=detail.get("median_wpm"),
             pitch_median_hz=detail.get("pitch_median_hz"),
             above_s=float(detail.get("above_s") or 0.0), below_s=float(detail.get("below_s") or 0.0),
+            speech_start_s=float(detail.get("speech_start_s") or 0.0),
             t=list(tl.get("t") or []), wpm=list(tl.get("wpm") or []), pitch_hz=list(tl.get("pitch_hz") or []),
             note=detail.get("note"),
         )
@@ -310,6 +314,8 @@ def score_take(result: AnalysisResult, target_wpm: float) -> PracticeScore:
         t=t, wpm=wpm, pitch_hz=pitch,
     )
     speech = np.array(tl.agent_speaking, float) * tl.step_s  # s of speech in each step
+    spoken = np.flatnonzero(speech >= SPEECH_START_S)
+    base = _with(base, speech_start_s=float(t[spoken[0]]) if len(spoken) else 0.0)
     paced = np.array([w is not None for w in wpm])
     pace = np.array([np.nan if w is None else w for w in wpm], float)
     weights = np.where(paced, speech, 0.0)
@@ -346,6 +352,28 @@ def score_take(result: AnalysisResult, target_wpm: float) -> PracticeScore:
 
 def _with(score: PracticeScore, **changes: Any) -> PracticeScore:
     return replace(score, **changes)
+
+
+@dataclass(frozen=True)
+class AlignedSeries:
+    """A take's pace and pitch from the moment its reading began, for drawing two takes on one axis."""
+
+    t: np.ndarray  # s since the reading began (the middle of each step)
+    wpm: np.ndarray  # NaN where there is no pace
+    pitch_st: np.ndarray  # semitones from the reader's own median in the take; NaN where unvoiced
+
+
+def aligned_series(score: PracticeScore) -> AlignedSeries:
+    """The score's timeline shifted so that t = 0 is where the reading began."""
+    t = np.asarray(score.t, float)
+    step = float(t[1] - t[0]) if len(t) > 1 else 1.0
+    wpm = np.array([np.nan if v is None else v for v in score.wpm], float)
+    pitch = np.array([np.nan if v is None or v <= 0 else v for v in score.pitch_hz], float)
+    if score.pitch_median_hz:
+        st = 12.0 * np.log2(pitch / float(score.pitch_median_hz))
+    else:
+        st = np.full(len(pitch), np.nan)
+    return AlignedSeries(t + step / 2 - score.speech_start_s, wpm, st)
 
 
 # --- saved takes ----------------------------------------------------------------------------------
@@ -497,7 +525,7 @@ def practice_call(
 
 __all__ = [
     "CALMING_FAMILIES", "FAMILY_LABELS", "OWN_SCRIPT", "PACE_TOLERANCE", "PITCH_CALM_ST", "PhraseMark",
-    "PracticeScore", "PracticeScript", "PracticeTake", "SCORE_WEIGHTS", "ScoreLine", "ScoreTrend",
+    "AlignedSeries", "PracticeScore", "PracticeScript", "PracticeTake", "aligned_series", "SCORE_WEIGHTS", "ScoreLine", "ScoreTrend",
     "compare_takes", "list_takes", "overall_score", "save_take", "score_take", "score_trend",
     "ScriptFileError", "TARGET_WPM_DEFAULT", "TARGET_WPM_RANGE", "builtin_scripts", "pace_band",
     "pace_verdict", "phrase_marks", "practice_call", "script_by_id", "script_words", "word_interval_ms",

@@ -8,6 +8,8 @@ each in its own module:
   the target pace while the reader's live pace (a practice call, `poise.app.practice`)
   is shown against the target; at the end the take is scored and saved.
 - *Takes* (`practice_takes`): the trainee's takes with their scores and score trend.
+- *Compare takes* (`practice_compare`): two takes side by side, pace and pitch on one
+  time axis from where each reading began, the scores compared.
 - *Replay at another pace* (`replay_tab`): the agent side of a recording, time-stretched
   with its pitch kept (`poise.app.replay`), played through an output device; its
   articulation rate can be measured against the original's.
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBo
 
 from poise.app.calls import AgentSource
 from poise.audio.store import HistoryStore
+from poise.desktop.practice_compare import CompareTakesTab
 from poise.desktop.practice_takes import TakesTab
 from poise.desktop.profiles import ProfilePicker
 from poise.desktop.read_along_tab import ReadAtPaceTab
@@ -58,13 +61,16 @@ class TrainerWindow(QMainWindow):
         self.trainee.chosen.connect(self.set_trainee)
         self.read_tab = ReadAtPaceTab(source_factory, agent=agent, history=history)
         self.takes_tab = TakesTab(agent, history)
+        self.compare_tab = CompareTakesTab(agent, history)
         self.read_tab.take_saved.connect(lambda _id: self.takes_tab.refresh())
+        self.takes_tab.compare_requested.connect(self.compare)
         self.replay_tab = ReplayTab(output_device)
         self.trends_tab = TrendsTab(agent, history)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
         self.tabs.addTab(self.read_tab, "Read at pace")
         self.tabs.addTab(self.takes_tab, "Takes")
+        self.tabs.addTab(self.compare_tab, "Compare takes")
         self.tabs.addTab(self.replay_tab, "Replay at another pace")
         self.tabs.addTab(self.trends_tab, "Trends")
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -93,13 +99,22 @@ class TrainerWindow(QMainWindow):
             self.trainee.set_current(agent)
         self.read_tab.agent = agent
         self.takes_tab.set_agent(agent)
+        self.compare_tab.set_agent(agent)
         self.trends_tab.set_agent(agent)
+
+    def compare(self, first_id: int, second_id: int) -> None:
+        """Show two takes side by side (the *Compare takes* tab)."""
+        self.compare_tab.refresh()
+        self.compare_tab.show_takes(first_id, second_id)
+        self.tabs.setCurrentWidget(self.compare_tab)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.trends_tab:
             self.trends_tab.refresh()
         elif self.tabs.widget(index) is self.takes_tab:
             self.takes_tab.refresh()
+        elif self.tabs.widget(index) is self.compare_tab and self.compare_tab.chosen() is None:
+            self.compare_tab.refresh()
 
     def closeEvent(self, event) -> None:
         self.read_tab.shutdown()
