@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QBrush, QColor, QFont, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -77,6 +77,8 @@ class ReadAtPaceTab(QWidget):
     """
 
     take_saved = Signal(int)
+    highlight_changed = Signal()  # the word to say now, the words read or the marks changed
+    scored = Signal(object)  # the PracticeScore of a take that just ended
 
     def __init__(
         self, source_factory: AgentSource | None = None, parent: QWidget | None = None, *,
@@ -133,6 +135,10 @@ class ReadAtPaceTab(QWidget):
         self.target.setSingleStep(5)
         self.target.valueChanged.connect(self._target_changed)
         self.start_button = QPushButton("Start", objectName="startButton")
+        self.present_button = QPushButton("Present", objectName="presentButton")
+        self.present_button.setToolTip("The read-along full screen in large, high-contrast type, for a projector (Esc closes)")
+        self.present_button.clicked.connect(self.present)
+        self.presentation = None  # the PresentationView, once opened
         self.start_button.clicked.connect(self.toggle)
 
         top = QHBoxLayout()
@@ -142,6 +148,7 @@ class ReadAtPaceTab(QWidget):
         top.addWidget(QLabel("Target pace", objectName="fieldLabel"))
         top.addWidget(self.target)
         top.addStretch(1)
+        top.addWidget(self.present_button)
         top.addWidget(self.start_button)
 
         self.pace_value = QLabel("—", objectName="paceValue")
@@ -248,6 +255,8 @@ class ReadAtPaceTab(QWidget):
     def shutdown(self, timeout: float = 3.0) -> None:
         """Stop and wait for the pipeline thread (window closing)."""
         self.timer.stop()
+        if self.presentation is not None:
+            self.presentation.close()
         if self.call is not None:
             self.call.close(timeout)
 
@@ -294,6 +303,7 @@ class ReadAtPaceTab(QWidget):
         """Score the finished take, show it, and save it in the trainee's history."""
         score = score_take(result, self.target.value())
         self.last_score = score
+        self.scored.emit(score)
         self.score_line.setText(score.summary())
         self.score_line.show()
         if score.overall is None:
@@ -325,6 +335,14 @@ class ReadAtPaceTab(QWidget):
             self.status.setText("End of the script.")
             return
         self._show_highlight()
+
+    def present(self) -> None:
+        """Open the presentation view (full screen, large type, high contrast) on this read-along."""
+        from poise.desktop.practice_presentation import PresentationView
+
+        if self.presentation is None:
+            self.presentation = PresentationView(self)
+        self.presentation.open_full_screen()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """A tooltip over a marked phrase says what it does ("acknowledges the feeling")."""
@@ -379,20 +397,21 @@ class ReadAtPaceTab(QWidget):
             self.legend.setText(legend + " (point at one to see what it does).")
         self._draw_selections()
 
-    def _mark_selections(self, read_up_to: int = 0) -> list[QTextEdit.ExtraSelection]:
+    def _mark_selections(self, doc: QTextDocument, colors: dict[str, QColor], read_up_to: int = 0) -> list[QTextEdit.ExtraSelection]:
         """The marks from character `read_up_to` on (Qt draws overlapping selections badly: the
-        words already read are one grey selection, so a mark starts where it ends)."""
+        words already read and the word to say now are selections of their own, so a mark starts
+        after them; measured under Xvfb, see `selections_for`)."""
         out = []
         for mark in self.marks:
             start = max(mark.start, read_up_to)
             if start >= mark.end:
                 continue
             sel = QTextEdit.ExtraSelection()
-            sel.cursor = QTextCursor(self.script.document())
+            sel.cursor = QTextCursor(doc)
             sel.cursor.setPosition(start)
             sel.cursor.setPosition(mark.end, QTextCursor.MoveMode.KeepAnchor)
             sel.format = QTextCharFormat()
-            color = CALM_COLOR if mark.calming else DEFENSIVE_COLOR
+            color = colors["calm"] if mark.calming else colors["defensive"]
             sel.format.setForeground(QBrush(color))
             sel.format.setFontUnderline(True)
             sel.format.setUnderlineColor(color)
@@ -401,24 +420,39 @@ class ReadAtPaceTab(QWidget):
 
     def _draw_selections(self) -> None:
         """The words already read (grey), the phrase marks still to come, and the word to say now."""
+        self.script.setExtraSelections(self.selections_for(self.script))
+        self.highlight_changed.emit()
+
+    def selections_for(self, view: QTextEdit, colors: dict[str, QColor] | None = None) -> list[QTextEdit.ExtraSelection]:
+        """The read-along's highlight for a text view showing this script (this tab's or the presentation's).
+
+        `colors` overrides "read", "now", "calm" and "defensive" (the presentation's high-contrast set).
+        """
+        c = {"read": READ_COLOR, "now": CURRENT_BG, "calm": CALM_COLOR, "defensive": DEFENSIVE_COLOR, **(colors or {})}
+        doc = view.document()
         if not 0 <= self.word_index < len(self.words):
-            self.script.setExtraSelections(self._mark_selections())
-            return
+            return self._mark_selections(doc, c)
         start, end = self.words[self.word_index]
         done = QTextEdit.ExtraSelection()
-        done.cursor = QTextCursor(self.script.document())
+        done.cursor = QTextCursor(doc)
         done.cursor.setPosition(0)
         done.cursor.setPosition(start, QTextCursor.MoveMode.KeepAnchor)
         done.format = QTextCharFormat()
-        done.format.setForeground(QBrush(READ_COLOR))
+        done.format.setForeground(QBrush(c["read"]))
         now = QTextEdit.ExtraSelection()
-        now.cursor = QTextCursor(self.script.document())
+        now.cursor = QTextCursor(doc)
         now.cursor.setPosition(start)
         now.cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         now.format = QTextCharFormat()
-        now.format.setBackground(QBrush(CURRENT_BG))
+        now.format.setBackground(QBrush(c["now"]))
+        if "now_text" in c:
+            now.format.setForeground(QBrush(c["now_text"]))
         now.format.setFontWeight(QFont.Weight.DemiBold)
-        self.script.setExtraSelections([done] + self._mark_selections(start) + [now])
+        if any(m.start <= start < m.end for m in self.marks):
+            now.format.setFontUnderline(True)  # the word is part of a marked phrase
+        # Qt drops a selection listed after one with a background, and overlapping ones: the ranges
+        # do not overlap, and the word to say now (the one with a background) comes last
+        return [done] + self._mark_selections(doc, c, end) + [now]
 
     def _target_changed(self, value: int) -> None:
         self.gauge.set_band(*pace_band(value))
