@@ -78,3 +78,23 @@ def test_the_highlight_ranges_never_overlap_and_the_word_now_comes_last(qtbot):
         with_background = [i for i, s in enumerate(sels) if s.format.background().style() != Qt.BrushStyle.NoBrush]
         assert with_background == [len(sels) - 1]
         assert sels[-1].cursor.selectedText() == tab.current_word()
+
+
+def test_the_live_strip_draws_pitch_in_semitones_from_the_take_median(qtbot):
+    import numpy as np
+    import pytest
+
+    from poise.desktop.practice_strip import LiveStrip
+
+    strip = LiveStrip()
+    qtbot.addWidget(strip)
+    for i, (wpm, hz) in enumerate([(150, 100.0), (None, None), (160, 200.0), (400, 100.0)]):
+        strip.add(i * 0.1, wpm, hz)
+    st = strip.pitch_st()
+    assert st[0] == pytest.approx(0.0) and np.isnan(st[1]) and st[2] == pytest.approx(12.0)
+    _, pace = strip.pace_curve.getData()
+    assert pace[3] == 260.0  # clipped to the lane, not off the chart
+    strip.set_band(140, 170)
+    assert strip.band.getRegion() == pytest.approx((140, 170))
+    strip.clear_take()
+    assert strip.t == [] and len(strip.pace_curve.getData()[0] or []) == 0

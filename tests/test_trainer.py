@@ -82,6 +82,9 @@ def test_read_at_pace_shows_live_pace_and_advances_the_highlight(qtbot):
     qtbot.waitUntil(lambda: tab.last_wpm is not None, timeout=20_000)
     qtbot.waitUntil(lambda: tab.word_index >= 3, timeout=10_000)
     assert tab.pace_value.text().isdigit()
+    qtbot.waitUntil(lambda: len(tab.strip.t) >= 3, timeout=10_000)  # the live strip draws the take as it goes
+    xs, ys = tab.strip.pace_curve.getData()
+    assert len(xs) == len(tab.strip.t) and np.isfinite(ys).any() and np.all(np.diff(xs) >= 0)
     wpm = tab.last_wpm
     assert tab.verdict.text() == ("Too fast" if wpm > 220 else "Too slow" if wpm < 180 else "On pace")
     extra = tab.script.extraSelections()

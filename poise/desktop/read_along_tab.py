@@ -43,10 +43,11 @@ from poise.app.practice import (
     word_interval_ms,
 )
 from poise.audio.store import HistoryStore, StoreError
+from poise.desktop.practice_strip import LiveStrip
 from poise.app.spec import CallState
 from poise.audio.types import Meters, Status
 from poise.desktop.bridge import SessionBridge
-from poise.desktop.widgets import AGENT_COLOR, CUE_COLOR, PaceGauge, card, status_label
+from poise.desktop.widgets import AGENT_COLOR, CUE_COLOR, card, status_label
 from poise.desktop.workers import on_ui_thread
 
 SCRIPT_POINT_SIZE = 22  # pt: readable from arm's length while speaking
@@ -154,19 +155,27 @@ class ReadAtPaceTab(QWidget):
         self.pace_value = QLabel("—", objectName="paceValue")
         self.verdict = QLabel("", objectName="clock")
         self.pitch_value = QLabel("", objectName="hint")
-        self.gauge = PaceGauge()
+        self.strip = LiveStrip()  # pace against the band and pitch, as the take goes (it replaced the gauge)
         self.status = status_label()
         self.status.setText(scripts_error or "Press Start and read the highlighted words as they come.")
         pace_card, pace_layout = card("Your pace")
+        now = QVBoxLayout()  # the numbers now, left of the strip (a 700 px screen keeps the script tall)
         row = QHBoxLayout()
         row.addWidget(self.pace_value)
         row.addWidget(QLabel("wpm", objectName="paceUnit"), 0, Qt.AlignmentFlag.AlignBottom)
-        row.addSpacing(18)
-        row.addWidget(self.verdict, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addStretch(1)
-        row.addWidget(self.pitch_value, 0, Qt.AlignmentFlag.AlignBottom)
-        pace_layout.addLayout(row)
-        pace_layout.addWidget(self.gauge)
+        now.addLayout(row)
+        now.addWidget(self.verdict)
+        now.addWidget(self.pitch_value)
+        now.addStretch(1)
+        numbers = QWidget()
+        numbers.setLayout(now)
+        numbers.setFixedWidth(150)
+        now.setContentsMargins(0, 0, 0, 0)
+        live = QHBoxLayout()
+        live.addWidget(numbers)
+        live.addWidget(self.strip, 1)
+        pace_layout.addLayout(live)
         self.score_line = QLabel("", objectName="scoreLine")
         self.score_line.setWordWrap(True)
         self.score_line.setStyleSheet("#scoreLine { font-size: 15px; font-weight: 600; }")
@@ -232,7 +241,7 @@ class ReadAtPaceTab(QWidget):
         self.pace_value.setText("—")
         self.verdict.setText("")
         self.pitch_value.setText("")
-        self.gauge.set_value(None)
+        self.strip.clear_take()
         self.status.setText("Opening the microphone…")
         self.script.setReadOnly(True)
         self.script_picker.setEnabled(False)
@@ -263,13 +272,14 @@ class ReadAtPaceTab(QWidget):
     # slots ------------------------------------------------------------------------------
     def on_meters(self, m: Meters) -> None:
         wpm = m.agent_wpm_est
+        if self.is_running():
+            self.strip.add(m.t, wpm, m.agent_pitch_hz if m.agent_speaking else None)
         if m.agent_pitch_hz is not None:
             self.pitch_value.setText(f"pitch {m.agent_pitch_hz:.0f} Hz")
         if wpm is None:
             return
         self.last_wpm = wpm
         self.pace_value.setText(f"{wpm:.0f}")
-        self.gauge.set_value(wpm)
         verdict = pace_verdict(wpm, self.target.value())
         self.verdict.setText(verdict)
         color = AGENT_COLOR if verdict == "On pace" else CUE_COLOR
@@ -455,7 +465,7 @@ class ReadAtPaceTab(QWidget):
         return [done] + self._mark_selections(doc, c, end) + [now]
 
     def _target_changed(self, value: int) -> None:
-        self.gauge.set_band(*pace_band(value))
+        self.strip.set_band(*pace_band(value))
         if self.timer.isActive():
             self.timer.setInterval(word_interval_ms(value))
         if self.last_wpm is not None:
