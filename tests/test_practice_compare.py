@@ -103,3 +103,93 @@ def test_compare_needs_two_takes_and_says_so(qtbot):
     win.tabs.setCurrentWidget(win.compare_tab)
     assert win.compare_tab.stack.currentIndex() == 0 and "Two takes are needed" in win.compare_tab.empty.text()
     win.close()
+
+
+def test_a_take_is_recorded_as_it_is_read_and_saved_as_a_wav(tmp_path):
+    import soundfile as sf
+
+    from poise.app.practice import TakeAudio
+    from poise.audio.types import SAMPLE_RATE
+
+    call = load_call(speech_path(READER_CLIPS[0]))
+    audio = TakeAudio()
+    practice = practice_call(lambda: FileSource(call, realtime=False), audio=audio)
+    practice.begin()
+    outcome = practice.wait(60)
+    assert outcome.error is None and outcome.result is not None  # the call saw the same audio
+    assert len(audio.samples()) == len(call.agent)
+    assert np.array_equal(audio.samples(), call.agent)
+    path = audio.save(tmp_path / "takes", started_at=T0)
+    again = audio.save(tmp_path / "takes", started_at=T0)  # the same second: another name, not overwritten
+    assert path != again and path.name.startswith("take-") and path.suffix == ".wav"
+    data, rate = sf.read(path, dtype="float32")
+    assert rate == SAMPLE_RATE and len(data) == len(call.agent)
+    assert np.max(np.abs(data - call.agent)) < 1e-3  # 16-bit PCM
+    capped = TakeAudio(max_s=1.0)
+    for block in capped.wrap(FileSource(call, realtime=False)):
+        pass
+    assert capped.duration_s == 1.0
+
+
+def test_two_takes_play_one_after_the_other_with_a_playhead(qtbot, results, tmp_path):
+    import time
+
+    from poise.app.practice import PLAY_GAP_S, TakeAudio, list_takes, one_after_the_other, playhead_at
+    from poise.desktop.trainer_window import TrainerWindow
+
+    script = builtin_scripts()[0]
+    ids = []
+    with HistoryStore() as store:
+        for day, name in enumerate(("fast", "late")):
+            result = results[name]
+            audio = TakeAudio()
+            for _ in audio.wrap(FileSource(load_call(result.source.path), realtime=False)):
+                pass
+            recording = audio.save(tmp_path, started_at=T0 + timedelta(days=day))
+            ids.append(save_take(store, "pat", script, score_take(result, 155), result.source.duration_s,
+                                 started_at=T0 + timedelta(days=day), recording=recording))
+        nothing = save_take(store, "pat", script, score_take(results["natural"], 155), 24.7,
+                            started_at=T0 + timedelta(days=3))  # Keep audio was off
+        first, second = sorted((t for t in list_takes(store, "pat") if t.id in ids), key=lambda t: t.started_at)
+
+    # where the playhead is, in the first take, the silence, the second take
+    a, b = load_call(first.recording).agent, load_call(second.recording).agent
+    joined, second_at = one_after_the_other(a, b)
+    assert len(joined) == len(a) + len(b) + int(PLAY_GAP_S * 16000)
+    len_a, len_b = len(a) / 16000, len(b) / 16000
+    assert second_at == pytest.approx(len_a + PLAY_GAP_S)
+    assert playhead_at(2.0, first, len_a, second, second_at, len_b).take == 0
+    assert playhead_at(len_a + 0.1, first, len_a, second, second_at, len_b) is None
+    head = playhead_at(second_at + 5.0, first, len_a, second, second_at, len_b)
+    assert head.take == 1 and head.x == pytest.approx(5.0 - second.score.speech_start_s)  # aligned like the curves
+    assert playhead_at(second_at + len_b + 0.1, first, len_a, second, second_at, len_b) is None
+
+    win = TrainerWindow(agent="pat", output_device="no-such-output-device-xyz")
+    qtbot.addWidget(win)
+    tab = win.compare_tab
+    win.compare(ids[0], ids[1])
+    assert tab.play_button.isEnabled()
+    tab.play()  # the device does not exist: one sentence, nothing plays
+    qtbot.waitUntil(lambda: "not found" in tab.status.text(), timeout=10_000)
+    assert tab.playhead() is None and not tab.stop_button.isEnabled()
+
+    # the playhead while playing, driven through the clock the view reads (no sound is sent anywhere here)
+    tab._playing = (first, len_a, second, second_at, len_b)
+    tab._play_started = time.monotonic() - (second_at + 5.0)
+    tab._tick()
+    assert tab.playhead() == (1, pytest.approx(head.x, abs=0.1)) and "second take" in tab.now_playing.text()
+    tab._play_started = time.monotonic() - (second_at + len_b + 1.0)
+    tab._tick()
+    assert tab.playhead() is None and tab._playing is None and "Played both" in tab.now_playing.text()
+
+    tab.show_takes(ids[0], nothing)
+    assert not tab.play_button.isEnabled()
+    tab.play()
+    assert "second take has no recording" in tab.status.text() and "Keep audio" in tab.status.text()
+
+    # deleting a take removes its sound too
+    win.tabs.setCurrentWidget(win.takes_tab)
+    win.takes_tab.select([ids[0]])
+    win.takes_tab.delete_selected()
+    assert not first.recording.exists() and second.recording.exists()
+    win.close()

@@ -135,9 +135,14 @@ def test_a_finished_take_is_scored_saved_for_the_trainee_and_listed(qtbot, natur
         assert [r.id for r in store.list_practice_takes("sam")] == [take_id]
         assert store.list_practice_takes("default") == []
 
+    recording = takes.takes[0].recording  # Keep audio is on by default: the take's sound is kept
+    assert recording is not None and recording.is_file()
+    assert load_call(recording).duration_s == pytest.approx(call.duration_s, abs=0.05)
+
     takes.select([take_id])
     takes.delete_selected()
     assert takes.table.rowCount() == 0 and "Deleted 1 take" in takes.status.text()
+    assert not recording.exists()
     win.close()
 
 
@@ -160,3 +165,22 @@ def test_a_take_without_speech_is_not_saved_and_says_why(qtbot, tmp_path):
     assert tab.status.text().startswith("Not saved: Too little speech") and "\n" not in tab.status.text()
     with HistoryStore() as store:
         assert store.list_practice_takes("sam") == []
+
+
+def test_with_keep_audio_off_the_take_is_scored_and_saved_without_its_sound(qtbot, natural_take):
+    from poise.app.settings import SettingsStore
+    from poise.audio.sources import FileSource
+    from poise.desktop.read_along_tab import ReadAtPaceTab
+
+    from dataclasses import replace
+
+    settings = SettingsStore()
+    settings.save(replace(settings.load(), keep_audio=False))
+    tab = ReadAtPaceTab(lambda: FileSource(natural_take, realtime=False), agent="sam")
+    qtbot.addWidget(tab)
+    with qtbot.waitSignal(tab.take_saved, timeout=30_000):
+        tab.start()
+    assert tab.take_audio is None
+    with HistoryStore() as store:
+        (row,) = store.list_practice_takes("sam")
+    assert row.recording is None and row.score == pytest.approx(tab.last_score.overall, abs=0.05)

@@ -14,18 +14,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+import threading
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from ..audio.baseline import hz_to_st
 from ..audio.coach import wpm_from_rate
 from ..audio.store import HistoryStore, PracticeTakeRow
-from ..audio.types import AnalysisResult
+from .. import paths
+from ..audio.types import SAMPLE_RATE, AnalysisResult, Block
 from ..language.phrases import classify, normalize
 from ..report.format import band_verdict
-from .calls import AgentSource, EventListener, LiveCall, StateListener, agent_call
-from .spec import CallKind
+from .calls import AgentSource, EventListener, LiveCall, StateListener, agent_call, open_source
+from .settings import load_settings
+from .spec import CallKind, CallSpec
 
 TARGET_WPM_DEFAULT = 150  # wpm: the top of comfortable phone pace, pauses included
 TARGET_WPM_RANGE = (90, 220)  # wpm: from deliberately slow to a nervous rush
@@ -393,6 +396,7 @@ class PracticeTake:
     score: PracticeScore
     words_read: int | None = None  # how far the highlight got
     words_total: int | None = None
+    recording: Path | None = None  # the take's sound, when it was kept
 
     @classmethod
     def from_row(cls, row: PracticeTakeRow) -> PracticeTake:
@@ -403,7 +407,7 @@ class PracticeTake:
         return cls(
             id=row.id, agent=row.agent, started_at=row.started_at, script_id=row.script, script_title=title,
             target_wpm=row.target_wpm, duration_s=row.duration_s, score=PracticeScore.from_detail(detail),
-            words_read=detail.get("words_read"), words_total=detail.get("words_total"),
+            words_read=detail.get("words_read"), words_total=detail.get("words_total"), recording=row.recording,
         )
 
 
@@ -416,6 +420,7 @@ def save_take(
     *,
     started_at: datetime | None = None,
     words_read: int | None = None,
+    recording: Path | None = None,
 ) -> int:
     """Save a scored take in `agent`'s history; returns its id (raises `StoreError` with one sentence)."""
     detail = score.to_detail()
@@ -427,6 +432,7 @@ def save_take(
         detail["words_read"] = int(words_read)
     return store.save_practice_take(
         agent, script.id, score.target_wpm, duration_s, score.overall, detail, started_at=started_at,
+        recording=recording,
     )
 
 
@@ -510,23 +516,167 @@ def compare_takes(first: PracticeTake, second: PracticeTake) -> list[ScoreLine]:
     ]
 
 
+# --- a take's audio ---------------------------------------------------------------------------------
+
+TAKE_AUDIO_MAX_S = 600.0  # s: a take's audio kept in memory is capped at 10 min (38 MB); the rest is not kept
+TAKES_FOLDER = "practice"  # under the data folder, apart from call recordings (history's orphan sweep looks there)
+PLAY_GAP_S = 0.8  # s of silence between two takes played one after the other
+
+
+class TakeAudio:
+    """The agent audio of one take, kept as the practice call reads it (`practice_call(audio=...)`).
+
+    The source is wrapped, not changed: the call sees the same blocks and attributes.
+    """
+
+    def __init__(self, max_s: float = TAKE_AUDIO_MAX_S) -> None:
+        self._blocks: list[np.ndarray] = []
+        self._samples = 0
+        self._max = int(max_s * SAMPLE_RATE)
+        self._lock = threading.Lock()
+
+    def wrap(self, source: Iterable[Block]) -> _TeeSource:
+        """`source`, its agent audio copied here as it is read."""
+        return _TeeSource(source, self)
+
+    def _keep(self, block: Block) -> None:
+        with self._lock:
+            room = self._max - self._samples
+            if room > 0:
+                part = np.array(block.agent[:room], np.float32)
+                self._blocks.append(part)
+                self._samples += len(part)
+
+    @property
+    def duration_s(self) -> float:
+        return self._samples / SAMPLE_RATE
+
+    def samples(self) -> np.ndarray:
+        """The take's audio so far, float32 mono at `SAMPLE_RATE`."""
+        with self._lock:
+            return np.concatenate(self._blocks) if self._blocks else np.zeros(0, np.float32)
+
+    def save(self, folder: Path | None = None, started_at: datetime | None = None) -> Path:
+        """Write the take as a 16-bit WAV in `folder` (default: the data folder's practice takes); its path.
+
+        Raises OSError (or `paths.DataDirError`) when it cannot be written.
+        """
+        import soundfile as sf
+
+        folder = Path(folder) if folder is not None else paths.data_dir() / TAKES_FOLDER
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        when = (started_at or datetime.now()).astimezone()
+        path = folder / f"take-{when:%Y%m%d-%H%M%S}.wav"
+        n = 2
+        while path.exists():
+            path = folder / f"take-{when:%Y%m%d-%H%M%S}-{n}.wav"
+            n += 1
+        sf.write(path, self.samples(), SAMPLE_RATE, subtype="PCM_16")
+        return path
+
+
+class _TeeSource:
+    """An agent source whose blocks are also kept by a `TakeAudio`; everything else is the source's."""
+
+    _OWN = ("_source", "_audio")
+
+    def __init__(self, source: Iterable[Block], audio: TakeAudio) -> None:
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_audio", audio)
+
+    def __iter__(self) -> Iterator[Block]:
+        for block in self._source:
+            self._audio._keep(block)
+            yield block
+
+    def __getattr__(self, name: str) -> Any:  # start, stop, info, call, gaps, on_status ...
+        return getattr(self._source, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # the call sets on_status / on_gap on the source
+        setattr(self._source, name, value)
+
+
 def practice_call(
     source: AgentSource | None = None,
     *,
     on_event: EventListener | None = None,
     on_state: StateListener | None = None,
+    audio: TakeAudio | None = None,
 ) -> LiveCall:
     """The read-along's call: the reader's live pace.
 
-    History keeps nothing of a practice (`history.POLICY`), so the call does not open it.
+    History keeps no call of a practice (`history.POLICY`), so the call does not open it; the
+    take is saved as a practice take instead (`save_take`). With `audio`, the take's sound is
+    kept there as it is read (to play takes back).
     """
-    return agent_call(CallKind.PRACTICE, source, on_event=on_event, on_state=on_state, save=False)
+    if audio is None:
+        return agent_call(CallKind.PRACTICE, source, on_event=on_event, on_state=on_state, save=False)
+    if source is None:
+        settings = load_settings()
+        spec = CallSpec.from_settings(CallKind.PRACTICE, settings, caller_device=None, agent=settings.agent)
+
+        def source() -> Iterable[Block]:
+            return open_source(spec)
+
+    inner = source
+    return agent_call(CallKind.PRACTICE, lambda: audio.wrap(inner()), on_event=on_event, on_state=on_state, save=False)
+
+
+def keeps_take_audio() -> bool:
+    """Whether takes are recorded: the same *Keep audio* setting as calls."""
+    return bool(load_settings().keep_audio)
+
+
+def take_audio(take: PracticeTake) -> np.ndarray | None:
+    """A saved take's sound (16 kHz mono), or None when it has no recording or the file is gone."""
+    if take.recording is None or not Path(take.recording).is_file():
+        return None
+    from ..audio.sources import load_call
+
+    return load_call(take.recording).agent
+
+
+def one_after_the_other(first: np.ndarray, second: np.ndarray, gap_s: float = PLAY_GAP_S) -> tuple[np.ndarray, float]:
+    """Two takes' sound in one stream with a short silence between; and where the second starts (s)."""
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), np.float32)
+    joined = np.concatenate([np.asarray(first, np.float32), gap, np.asarray(second, np.float32)])
+    return joined, (len(first) + len(gap)) / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Playhead:
+    """Where two takes played one after the other are, on the compare view's axis."""
+
+    take: int  # 0: the first take, 1: the second
+    x: float  # s on the aligned axis (from where that take's reading began)
+
+
+def playhead_at(elapsed_s: float, first: PracticeTake, first_len_s: float, second: PracticeTake,
+                second_at_s: float, second_len_s: float) -> Playhead | None:
+    """The playhead `elapsed_s` into `one_after_the_other(first, second)`; None in the gap or after the end."""
+    if 0.0 <= elapsed_s < first_len_s:
+        return Playhead(0, elapsed_s - first.score.speech_start_s)
+    if second_at_s <= elapsed_s < second_at_s + second_len_s:
+        return Playhead(1, elapsed_s - second_at_s - second.score.speech_start_s)
+    return None
+
+
+def delete_take(store: HistoryStore, take: PracticeTake) -> bool:
+    """Remove a take from history and its recording from disk; True if the take was there."""
+    removed = store.delete_practice_take(take.id)
+    if take.recording is not None:
+        try:
+            Path(take.recording).unlink(missing_ok=True)
+        except OSError:
+            pass  # the row is gone; a file that cannot be removed is left (it is in the practice folder)
+    return removed
 
 
 __all__ = [
     "CALMING_FAMILIES", "FAMILY_LABELS", "OWN_SCRIPT", "PACE_TOLERANCE", "PITCH_CALM_ST", "PhraseMark",
     "AlignedSeries", "PracticeScore", "PracticeScript", "PracticeTake", "aligned_series", "SCORE_WEIGHTS", "ScoreLine", "ScoreTrend",
-    "compare_takes", "list_takes", "overall_score", "save_take", "score_take", "score_trend",
+    "Playhead", "TakeAudio", "compare_takes", "playhead_at", "delete_take", "keeps_take_audio", "list_takes", "one_after_the_other",
+    "take_audio", "overall_score", "save_take", "score_take", "score_trend",
     "ScriptFileError", "TARGET_WPM_DEFAULT", "TARGET_WPM_RANGE", "builtin_scripts", "pace_band",
     "pace_verdict", "phrase_marks", "practice_call", "script_by_id", "script_words", "word_interval_ms",
 ]

@@ -1,22 +1,29 @@
-"""The trainer's *Compare takes* tab: two takes side by side, their pace and pitch on one time axis, the scores compared.
+"""The trainer's *Compare takes* tab: two takes side by side, their pace and pitch on one time axis, the
+scores compared, and both played one after the other.
 
 Both takes are drawn from the moment their reading began (`poise.app.practice.aligned_series`),
 so the same sentence sits at about the same place on the axis; the target band is shaded.
 The numbers are `compare_takes`: score, time on pace, steadiness, pitch calm, median pace.
+*Play* plays the first take, a short silence, then the second (takes are recorded when
+*Keep audio* is on), with a playhead in the playing take's colour.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -24,8 +31,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from poise.app.practice import PITCH_CALM_ST, PracticeTake, ScoreLine, aligned_series, compare_takes, list_takes
+from poise.app.practice import (
+    PITCH_CALM_ST,
+    PracticeTake,
+    ScoreLine,
+    aligned_series,
+    compare_takes,
+    list_takes,
+    one_after_the_other,
+    playhead_at,
+    take_audio,
+)
+from poise.audio.playback import play_audio, stop_audio
 from poise.audio.store import HistoryStore, StoreError
+from poise.audio.types import SAMPLE_RATE
+from poise.desktop.workers import run_in_background
 from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis, status_label
 
 FIRST_COLOR = QColor(CALLER_COLOR)  # the earlier take: muted purple
@@ -33,6 +53,7 @@ SECOND_COLOR = QColor(AGENT_COLOR)  # the later take: Poise's teal (the one to l
 PACE_RANGE_WPM = (60.0, 260.0)  # as the live gauge and the review's pace lane
 PITCH_RANGE_ST = (-8.0, 8.0)  # semitones from the reader's own median
 TAKES_LISTED = 200
+PLAYHEAD_TICK_MS = 33  # ms: the playhead moves at ~30 frames a second
 
 
 def _take_label(take: PracticeTake) -> str:
@@ -49,11 +70,22 @@ def _cell(line: ScoreLine, value: float | None) -> str:
 class CompareTakesTab(QWidget):
     """Two of the trainee's takes side by side (the last two until others are chosen)."""
 
-    def __init__(self, agent: str, history: HistoryStore | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, agent: str, history: HistoryStore | None = None, parent: QWidget | None = None, *,
+        output_device: str | int | None = None,
+    ) -> None:
         super().__init__(parent)
         self._agent = agent
         self._history = history
+        self.output_device = output_device  # None: the system's default output
         self.takes: list[PracticeTake] = []
+        self._playing: tuple[PracticeTake, float, PracticeTake, float, float] | None = None  # first, len, second, at, len
+        self._play_started = 0.0
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(PLAYHEAD_TICK_MS)
+        self._play_timer.timeout.connect(self._tick)
+        self._playhead_take = 0
+        self.playheads: list[pg.InfiniteLine] = []
         self.first_picker = QComboBox(objectName="firstTake")
         self.second_picker = QComboBox(objectName="secondTake")
         for picker in (self.first_picker, self.second_picker):
@@ -70,6 +102,17 @@ class CompareTakesTab(QWidget):
             pickers.addWidget(QLabel(label, objectName="fieldLabel"), row, 1)
             pickers.addWidget(picker, row, 2)
         pickers.setColumnStretch(2, 1)
+        self.play_button = QPushButton("Play one after the other", objectName="playTakesButton")
+        self.play_button.setToolTip("Play the first take, then the second, with a playhead on the timeline")
+        self.play_button.clicked.connect(self.play)
+        self.stop_button = QPushButton("Stop", objectName="stopTakesButton")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        self.now_playing = QLabel("", objectName="hint")
+        play_row = QHBoxLayout()
+        play_row.addWidget(self.play_button)
+        play_row.addWidget(self.stop_button)
+        play_row.addWidget(self.now_playing, 1)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setObjectName("compareTimeline")
@@ -98,6 +141,7 @@ class CompareTakesTab(QWidget):
         c.setContentsMargins(0, 0, 0, 0)
         c.setSpacing(8)
         c.addLayout(pickers)
+        c.addLayout(play_row)
         c.addWidget(self.plots, 3)
         c.addWidget(self.scores, 2)
         c.addWidget(self.verdict)
@@ -190,8 +234,13 @@ class CompareTakesTab(QWidget):
             f"Two takes are needed to compare: “{self._agent}” has {len(self.takes)}. "
             "Read a script in “Read at pace”, then read it again."
         )
+        self.stop()
         self.pace.clear()
         self.pitch.clear()
+        self.playheads = [pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen("#222222", width=1.5)) for _ in (0, 1)]
+        for plot, line in zip((self.pace, self.pitch), self.playheads):
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
         if pair is None:
             self.scores.setRowCount(0)
             self.verdict.setText("")
@@ -222,6 +271,89 @@ class CompareTakesTab(QWidget):
                             connect="finite")
         self.pace.setXRange(0.0, end, padding=0.02)
         self._fill_scores(compare_takes(first, second))
+        recorded = first.recording is not None and second.recording is not None
+        self.play_button.setEnabled(recorded)
+        self.play_button.setToolTip(
+            "Play the first take, then the second, with a playhead on the timeline" if recorded else
+            "Only takes recorded with Keep audio on (Settings) can be played"
+        )
+
+    # ---- playing the two takes ----------------------------------------------------------
+    def play(self) -> None:
+        """Play the first take, a short silence, then the second; never blocks the UI."""
+        pair = self.chosen()
+        if pair is None:
+            self.status.setText("Choose two takes first.")
+            return
+        first, second = pair
+        sounds = [take_audio(first), take_audio(second)]
+        missing = [name for name, sound in zip(("first", "second"), sounds) if sound is None or not len(sound)]
+        if missing:
+            self.status.setText(
+                f"The {' and the '.join(missing)} take{'s have' if len(missing) > 1 else ' has'} no recording: "
+                "takes are recorded when Keep audio is on in Settings."
+            )
+            return
+        joined, second_at = one_after_the_other(sounds[0], sounds[1])
+        lengths = (len(sounds[0]) / SAMPLE_RATE, len(sounds[1]) / SAMPLE_RATE)
+        self.stop()
+        self.status.setText("Starting…")
+        device = self.output_device
+
+        def started(error: str | None) -> None:
+            if error:
+                self.status.setText(error)
+                return
+            self.status.setText("")
+            self._playing = (first, lengths[0], second, second_at, lengths[1])
+            self._play_started = time.monotonic()
+            self.stop_button.setEnabled(True)
+            self._play_timer.start()
+            self._tick()
+
+        run_in_background(lambda: play_audio(joined, device), done=started,
+                          failed=self.status.setText, owner=self, name="poise-trainer")
+
+    def stop(self) -> None:
+        """Stop playing (nothing happens when nothing plays)."""
+        if self._playing is None:
+            return
+        self._playing = None
+        self._play_timer.stop()
+        stop_audio()
+        self.stop_button.setEnabled(False)
+        self.now_playing.setText("")
+        for line in self.playheads:
+            line.hide()
+
+    def playhead(self) -> tuple[int, float] | None:
+        """(take 0 or 1, x on the axis) of the playhead now, or None when it is hidden."""
+        line = self.playheads[0] if self.playheads else None
+        if line is None or not line.isVisible():
+            return None
+        return self._playhead_take, float(line.value())
+
+    def _tick(self) -> None:
+        if self._playing is None:
+            return
+        first, first_len, second, second_at, second_len = self._playing
+        elapsed = time.monotonic() - self._play_started
+        if elapsed >= second_at + second_len:
+            self.stop()
+            self.now_playing.setText("Played both takes.")
+            return
+        head = playhead_at(elapsed, first, first_len, second, second_at, second_len)
+        if head is None:  # the silence between them
+            for line in self.playheads:
+                line.hide()
+            return
+        self._playhead_take = head.take
+        color = FIRST_COLOR if head.take == 0 else SECOND_COLOR
+        self.now_playing.setText("Playing the first take…" if head.take == 0 else "Playing the second take…")
+        for line in self.playheads:
+            line.setPen(pg.mkPen(color, width=2))
+            line.setValue(head.x)
+            line.show()
 
     def _fill_scores(self, lines: list[ScoreLine]) -> None:
         self.scores.setRowCount(len(lines))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from poise.app.practice import PracticeTake, list_takes, score_trend
+from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
 from poise.audio.store import HistoryStore, StoreError
 from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label
 from poise.report.format import fmt_duration
@@ -172,7 +172,7 @@ class TakesTab(QWidget):
             store = self._history or HistoryStore()
             try:
                 for take in chosen:
-                    store.delete_practice_take(take.id)
+                    delete_take(store, take)  # the row and the take's sound
             finally:
                 if self._history is None:
                     store.close()

@@ -32,7 +32,9 @@ from poise.app.practice import (
     PracticeScore,
     PracticeScript,
     ScriptFileError,
+    TakeAudio,
     builtin_scripts,
+    keeps_take_audio,
     pace_band,
     pace_verdict,
     phrase_marks,
@@ -94,6 +96,9 @@ class ReadAtPaceTab(QWidget):
         self._take_script: PracticeScript | None = None  # what this take reads (fixed at Start)
         self._take_started: datetime | None = None
         self._take_agent = agent  # whose take this is (fixed at Start)
+        self.take_audio: TakeAudio | None = None  # the sound of the take running (None: not kept)
+        # whether takes are recorded (to play them back); default: the *Keep audio* setting, as for calls
+        self.record_takes = keeps_take_audio
         self.call: LiveCall | None = None
         self._running = False  # from Start until the UI thread has seen the call end
         self.bridge = SessionBridge(self)
@@ -233,7 +238,8 @@ class ReadAtPaceTab(QWidget):
             return
         if self.is_running():
             return
-        call = practice_call(self.source_factory, on_event=self.bridge.emit_event)
+        self.take_audio = TakeAudio() if self.record_takes() else None
+        call = practice_call(self.source_factory, on_event=self.bridge.emit_event, audio=self.take_audio)
         call.on_state = lambda state: on_ui_thread(lambda: self._on_call_state(call, state), owner=self)
         self.call = call
         self.last_wpm = None
@@ -321,21 +327,29 @@ class ReadAtPaceTab(QWidget):
             return
         script = self._take_script or self.script_choice()
         words_read = min(len(self.words), self.word_index + 1) if self.word_index >= 0 else 0
+        recording, unrecorded = None, ""
+        if self.take_audio is not None and self.take_audio.duration_s > 0:
+            try:
+                recording = self.take_audio.save(started_at=self._take_started)
+            except OSError as exc:  # the score is still saved, without its sound
+                unrecorded = f" Its sound could not be kept ({getattr(exc, 'strerror', None) or exc})."
         try:
             store = self._history or HistoryStore()
             try:
                 take_id = save_take(
                     store, self._take_agent, script, score, result.source.duration_s,
-                    started_at=self._take_started, words_read=words_read,
+                    started_at=self._take_started, words_read=words_read, recording=recording,
                 )
             finally:
                 if self._history is None:
                     store.close()
         except StoreError as exc:
+            if recording is not None:
+                recording.unlink(missing_ok=True)
             self.status.setText(str(exc))
             return
         self.last_take_id = take_id
-        self.status.setText(f"Saved in {self._take_agent}’s practice takes.")
+        self.status.setText(f"Saved in {self._take_agent}’s practice takes.{unrecorded}")
         self.take_saved.emit(take_id)
 
     def _advance(self) -> None:

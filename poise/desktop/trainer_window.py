@@ -61,7 +61,7 @@ class TrainerWindow(QMainWindow):
         self.trainee.chosen.connect(self.set_trainee)
         self.read_tab = ReadAtPaceTab(source_factory, agent=agent, history=history)
         self.takes_tab = TakesTab(agent, history)
-        self.compare_tab = CompareTakesTab(agent, history)
+        self.compare_tab = CompareTakesTab(agent, history, output_device=output_device)
         self.read_tab.take_saved.connect(lambda _id: self.takes_tab.refresh())
         self.takes_tab.compare_requested.connect(self.compare)
         self.replay_tab = ReplayTab(output_device)
@@ -117,6 +117,7 @@ class TrainerWindow(QMainWindow):
             self.compare_tab.refresh()
 
     def closeEvent(self, event) -> None:
+        self.compare_tab.stop()
         self.read_tab.shutdown()
         self.replay_tab.stop()
         super().closeEvent(event)
