@@ -91,3 +91,28 @@ def test_read_along_shows_a_builtin_script_with_its_calming_phrases_marked(qtbot
     tab.choose_script("acknowledge")  # back to a built-in, and the own text is kept for later
     tab.choose_script("own")
     assert tab.script.toPlainText() == "Calm down. I understand why that's frustrating."
+
+
+def test_pointing_at_a_marked_phrase_says_what_it_does(qtbot):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent, QTextCursor
+    from PySide6.QtWidgets import QToolTip
+
+    from poise.app.practice import FAMILY_LABELS
+    from poise.desktop.read_along_tab import ReadAtPaceTab
+
+    tab = ReadAtPaceTab()
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show()
+    tab.choose_script("escalate")
+    mark = next(m for m in tab.marks if m.family == "escalation")
+    cursor = QTextCursor(tab.script.document())
+    cursor.setPosition(mark.start + 3)
+    pos = tab.script.cursorRect(cursor).center()
+    viewport = tab.script.viewport()
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, viewport.mapToGlobal(pos))
+    assert tab.eventFilter(viewport, event) is True
+    qtbot.waitUntil(lambda: QToolTip.isVisible(), timeout=2_000)
+    assert QToolTip.text() == FAMILY_LABELS["escalation"] == "offers to escalate"
+    QToolTip.hideText()

@@ -209,7 +209,8 @@ class PracticeScore:
 
     - `time_in_band`: the share of the take's speech time whose pace (the session's
       articulation-rate timeline, 1 s steps smoothed over ~4 s, in words per minute as the
-      live gauge shows it) is inside the target band, target ±10 %.
+      live view shows it) is inside the target band, target ±10 %; speech in a step with no
+      pace yet (under 1 s of speech in its window, e.g. the first second) is not counted.
     - `steadiness`: 1 − CV / `STEADY_CV_ZERO`, clipped to [0, 1], where CV is the
       speech-weighted coefficient of variation of that same windowed pace: a reader who
       holds one pace scores near 1, whatever the pace is.
