@@ -153,10 +153,15 @@ def test_forget_agent_and_all_remove_rows_profiles_and_recordings(tmp_path: Path
         store.update_profile("sam", Baseline(176.0, -23.0, 4.4, 60.0))
         alex = store.save_call(make_result(), "live", agent="alex")
         store.update_profile("alex", Baseline(110.0, -20.0, 4.0, 60.0))
+        take_rec = _wav(paths.data_dir() / "practice" / "sam-take.wav")
+        store.save_practice_take("sam", "Acknowledge", 150.0, 30.0, 70.0, {}, recording=take_rec)
+        alex_take = _wav(paths.data_dir() / "practice" / "alex-take.wav")
+        store.save_practice_take("alex", "Acknowledge", 150.0, 30.0, 60.0, {}, recording=alex_take)
         assert forget.find_orphans(store) == [orphan]
 
         done = forget.forget_agent(store, "sam")
         assert done.calls == 1 and done.agents == 1 and not sam_rec.exists()
+        assert store.list_practice_takes("sam") == [] and not take_rec.exists()  # the trainee's takes go too
         assert store.load_profile("sam") is None and [a.name for a in store.list_agents()] == ["alex"]
         assert [r.id for r in store.list_calls()] == [alex]
         with pytest.raises(StoreError, match="no agent called"):
@@ -165,6 +170,7 @@ def test_forget_agent_and_all_remove_rows_profiles_and_recordings(tmp_path: Path
         everything = forget.forget_all(store)
         assert everything.calls == 1 and orphan in everything.files_removed
         assert store.list_calls() == [] and store.list_agents() == [] and store.load_profile("alex") is None
+        assert store.list_practice_takes("alex") == [] and not alex_take.exists()
         assert not orphan.exists() and part.exists()  # an interrupted recording is left for recovery
 
 
@@ -176,6 +182,7 @@ def test_profiles_add_rename_reset_delete(tmp_path: Path) -> None:
     with HistoryStore() as store:
         store.update_profile("sam", Baseline(176.0, -23.0, 4.4, 90.0))
         store.save_call(make_result(), "live", agent="sam")
+        store.save_practice_take("sam", "Acknowledge", 150.0, 30.0, 70.0, {})
         assert profiles.add_profile(store, "  Dana   Lee ") == "Dana Lee"
         with pytest.raises(StoreError, match="already an agent"):
             profiles.add_profile(store, "sam")
@@ -194,6 +201,7 @@ def test_profiles_add_rename_reset_delete(tmp_path: Path) -> None:
         assert settings.load().agent == "Sam Ortiz"  # the chosen agent follows the rename
         assert store.load_profile("Sam Ortiz") == Baseline(176.0, -23.0, 4.4, 90.0)
         assert [r.agent for r in store.list_calls()] == ["Sam Ortiz"]
+        assert len(store.list_practice_takes("Sam Ortiz")) == 1 and store.list_practice_takes("sam") == []
         with pytest.raises(StoreError, match="already an agent"):
             profiles.rename_profile(store, "Sam Ortiz", "Dana Lee", settings)
 

@@ -74,7 +74,7 @@ def _inside(path: Path, folder: Path | None) -> bool:
 
 def _owned(call: RemovedCall, folder: Path | None) -> bool:
     """Whether Poise made this call's recording (so removing the call removes the file)."""
-    return call.recording is not None and (call.kind == "live" or _inside(call.recording, folder))
+    return call.recording is not None and (call.kind in ("live", "practice") or _inside(call.recording, folder))
 
 
 def _remove_file(path: Path, out: Forgotten) -> None:
@@ -111,7 +111,7 @@ def _remove_audio(store: HistoryStore, removed: list[RemovedCall], out: Forgotte
             _remove_file(rec, out)
         else:
             out.files_kept.append(rec)
-    out.calls += len(removed)
+    out.calls += sum(call.kind != "practice" for call in removed)
 
 
 def forget_calls(store: HistoryStore, ids: list[int]) -> Forgotten:

@@ -607,6 +607,7 @@ class HistoryStore:
             conn.execute("UPDATE agents SET name = ? WHERE name = ?", (new, old))
             conn.execute("UPDATE profiles SET agent = ? WHERE agent = ?", (new, old))
             conn.execute("UPDATE calls SET agent = ? WHERE agent = ?", (new, old))
+            conn.execute("UPDATE practice_takes SET agent = ? WHERE agent = ?", (new, old))
 
         self._run(rename, "Renaming the agent", write=True)
 
@@ -619,11 +620,16 @@ class HistoryStore:
         return self._run(reset, "Resetting the voice profile", write=True)
 
     def delete_agent(self, agent: str) -> list[RemovedCall]:
-        """Remove the agent: their profile, their name and all their calls (the files are left alone)."""
+        """Remove the agent: their profile, their name, all their calls and practice takes (the files are left alone;
+        a practice take's recording comes back as a RemovedCall of kind "practice")."""
 
         def delete(conn: sqlite3.Connection) -> list[RemovedCall]:
             rows = conn.execute("SELECT id, kind, recording FROM calls WHERE agent = ?", (agent,)).fetchall()
+            rows += conn.execute(
+                "SELECT id, 'practice', recording FROM practice_takes WHERE agent = ? AND recording IS NOT NULL", (agent,)
+            ).fetchall()
             conn.execute("DELETE FROM calls WHERE agent = ?", (agent,))
+            conn.execute("DELETE FROM practice_takes WHERE agent = ?", (agent,))
             conn.execute("DELETE FROM profiles WHERE agent = ?", (agent,))
             conn.execute("DELETE FROM agents WHERE name = ?", (agent,))
             return [RemovedCall(i, kind, Path(rec) if rec else None) for i, kind, rec in rows]
@@ -631,11 +637,12 @@ class HistoryStore:
         return self._run(delete, "Deleting the agent", write=True)
 
     def delete_everything(self) -> list[RemovedCall]:
-        """Remove every call, profile and agent (history's own settings stay)."""
+        """Remove every call, practice take, profile and agent (history's own settings stay)."""
 
         def delete(conn: sqlite3.Connection) -> list[RemovedCall]:
             rows = conn.execute("SELECT id, kind, recording FROM calls").fetchall()
-            for table in ("calls", "profiles", "agents"):
+            rows += conn.execute("SELECT id, 'practice', recording FROM practice_takes WHERE recording IS NOT NULL").fetchall()
+            for table in ("calls", "practice_takes", "profiles", "agents"):
                 conn.execute(f"DELETE FROM {table}")  # cues and segments go with their calls
             return [RemovedCall(i, kind, Path(rec) if rec else None) for i, kind, rec in rows]
 
