@@ -304,6 +304,7 @@ class Session:
             baseline_pitch_hz=b.pitch_hz,
             baseline_db=b.db,
             baseline_rate_sps=b.rate_sps,
+            caller_heat=heat.heat if self.has_caller and (heat := self.coach.language.heat.latest) is not None else None,
         )
 
     def finish(self, info: SourceInfo | None = None, segments: list[Segment] | None = None) -> AnalysisResult:
@@ -337,6 +338,7 @@ class Session:
             segments=all_segments,
             timeline=build_timeline(agent, caller),
             baseline=own if (own := self.baseline_tracker.own()).is_ready() else self.baseline,
+            caller_heat=list(self.coach.language.state.heat) if self.has_caller else [],
         )
 
 

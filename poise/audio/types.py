@@ -108,6 +108,7 @@ class Meters:
     baseline_pitch_hz: float | None
     baseline_db: float | None
     baseline_rate_sps: float | None
+    caller_heat: float | None = None  # how heated the caller sounds, 0..1 (poise.language.heat); None: no caller or not measured yet
 
 
 @dataclass
@@ -199,3 +200,4 @@ class AnalysisResult:
     segments: list[Segment]
     timeline: Timeline
     baseline: Baseline
+    caller_heat: list[tuple[float, float]] = field(default_factory=list)  # (t s, heat 0..1) as the live coach measured it (poise.language)
