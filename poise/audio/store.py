@@ -782,3 +782,118 @@ class HistoryStore:
             return out
 
         return self._run(query, "Reading the trends")
+
+    # ----------------------------------------------------------------- call notes and follow-ups (issue 10)
+
+    def save_notes(self, call_id: int, text: str, follow_up_due: "date | None" = None) -> None:  # noqa: F821 - datetime.date
+        """Keep the agent's notes for a call, with the follow-up's due date (None: nothing promised).
+
+        A follow-up marked done stays done while its due date is unchanged; a new date opens it again.
+        """
+        due = follow_up_due.isoformat() if follow_up_due is not None else None
+
+        def put(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM calls WHERE id = ?", (int(call_id),)).fetchone() is None:
+                raise StoreError(f"Call {call_id} is no longer in the history: its notes were not saved.")
+            conn.execute(
+                "INSERT INTO call_notes (call_id, text, follow_up_due, follow_up_done, updated_at) VALUES (?, ?, ?, 0, ?)"
+                " ON CONFLICT (call_id) DO UPDATE SET text = excluded.text, follow_up_due = excluded.follow_up_due,"
+                " follow_up_done = CASE WHEN call_notes.follow_up_due IS excluded.follow_up_due"
+                " THEN call_notes.follow_up_done ELSE 0 END, updated_at = excluded.updated_at",
+                (int(call_id), str(text), due, _utc_iso(None)),
+            )
+
+        self._run(put, "Saving the call notes", full="The disk is full: the call notes were not saved; free some space.",
+                  write=True)
+
+    def load_notes(self, call_id: int) -> "SavedNotes | None":  # noqa: F821 - poise.language.notes, imported below
+        """The call's saved notes, or None when none were saved."""
+        from datetime import date  # here, not at the top: these methods are appended whole (issue 10)
+
+        from poise.language.notes import SavedNotes
+
+        def query(conn: sqlite3.Connection) -> SavedNotes | None:
+            row = conn.execute(
+                "SELECT text, follow_up_due, follow_up_done, updated_at FROM call_notes WHERE call_id = ?", (int(call_id),)
+            ).fetchone()
+            if row is None:
+                return None
+            text, due, done, updated = row
+            return SavedNotes(int(call_id), text, date.fromisoformat(due) if due else None, bool(done),
+                              datetime.fromisoformat(updated))
+
+        return self._run(query, "Reading the call notes")
+
+    def due_follow_ups(self, until: "date | None" = None, include_done: bool = False) -> "list[FollowUpReminder]":  # noqa: F821
+        """Promised follow-ups due on or before `until` (None: all), earliest first; open ones only unless `include_done`."""
+        from datetime import date
+
+        from poise.language.notes import FollowUpReminder, follow_up_line
+
+        where = ["n.follow_up_due IS NOT NULL"]
+        params: list[Any] = []
+        if until is not None:
+            where.append("n.follow_up_due <= ?")
+            params.append(until.isoformat())
+        if not include_done:
+            where.append("n.follow_up_done = 0")
+        sql = (
+            "SELECT n.call_id, n.follow_up_due, n.follow_up_done, n.text, c.started_at, c.agent, c.source, c.recording"
+            " FROM call_notes n JOIN calls c ON c.id = n.call_id WHERE " + " AND ".join(where)
+            + " ORDER BY n.follow_up_due, c.started_at, n.call_id"
+        )
+
+        def query(conn: sqlite3.Connection) -> list[FollowUpReminder]:
+            return [
+                FollowUpReminder(call_id, date.fromisoformat(due), bool(done), follow_up_line(text) or "",
+                                 datetime.fromisoformat(started), agent, source, recording)
+                for call_id, due, done, text, started, agent, source, recording in conn.execute(sql, params)
+            ]
+
+        return self._run(query, "Reading the follow-ups")
+
+    def mark_follow_up_done(self, call_id: int, done: bool = True) -> bool:
+        """Mark the call's follow-up done (or open again); False when the call has no saved notes."""
+
+        def put(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute("UPDATE call_notes SET follow_up_done = ?, updated_at = ? WHERE call_id = ?",
+                               (1 if done else 0, _utc_iso(None), int(call_id)))
+            return cur.rowcount > 0
+
+        return self._run(put, "Saving the follow-up", write=True)
+
+    def call_with_recording(self, recording: Path) -> int | None:
+        """The newest saved call whose recording is this file (a review of a call already in history), or None."""
+
+        def query(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute("SELECT id FROM calls WHERE recording = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+                               (str(Path(recording).absolute()),)).fetchone()
+            return int(row[0]) if row else None
+
+        return self._run(query, "Reading the call history")
+
+    def call_started_at(self, call_id: int) -> datetime | None:
+        """When the saved call began (UTC), or None when it is not in the history."""
+
+        def query(conn: sqlite3.Connection) -> datetime | None:
+            row = conn.execute("SELECT started_at FROM calls WHERE id = ?", (int(call_id),)).fetchone()
+            return datetime.fromisoformat(row[0]) if row else None
+
+        return self._run(query, "Reading the call history")
+
+    def segment_texts(self, call_ids: list[int], role: str = "agent") -> dict[int, list[str]]:
+        """The stored transcript lines of one role per call (for what was said, in trends), in time order."""
+        out: dict[int, list[str]] = {int(i): [] for i in call_ids}
+        if not out:
+            return out
+
+        def query(conn: sqlite3.Connection) -> dict[int, list[str]]:
+            marks = ",".join("?" * len(out))
+            for call_id, text in conn.execute(
+                f"SELECT call_id, text FROM segments WHERE role = ? AND call_id IN ({marks}) ORDER BY call_id, start, rowid",
+                (role, *out),
+            ):
+                out[int(call_id)].append(text)
+            return out
+
+        return self._run(query, "Reading the transcripts")
