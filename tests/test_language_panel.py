@@ -3,6 +3,10 @@ notes, phrase moments that seek when clicked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,3 +68,62 @@ def test_a_call_without_words_says_so(qtbot) -> None:
     qtbot.addWidget(panel)
     panel.set_result(_result([]))
     assert panel.lines.text() == "No transcript: nothing to read here." and panel.moments.count() == 0
+
+
+def _saved(result: AnalysisResult, recording: Path, when: datetime) -> int:
+    from poise import paths
+    from poise.audio.store import HistoryStore
+
+    with HistoryStore(paths.history_db_path()) as store:
+        return store.save_call(result, "review", agent="ann", started_at=when, recording=recording)
+
+
+def test_the_notes_are_saved_with_the_call_and_edits_move_the_follow_up(qtbot, tmp_path: Path) -> None:
+    from poise import paths
+    from poise.audio.store import HistoryStore
+    from poise.desktop.language_panel import LanguagePanel
+
+    recording = tmp_path / "call.wav"
+    result = replace(_result(SEGMENTS), source=replace(_result([]).source, path=str(recording)))
+    call_id = _saved(result, recording, datetime(2026, 12, 1, 10, tzinfo=timezone.utc))  # a Tuesday
+    panel = LanguagePanel()
+    qtbot.addWidget(panel)
+    panel.set_result(result)  # the call found by its recording, as the review window does
+    assert panel.call_id == call_id and panel.call_date == date(2026, 12, 1)
+    assert panel.follow_up_label.text() == "Follow-up due Fri 04 Dec 2026."
+    with HistoryStore(paths.history_db_path()) as store:
+        saved = store.load_notes(call_id)  # a draft with a promise is saved at once: the reminder exists
+        assert saved is not None and saved.follow_up_due == date(2026, 12, 4) and "by Friday" in saved.text
+        assert [r.call_id for r in store.due_follow_ups()] == [call_id]
+
+    edited = panel.notes_text().replace("by Friday. (by friday)", "tomorrow.")
+    panel.notes.setPlainText(edited)  # the agent edits: saved a moment after the typing stops
+    assert panel.notes_status.text() == "Editing…"
+    qtbot.waitUntil(lambda: panel.notes_status.text().startswith("Saved with the call"), timeout=3000)
+    assert panel.follow_up_label.text() == "Follow-up due Wed 02 Dec 2026."
+    panel.follow_up_done.setChecked(True)
+    with HistoryStore(paths.history_db_path()) as store:
+        saved = store.load_notes(call_id)
+        assert saved.text == edited and saved.follow_up_due == date(2026, 12, 2) and saved.follow_up_done
+        assert store.due_follow_ups() == []
+
+    again = LanguagePanel()  # the call reviewed again: the saved notes, not a new draft
+    qtbot.addWidget(again)
+    again.set_result(result)
+    again.show()
+    assert again.notes_text() == edited and again.follow_up_done.isChecked()
+    again.notes.setPlainText(edited + "\nCalled back, resolved.")
+    again.hide()  # closing the review saves an edit still waiting
+    with HistoryStore(paths.history_db_path()) as store:
+        assert store.load_notes(call_id).text.endswith("Called back, resolved.")
+
+
+def test_a_call_not_in_history_keeps_its_notes_unsaved_and_says_so(qtbot) -> None:
+    from poise.desktop.language_panel import LanguagePanel
+
+    panel = LanguagePanel()
+    qtbot.addWidget(panel)
+    panel.set_result(_result(SEGMENTS))
+    assert panel.call_id is None
+    assert panel.notes_status.text() == "This call is not in history: the notes are not saved (copy them)."
+    assert not panel.save_notes() and not panel.follow_up_done.isVisible()
