@@ -19,6 +19,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QHideEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
+    QScrollArea,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -38,6 +40,7 @@ from poise.report.format import fmt_clock
 
 MOMENT_LEAD_S = 1.0  # s played before a moment, so its sentence is heard from its start
 NOTES_LINES = 5  # visible lines of the notes editor
+MOMENTS_MIN_PX = 90  # px: at least two moments visible under the notes (the pane scrolls to them)
 SAVE_AFTER_MS = 800  # ms after the last keystroke before the notes are saved (one write per pause, not per key)
 FAMILY_NAMES = {
     "acknowledge": "acknowledged",
@@ -71,14 +74,24 @@ class LanguagePanel(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_AFTER_MS)
         self._save_timer.timeout.connect(self.save_notes)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)  # the review gives this pane what the timeline leaves: it scrolls, never overlaps
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        scroll.setWidget(content)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 4, 0)
         layout.setSpacing(6)
         title = QLabel("WHAT WAS SAID", objectName="cardTitle")
         self.lines = QLabel("No transcript yet.", objectName="hint")
         self.lines.setWordWrap(True)
         self.lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        notes_title = QLabel("CALL NOTES (DRAFT, EDIT FREELY)", objectName="cardTitle")
+        notes_title = QLabel("CALL NOTES", objectName="cardTitle")
+        notes_title.setToolTip("Drafted from the transcript; edit freely: your edits are saved with the call")
         self.notes = QPlainTextEdit(objectName="callNotes")
         self.notes.setPlaceholderText("Concern, what was offered, the follow-up and when.")
         self.notes.setFixedHeight(self.notes.fontMetrics().lineSpacing() * NOTES_LINES + 14)
@@ -109,6 +122,7 @@ class LanguagePanel(QWidget):
         layout.addWidget(self.notes)
         layout.addLayout(follow)
         layout.addWidget(self.notes_status)
+        self.moments.setMinimumHeight(MOMENTS_MIN_PX)
         layout.addWidget(self.moments, 1)
 
     def set_result(self, result: AnalysisResult, call_id: int | None = None) -> None:

@@ -5,6 +5,9 @@ Lanes, top to bottom, all on one mm:ss axis:
   the moment it is read, before any analysis; search matches are marked on it;
 - cues: one dot per cue, on up to three rows so neighbours never overlap at the current zoom;
   hovering says what happened in plain words;
+- the caller's heat (0..1, the live coach's own causal measure, `AnalysisResult.caller_heat`) as
+  a quiet purple area, darker where it reached "heated", with what the agent said that matters
+  marked on it (acknowledged, defensive, boundary, next step): hovering shows the words;
 - pace in words per minute per agent turn, the target band shaded;
 - pitch in semitones against the agent's normal, the cue threshold dashed;
 - loudness in dB against each side's normal.
@@ -24,6 +27,9 @@ from PySide6.QtWidgets import QWidget
 
 from poise.app.review import CUE_LEAD_S, LEVEL_FLOOR_DB, explain_cue, marker_rows, pace_spans, semitones
 from poise.audio.types import AnalysisResult, Segment
+from poise.language.coach import PhraseMoment
+from poise.language.heat import HEATED
+from poise.language.summary import summarize
 from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis
 from poise.report.format import fmt_clock
 
@@ -36,7 +42,23 @@ PITCH_RANGE_ST = (-6.0, 9.0)  # semitones against the normal: a stressed voice r
 LOUDNESS_RANGE_DB = (-15.0, 15.0)  # dB against the normal
 MATCH_COLOR = QColor("#d9a400")  # search matches: amber, apart from the cue red
 PLAYHEAD_COLOR = QColor("#222222")
-MIN_HEIGHT_PX = 290  # px: every lane readable, and the time axis
+MIN_HEIGHT_PX = 326  # px: every lane readable, and the time axis
+HEAT_RANGE = (-0.04, 1.3)  # the heat lane's scale: heat 0..1, the phrase marks above it at MOMENT_Y
+MOMENT_Y = 1.14
+MOMENT_PX = 10  # px: a phrase mark (smaller than a cue dot: a cue asks for attention, a phrase is context)
+MOMENT_QUOTE_CHARS = 90  # characters of the sentence a phrase mark's tip quotes
+HEAT_FILL_ALPHA = 55  # the whole heat curve: quiet
+HEATED_FILL_ALPHA = 170  # above HEATED: where the caller was heated, readable at a glance
+# The agent's phrase families drawn on the heat lane: (label, pyqtgraph symbol, colour). An apology
+# without blame is drawn as an acknowledgement (the summary counts both).
+MOMENT_STYLE: dict[str, tuple[str, str, QColor]] = {
+    "acknowledge": ("acknowledged", "o", AGENT_COLOR),
+    "apology": ("acknowledged (apology)", "o", AGENT_COLOR),
+    "defensive": ("defensive", "x", CUE_COLOR),
+    "boundary": ("set a boundary", "s", AGENT_COLOR),
+    "next_steps": ("next step", "t2", AGENT_COLOR),
+}
+MOMENT_LEAD_S = 1.0  # s: a clicked phrase mark plays from a little before its sentence (as the language panel)
 FOLLOW_MARGIN = 0.05  # share of the visible span: the view pages on when the playhead gets this close to its edge
 
 
@@ -61,7 +83,8 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.playheads: dict[str, pg.InfiniteLine] = {}
         self._notes: dict[str, pg.TextItem] = {}
-        lanes = [("call", "the call", 64), ("cues", "cues", 28), ("pace", "pace<br>words/min", 52),
+        lanes = [("call", "the call", 64), ("cues", "cues", 28), ("heat", "caller heat<br>&amp; your words", 36),
+                 ("pace", "pace<br>words/min", 52),
                  ("pitch", "pitch, semitones<br>vs your normal", 52), ("loudness", "loudness, dB<br>vs normal", 52)]
         self.lane_labels: dict[str, pg.LabelItem] = {}
         for row, (key, label, height) in enumerate(lanes):
@@ -95,6 +118,14 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         self.lane_labels["call"].setText(f'<span style="color:{AGENT_COLOR.name()}">agent ▲</span><br>'
                                          f'<span style="color:{CALLER_COLOR.name()}">caller ▼</span>', size="8pt")
         self.plots["call"].setYRange(-1.05, 1.05, padding=0)
+        self.plots["heat"].setYRange(*HEAT_RANGE, padding=0)
+        self.plots["heat"].getAxis("left").setTicks([[]])
+        self.lane_labels["heat"].setText(f'<span style="color:{CALLER_COLOR.name()}">caller heat</span><br>'
+                                         f'<span style="color:{AGENT_COLOR.name()}">your words</span>', size="8pt")
+        self.moments: list[PhraseMoment] = []
+        self.moment_marks = pg.ScatterPlotItem(size=MOMENT_PX, hoverable=True, hoverSize=MOMENT_PX + 4, tip=self._moment_tip)
+        self.moment_marks.sigClicked.connect(self._dot_clicked)
+        self.plots["heat"].addItem(self.moment_marks)
         self.plots["pace"].setYRange(*PACE_RANGE_WPM, padding=0)
         self.plots["pitch"].setYRange(*PITCH_RANGE_ST, padding=0)
         self.plots["loudness"].setYRange(*LOUDNESS_RANGE_DB, padding=0)
@@ -221,6 +252,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         if not drawn:
             self._note("loudness", "no speech to measure")
 
+        self._set_heat(result)
         self._cues = sorted(result.cues, key=lambda c: c.t)
         faint = pg.mkPen(_with_alpha(CUE_COLOR, 90), width=1)
         for cue in self._cues:
@@ -229,6 +261,37 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         if not self._cues:
             self._note("cues", "no cues: calm and clear throughout")
         self._layout_cues()
+
+    def _set_heat(self, result: AnalysisResult) -> None:
+        """The caller's heat as the live coach measured it, and the agent's phrase moments on it."""
+        lane = self.plots["heat"]
+        if result.caller_heat:
+            t = np.array([p[0] for p in result.caller_heat], dtype=float)
+            heat = np.clip(np.array([p[1] for p in result.caller_heat], dtype=float), 0.0, 1.0)
+            lane.addItem(pg.PlotDataItem(t, heat, pen=pg.mkPen(_with_alpha(CALLER_COLOR, 150), width=1), fillLevel=0.0,
+                                         brush=_with_alpha(CALLER_COLOR, HEAT_FILL_ALPHA)))
+            if (heat >= HEATED).any():
+                lane.addItem(pg.PlotDataItem(t, np.maximum(heat, HEATED), pen=pg.mkPen(None), fillLevel=HEATED,
+                                             brush=_with_alpha(CALLER_COLOR, HEATED_FILL_ALPHA)))
+            lane.addItem(pg.InfiniteLine(pos=HEATED, angle=0, pen=pg.mkPen(_with_alpha(MUTED_TEXT, 110), width=0.8,
+                                                                         style=Qt.PenStyle.DotLine)), ignoreBounds=True)
+        elif result.caller is None:
+            self._note("heat", "mono recording: no caller to hear")
+        self.moments = []
+        for m in summarize(result.segments, result.cues).moments:
+            if m.role != "agent" or m.family not in MOMENT_STYLE:
+                continue
+            if m.family == "apology" and any(o.t == m.t and o.family == "acknowledge" for o in self.moments):
+                continue  # "I understand, and I'm sorry": one mark, not two on one spot
+            self.moments.append(m)
+        spots = []
+        for i, m in enumerate(self.moments):
+            _label, symbol, color = MOMENT_STYLE[m.family]
+            spots.append({"pos": (m.t, MOMENT_Y), "data": i, "symbol": symbol, "brush": color,
+                          "pen": pg.mkPen("w", width=1) if symbol != "x" else pg.mkPen(color, width=1)})
+        self.moment_marks.setData(spots)
+        if not result.caller_heat and not self.moments and result.caller is not None:
+            self._note("heat", "no caller heat or phrases of note")
 
     def _layout_cues(self) -> None:
         if not self._cues:
@@ -273,6 +336,15 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         why = explain_cue(cue)
         return f"{fmt_clock(cue.t)}  {cue.message}" + (f"\n{why[:1].upper()}{why[1:]}." if why else "")
 
+    def _moment_tip(self, x: float, y: float, data: int) -> str:
+        m = self.moments[int(data)]
+        text = m.text if len(m.text) <= MOMENT_QUOTE_CHARS else m.text[: MOMENT_QUOTE_CHARS - 1].rstrip() + "…"
+        return f"{fmt_clock(m.t)}  You {MOMENT_STYLE[m.family][0]}:\n\u201c{text}\u201d"
+
+    def moment_tip(self, i: int) -> str:
+        """What hovering over phrase mark `i` (in time order) shows."""
+        return self._moment_tip(0.0, 0.0, i)
+
     def _match_tip(self, x: float, y: float, data: int) -> str:
         seg = self._segments[int(data)]
         return f"{fmt_clock(seg.start)}  {seg.role.capitalize()}: {seg.text.strip()}"
@@ -284,7 +356,12 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
     def _dot_clicked(self, item: pg.ScatterPlotItem, points, ev=None) -> None:  # noqa: ANN001 - pyqtgraph's
         if len(points):
             data = int(points[0].data())
-            t = max(self._cues[data].t - CUE_LEAD_S, 0.0) if item is self.cue_dots else self._segments[data].start
+            if item is self.cue_dots:
+                t = max(self._cues[data].t - CUE_LEAD_S, 0.0)
+            elif item is self.moment_marks:
+                t = max(self.moments[data].t - MOMENT_LEAD_S, 0.0)
+            else:
+                t = self._segments[data].start
             self.seek_requested.emit(float(t))
 
     def _clicked(self, event) -> None:  # noqa: ANN001 - pyqtgraph's MouseClickEvent
