@@ -1,4 +1,5 @@
-"""The live call view: pace gauge, pitch and loudness traces, who is talking, transcript, cues."""
+"""The live call view: pace gauge, pitch and loudness traces, who is talking (and how heated the caller
+sounds: a quiet indicator, never a cue), transcript, cues."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from poise.audio.coach import wpm_from_rate
 from poise.audio.types import Cue, Meters, Segment
+from poise.desktop.heat_indicator import HeatIndicator
 from poise.desktop.widgets import (
     AGENT_COLOR,
     CALLER_COLOR,
@@ -89,6 +91,7 @@ class LiveView(QWidget):
         self.clock_label.setObjectName("clock")
         self.agent_indicator = TalkIndicator("Agent", AGENT_COLOR)
         self.caller_indicator = TalkIndicator("Caller", CALLER_COLOR)
+        self.caller_heat = HeatIndicator()  # the engine's Meters.caller_heat, drawn only (poise.language.heat)
 
         pace_card, pace_layout = card("Pace")
         pace_row = QHBoxLayout()
@@ -107,6 +110,7 @@ class LiveView(QWidget):
         talk_row.addWidget(self.agent_indicator)
         talk_row.addWidget(self.caller_indicator)
         talk_layout.addLayout(talk_row)
+        talk_layout.addWidget(self.caller_heat)
         clock_row = QHBoxLayout()
         elapsed = QLabel("Call time")
         elapsed.setObjectName("hint")
@@ -221,6 +225,7 @@ class LiveView(QWidget):
         """Grey out the caller's indicator for a mono (agent-only) call."""
         self._has_caller = has_caller
         self.caller_indicator.set_available(has_caller)
+        self.caller_heat.set_available(has_caller)
 
     def clear(self) -> None:
         """Forget the previous call."""
@@ -247,6 +252,7 @@ class LiveView(QWidget):
         self.clock_label.setText("00:00")
         self.agent_indicator.set_active(False)
         self.caller_indicator.set_active(False)
+        self.caller_heat.clear()
         self._update_cue_empty()
         self._dirty = True
 
@@ -268,6 +274,8 @@ class LiveView(QWidget):
         self._caller_db.append(float(m.caller_db) if caller_on and m.caller_db is not None else math.nan)
         self.agent_indicator.set_active(m.agent_speaking)
         self.caller_indicator.set_active(m.caller_speaking)
+        if self._has_caller:
+            self.caller_heat.set_heat(m.caller_heat)
 
         self.pace_gauge.set_value(m.agent_wpm_est)
         if m.agent_wpm_est is not None:
