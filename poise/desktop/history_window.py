@@ -1,5 +1,6 @@
 """The history window (Ctrl+H): every call kept, sortable and filterable, opened in review or deleted;
-per-agent trends; the agents' profiles; the retention setting and recordings no call uses.
+the follow-ups promised in calls, as reminders above the list (due and overdue first); per-agent
+trends; the agents' profiles; the retention setting and recordings no call uses.
 
 The calls are a `QTableView` over `CallTableModel`, which holds light rows (`CallRow`, read
 from the list's own columns) and sorts and filters them itself in Python: with 10,000
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from poise.app import forget
 from poise.app.settings import SettingsStore
 from poise.audio.store import CallRow, HistoryStore, StoreError
+from poise.desktop.follow_ups import FollowUpsPanel
 from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
 from poise.desktop.widgets import status_label
@@ -179,6 +181,7 @@ class HistoryWindow(QMainWindow):
     def __init__(
         self, parent: QWidget | None = None, *, history: HistoryStore | None = None,
         opener: Callable[[Path], object] | None = None, settings: SettingsStore | None = None,
+        today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Poise — history")
@@ -193,6 +196,7 @@ class HistoryWindow(QMainWindow):
         self._opener = opener
         self.review_windows: list[QWidget] = []
         self.ask_yes: Callable[[str, str], bool] = lambda title, q: ask_yes(self, title, q)
+        self._today = today  # what "due" and "overdue" count from (tests pass a fixed day)
 
         self.model = CallTableModel(self)
         self.tabs = QTabWidget()
@@ -253,6 +257,9 @@ class HistoryWindow(QMainWindow):
 
     def _calls_tab(self) -> QWidget:
         tab = QWidget()
+        self.follow_ups = FollowUpsPanel(today=self._today)
+        self.follow_ups.open_requested.connect(self.open_call)
+        self.follow_ups.changed.connect(lambda: self.status.setText("Follow-up marked done."))
         self.agent_filter = QComboBox(objectName="agentFilter")
         self.agent_filter.setMinimumContentsLength(12)
         self.since_edit, self.until_edit = QDateEdit(), QDateEdit()
@@ -333,6 +340,7 @@ class HistoryWindow(QMainWindow):
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(12, 12, 12, 8)
         layout.setSpacing(8)
+        layout.addWidget(self.follow_ups)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
@@ -373,6 +381,9 @@ class HistoryWindow(QMainWindow):
         self.orphans_button.setVisible(bool(orphans))
         self.model.set_rows(rows, apply=False)
         self.apply_filter()  # filters and sorts once
+        problem = self.follow_ups.refresh(self.store)
+        if problem:
+            self.status.setText(problem)
         if self._trends_tab is not None and self.tabs.currentWidget() is self._trends_tab:
             self._trends_tab.refresh()
 

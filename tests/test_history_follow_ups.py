@@ -1,0 +1,81 @@
+"""Follow-up reminders in the history window (issue 10, real Qt offscreen, a fixed "today"): promised
+follow-ups listed overdue first, then due today, then upcoming; marked done; opened in review; hidden when
+none is open."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from poise import paths
+from poise.audio.store import HistoryStore
+from tests.test_history_window import _wav
+from tests.test_store import make_result
+
+TODAY = date(2026, 12, 1)
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+
+
+def _calls() -> dict[str, int]:
+    ids: dict[str, int] = {}
+    with HistoryStore() as store:
+        for name, day, due, text in (
+            ("upcoming", 5, date(2026, 12, 4), "Follow-up: send the label (by friday)"),
+            ("overdue", 0, date(2026, 11, 27), "Follow-up: call back about the refund (within two days)"),
+            ("today", 3, TODAY, "Follow-up: engineer visit (within 3 days)"),
+            ("done", 1, date(2026, 11, 26), "Follow-up: email (tomorrow)"),
+        ):
+            rec = _wav(paths.recordings_dir() / f"{name}.wav")
+            ids[name] = store.save_call(make_result(), "live", agent="sam", started_at=T0 + timedelta(days=day), recording=rec)
+            store.save_notes(ids[name], f"Concern: x\n{text}", due)
+        store.mark_follow_up_done(ids["done"])
+        ids["none"] = store.save_call(make_result(), "live", agent="sam", started_at=T0)
+    return ids
+
+
+def test_follow_ups_are_reminded_marked_done_and_opened(qtbot) -> None:
+    from poise.desktop.history_window import HistoryWindow
+
+    ids = _calls()
+    opened: list[Path] = []
+    window = HistoryWindow(opener=opened.append, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.follow_ups
+    assert panel.isVisible()
+    assert [r.call_id for r in panel.reminders] == [ids["overdue"], ids["today"], ids["upcoming"]]
+    cells = [[panel.table.item(r, c).text() for c in range(4)] for r in range(panel.table.rowCount())]
+    assert cells[0][0] == "Overdue 4 days (Fri 27 Nov)" and cells[1][0] == "Due today" and cells[2][0] == "Due Fri 04 Dec"
+    assert cells[0][3] == "call back about the refund (within two days)" and cells[0][1] == "sam"
+    assert panel.summary.text() == "2 due or overdue, 3 open"
+    window.grab().save(str(paths.data_dir() / "follow_ups.png"))
+
+    panel.table.selectRow(1)
+    panel.open_button.click()
+    assert opened == [paths.recordings_dir() / "today.wav"]
+
+    panel.table.selectRow(0)
+    panel.done_button.click()
+    assert [r.call_id for r in panel.reminders] == [ids["today"], ids["upcoming"]]
+    assert window.status.text() == "Follow-up marked done."
+    with HistoryStore() as store:
+        assert store.load_notes(ids["overdue"]).follow_up_done
+    window.refresh()
+    assert [r.call_id for r in panel.reminders] == [ids["today"], ids["upcoming"]]
+    panel.mark_done(0)
+    panel.mark_done(0)
+    assert panel.reminders == [] and not panel.isVisible()  # nothing open: the Calls tab as before
+    window.close()
+
+
+def test_no_follow_ups_no_panel(qtbot) -> None:
+    from poise.desktop.history_window import HistoryWindow
+
+    with HistoryStore() as store:
+        store.save_call(make_result(), "live", agent="sam")
+    window = HistoryWindow(today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.follow_ups.isVisible() and window.follow_ups.reminders == []
+    window.close()
