@@ -1,4 +1,8 @@
-"""Per-agent trends from the history: pace, interruptions per call and cues per 10 minutes, over real dates.
+"""Per-agent trends from the history: pace, interruptions per call, cues per 10 minutes and what the agent
+said (acknowledgements and defensive phrases per call, issue 10), over real dates.
+
+The language counts are read from the transcript lines history keeps (`poise.language.trends`), off
+the UI thread the first time (a working month of calls is ~0.5 s of phrase rules), then remembered.
 
 Used by the history window and the trainer. The x axis is the call's date and time
 (pyqtgraph's `DateAxisItem`, local time), so calls a week apart are a week apart. The
@@ -26,13 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise import paths
 from poise.audio.coach import wpm_from_rate
 from poise.audio.store import HistoryStore, StoreError
 from poise.desktop.profiles import ProfilePicker
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
+from poise.desktop.workers import run_in_background
+from poise.language.trends import LanguageCountCache, LanguageCounts
 from poise.report.format import fmt_duration
 
 TREND_CALLS = 200  # the agent's latest calls drawn (a working month of calls at ten a day)
+_LANGUAGE_COUNTS = LanguageCountCache()  # per process: a saved call's transcript never changes
 
 
 class TrendsTab(QWidget):
@@ -43,12 +51,15 @@ class TrendsTab(QWidget):
     Below the plots, the same calls in a table, newest first.
     """
 
-    COLUMNS = ("Date", "Length", "Pace (wpm)", "Interruptions", "Cues", "Cues / 10 min", "Pitch (Hz)")
+    COLUMNS = ("Date", "Length", "Pace (wpm)", "Interruptions", "Cues", "Cues / 10 min", "Pitch (Hz)", "Acknowledged",
+               "Defensive")
 
     def __init__(self, agent: str, history: HistoryStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._history = history
         self.rows: list[dict[str, Any]] = []
+        self.language: dict[int, LanguageCounts] = {}  # per call id: what the agent said (filled off the UI thread)
+        self._language_job = 0  # the latest count asked for; an older one's result is dropped
         self.picker = ProfilePicker(history=history, save_choice=False, allow_new=False)
         self.picker.set_current(agent)
         self.picker.chosen.connect(lambda _name: self.refresh())
@@ -61,7 +72,10 @@ class TrendsTab(QWidget):
         self.pace_plot = self._plot("Pace per call (words per minute)")
         self.interrupt_plot = self._plot("Interruptions per call")
         self.cue_plot = self._plot("Cues per 10 minutes")
-        for plot in (self.interrupt_plot, self.cue_plot):
+        self.language_plot = self._plot(
+            f'What you said per call: <span style="color:{AGENT_COLOR.name()}">● acknowledgements</span>'
+            f'&nbsp;&nbsp;<span style="color:{CUE_COLOR.name()}">✕ defensive phrases</span>')
+        for plot in (self.interrupt_plot, self.cue_plot, self.language_plot):
             plot.setXLink(self.pace_plot)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
@@ -74,7 +88,7 @@ class TrendsTab(QWidget):
         c = QVBoxLayout(plots)
         c.setContentsMargins(0, 0, 0, 0)
         c.setSpacing(6)
-        for plot in (self.pace_plot, self.interrupt_plot, self.cue_plot):
+        for plot in (self.pace_plot, self.interrupt_plot, self.cue_plot, self.language_plot):
             c.addWidget(plot, 1)
         content = QSplitter(Qt.Orientation.Vertical)
         content.addWidget(plots)
@@ -133,12 +147,58 @@ class TrendsTab(QWidget):
             return
         self.status.setText("")
         self._draw()
+        self._count_language()
+
+    def _count_language(self) -> None:
+        """Acknowledgements and defensive phrases per call, from history's transcripts (cached; new calls off the UI thread)."""
+        store = self._history
+        key = str(store.path if store is not None else paths.history_db_path())
+        calls = [(int(r["id"]), str(r["started_at"])) for r in self.rows]
+        self._language_job += 1
+        job = self._language_job
+        known = _LANGUAGE_COUNTS.counts(key, calls, lambda _ids: {})
+        if len(known) == len(calls):
+            self._language_ready(job, known)
+            return
+
+        def work() -> dict[int, LanguageCounts]:
+            if store is not None:
+                return _LANGUAGE_COUNTS.counts(key, calls, store.segment_texts)
+            with HistoryStore() as own:
+                return _LANGUAGE_COUNTS.counts(key, calls, own.segment_texts)
+
+        self._language_ready(job, known)  # what is known now; the rest when counted
+        run_in_background(work, done=lambda counts: self._language_ready(job, counts),
+                          failed=self.status.setText, owner=self, name="poise-trends-language")
+
+    def _language_ready(self, job: int, counts: dict[int, LanguageCounts]) -> None:
+        if job != self._language_job:
+            return  # another agent (or a refresh) was asked for since
+        self.language = dict(counts)
+        self._draw_language()
+        self._fill_table(self.rows)
+
+    def _draw_language(self) -> None:
+        plot = self.language_plot
+        plot.clear()
+        rows = [r for r in self.rows if int(r["id"]) in self.language]
+        if not rows:
+            return
+        xs = np.array([datetime.fromisoformat(r["started_at"]).timestamp() for r in rows], float)
+        acks = np.array([self.language[int(r["id"])].acknowledgements for r in rows], float)
+        defensive = np.array([self.language[int(r["id"])].defensive for r in rows], float)
+        plot.plot(xs, acks, pen=pg.mkPen(AGENT_COLOR, width=2), symbol="o", symbolSize=7, symbolPen=None,
+                  symbolBrush=AGENT_COLOR)
+        plot.plot(xs, defensive, pen=pg.mkPen(CUE_COLOR, width=1.5, style=Qt.PenStyle.DashLine), symbol="x",
+                  symbolSize=8, symbolPen=pg.mkPen(CUE_COLOR, width=1.5), symbolBrush=CUE_COLOR)
+        high = max(3.0, float(max(acks.max(), defensive.max())) * 1.15)
+        plot.setYRange(-0.06 * high, high, padding=0)
 
     def _draw(self) -> None:
         rows = self.rows
         self.stack.setCurrentIndex(1 if rows else 0)
         self.empty.setText(f"No calls yet for “{self.agent()}”: coached and reviewed calls appear here.")
-        for plot in (self.pace_plot, self.interrupt_plot, self.cue_plot):
+        for plot in (self.pace_plot, self.interrupt_plot, self.cue_plot, self.language_plot):
             plot.clear()
         self._fill_table(rows)
         if not rows:
@@ -182,9 +242,19 @@ class TrendsTab(QWidget):
                 str(r.get("cue_count") or 0),
                 "—" if per10 is None else f"{per10:.1f}",
                 "—" if r.get("pitch_median_hz") is None else f"{r['pitch_median_hz']:.0f}",
+                *_said(self.language.get(int(r["id"]))),
             )
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+
+
+def _said(counts: LanguageCounts | None) -> tuple[str, str]:
+    """The table's Acknowledged and Defensive cells ("…" while counting, "—" with no transcript)."""
+    if counts is None:
+        return "…", "…"
+    if counts.sentences == 0:
+        return "—", "—"
+    return str(counts.acknowledgements), str(counts.defensive)
 
 
 def _pace(row: dict[str, Any]) -> tuple[float | None, bool]:

@@ -1,6 +1,6 @@
-"""Follow-up reminders in the history window (issue 10, real Qt offscreen, a fixed "today"): promised
+"""What was said, in the history window (issue 10, real Qt offscreen, a fixed "today"): promised
 follow-ups listed overdue first, then due today, then upcoming; marked done; opened in review; hidden when
-none is open."""
+none is open; and a trainee's acknowledgements and defensive phrases per call in their trends."""
 
 from __future__ import annotations
 
@@ -79,3 +79,37 @@ def test_no_follow_ups_no_panel(qtbot) -> None:
     window.show()
     assert not window.follow_ups.isVisible() and window.follow_ups.reminders == []
     window.close()
+
+
+def test_trends_show_acknowledgements_and_defensive_phrases_per_call(qtbot) -> None:
+    """From the transcript lines history keeps: each sentence of a stored line counted on its own."""
+    from dataclasses import replace
+
+    from poise.audio.types import Segment
+    from poise.desktop.trends_tab import TrendsTab
+
+    said = [
+        "I'm so sorry about that. I understand how frustrating this is. Calm down, please.",
+        "As I said, it's our policy.",
+        "Thanks for calling, how can I help?",
+    ]
+    with HistoryStore() as store:
+        ids = []
+        for i, text in enumerate(said):
+            result = replace(make_result(), segments=[Segment("agent", 1.0, 5.0, text), Segment("caller", 6.0, 7.0, "I'm so sorry.")])
+            ids.append(store.save_call(result, "review", agent="kim", started_at=T0 + timedelta(days=i)))
+        tab = TrendsTab("kim", store)
+        qtbot.addWidget(tab)
+        tab.refresh()
+        qtbot.waitUntil(lambda: len(tab.language) == 3, timeout=5000)
+        got = [(tab.language[i].acknowledgements, tab.language[i].defensive) for i in ids]
+        assert got == [(2, 1), (0, 1), (0, 0)]  # the caller's apology is not the agent's
+        _, acks = tab.language_plot.getPlotItem().listDataItems()[0].getData()
+        _, defensive = tab.language_plot.getPlotItem().listDataItems()[1].getData()
+        assert list(acks) == [2, 0, 0] and list(defensive) == [1, 1, 0]
+        header = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+        row = [tab.table.item(0, c).text() for c in range(tab.table.columnCount())]  # newest first
+        assert header[-2:] == ["Acknowledged", "Defensive"] and row[-2:] == ["0", "0"]
+        assert [tab.table.item(2, c).text() for c in (7, 8)] == ["2", "1"]
+        tab.refresh()  # known now: counted again from the cache, at once
+        assert len(tab.language) == 3
