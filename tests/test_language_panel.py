@@ -127,3 +127,21 @@ def test_a_call_not_in_history_keeps_its_notes_unsaved_and_says_so(qtbot) -> Non
     assert panel.call_id is None
     assert panel.notes_status.text() == "This call is not in history: the notes are not saved (copy them)."
     assert not panel.save_notes() and not panel.follow_up_done.isVisible()
+
+
+def test_the_draft_saved_with_the_call_holds_no_numbers_history_would_not(qtbot, tmp_path: Path) -> None:
+    from poise import paths
+    from poise.audio.store import HistoryStore
+    from poise.desktop.language_panel import LanguagePanel
+
+    segments = [Segment("caller", 1.0, 4.0, "I was charged twice on card 4929 1234 5678 9012, it's wrong."),
+                Segment("agent", 5.0, 7.0, "I'll refund it by Friday.")]
+    recording = tmp_path / "call.wav"
+    result = replace(_result(segments), source=replace(_result([]).source, path=str(recording)))
+    call_id = _saved(result, recording, datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+    panel = LanguagePanel()
+    qtbot.addWidget(panel)
+    panel.set_result(result)
+    assert "charged twice" in panel.notes_text() and "4929" not in panel.notes_text()
+    with HistoryStore(paths.history_db_path()) as store:
+        assert "5678" not in store.load_notes(call_id).text

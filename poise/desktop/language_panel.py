@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from poise import paths
+from poise.app.redact import for_storage
 from poise.audio.store import HistoryStore, StoreError
 from poise.audio.types import AnalysisResult
 from poise.language.notes import SavedNotes, follow_up_due, follow_up_line
-from poise.language.summary import LanguageSummary, summarize
+from poise.language.summary import LanguageSummary, draft_notes_text, summarize
 from poise.report.format import fmt_clock
 
 MOMENT_LEAD_S = 1.0  # s played before a moment, so its sentence is heard from its start
@@ -138,7 +139,7 @@ class LanguagePanel(QWidget):
             return
         self.lines.setText("\n".join(summary.lines()))
         saved = self._saved_text()
-        self._show_notes(saved if saved is not None else summary.notes.as_text(), draft=saved is None)
+        self._show_notes(saved if saved is not None else self._draft(result), draft=saved is None)
         for m in summary.moments:
             item = QListWidgetItem(f"{fmt_clock(m.t)}  {m.role.capitalize()} · {FAMILY_NAMES.get(m.family, m.family)}\n        {m.text}")
             item.setData(Qt.ItemDataRole.UserRole, max(m.t - MOMENT_LEAD_S, 0.0))
@@ -146,6 +147,16 @@ class LanguagePanel(QWidget):
             self.moments.addItem(item)
         if not summary.moments:
             self.moments.addItem("No phrases of note.")
+
+    def _draft(self, result: AnalysisResult) -> str:
+        """The draft notes, from the transcript as history keeps it: numbers redacted unless the user keeps them
+        (the draft is saved with the call, so it must not hold what the stored transcript may not)."""
+        try:
+            stored = for_storage(result)
+        except Exception:  # noqa: BLE001 - unreadable settings: redact, the safe side
+            stored = for_storage(result, keep_numbers=False)
+        assert stored is not None
+        return draft_notes_text(stored.segments)
 
     # --- the notes in history --------------------------------------------------------------------
     def _store(self) -> HistoryStore:

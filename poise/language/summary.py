@@ -159,6 +159,12 @@ def draft_notes(pieces: list[Segment], moments: list[PhraseMoment]) -> CallNotes
     return CallNotes(concern, offered[:NOTES_MAX_ITEMS], follow_up[:NOTES_MAX_ITEMS])
 
 
+def draft_notes_text(segments: Iterable[Segment]) -> str:
+    """The draft call notes of a call's final segments, as plain text for a notes field."""
+    pieces = sorted((p for s in segments for p in sentences(s)), key=lambda s: (s.start, s.end))
+    return draft_notes(pieces, [m for p in pieces for m in moments_of(p)]).as_text()
+
+
 def language_json(segments: Iterable[Segment], cues: Iterable[Cue] = ()) -> dict[str, Any]:
     """The JSON `language` section of a call."""
     return summarize(segments, cues).to_json()
