@@ -123,3 +123,22 @@ def test_reminders_are_ordered_overdue_then_due_then_upcoming_then_done(tmp_path
         ordered = reminders_in_order(store.due_follow_ups(include_done=True), today=TUESDAY)
     assert [(r.call_id, r.status(TUESDAY), r.done) for r in ordered] == [
         (ids[1], "overdue", False), (ids[2], "due today", False), (ids[0], "upcoming", False), (ids[3], "overdue", True)]
+
+
+def test_a_live_call_that_promised_a_follow_up_is_reminded_without_a_review(tmp_path: Path) -> None:
+    from poise.app.history import History
+    from poise.app.spec import CallKind
+
+    history = History(tmp_path / "h.sqlite")
+    promised = history.record(CallKind.LIVE, "ann", _result())  # "I'll call you back tomorrow."
+    demo = history.record(CallKind.DEMO, "ann", _result())
+    session = Session(has_caller=True)
+    session.feed(Block(t0=0.0, agent=np.zeros(SAMPLE_RATE, np.float32), caller=np.zeros(SAMPLE_RATE, np.float32)))
+    silent = history.record(CallKind.LIVE, "ann", session.finish(segments=[Segment("agent", 0.1, 0.5, "Goodbye.")]))
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        notes = store.load_notes(promised.call_id)
+        assert notes is not None and "Follow-up: I'll call you back tomorrow. (tomorrow)" in notes.text
+        started = store.call_started_at(promised.call_id).astimezone().date()
+        assert notes.follow_up_due == started + (date(2026, 1, 2) - date(2026, 1, 1))
+        assert store.load_notes(demo.call_id) is None and store.load_notes(silent.call_id) is None
+        assert [r.call_id for r in store.due_follow_ups()] == [promised.call_id]

@@ -24,6 +24,7 @@ from .. import paths
 from ..audio.baseline import MISMATCH_ST, hz_to_st
 from ..audio.store import HistoryStore, StoreError
 from ..audio.types import AnalysisResult, Baseline
+from ..language.notes import save_draft_notes
 from .forget import apply_retention
 from .spec import CallKind
 
@@ -124,6 +125,8 @@ class History:
                         known = kind is CallKind.REVIEW and recording is not None and store.has_recording(recording)
                         if not known:
                             call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
+                            if kind is not CallKind.DEMO:  # a promised follow-up becomes a reminder (issue 10)
+                                _keep_draft_notes(store, call_id, result)
                     except StoreError as exc:
                         problems.append(str(exc))
                 if policy.refine_profile and baseline is not None:
@@ -151,6 +154,14 @@ class History:
         else:
             self.warning = self._take_notice()
         return Saved(call_id, profile, self.warning, call_lost=lost)
+
+
+def _keep_draft_notes(store: HistoryStore, call_id: int, result: AnalysisResult) -> None:
+    """The drafted notes of a call that promised a follow-up; a failure here never costs the saved call."""
+    try:
+        save_draft_notes(store, call_id, result.segments)
+    except Exception:  # noqa: BLE001 - the call is saved; its reminder is a convenience
+        log.warning("history: the call's draft notes were not saved", exc_info=True)
 
 
 def _other_voice(profile: Baseline | None, heard: Baseline) -> bool:

@@ -13,8 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Iterable
 
 from .followup import resolve_due
+
+if TYPE_CHECKING:
+    from poise.audio.store import HistoryStore
+    from poise.audio.types import Segment
 
 FOLLOW_UP_LABEL = "Follow-up:"
 NO_FOLLOW_UP = ("", "—", "-", "none", "no", "n/a")  # what a "Follow-up:" line holds when nothing was promised
@@ -76,10 +81,28 @@ def _when_of(part: str) -> str:
     return part
 
 
+def save_draft_notes(store: HistoryStore, call_id: int, segments: Iterable[Segment]) -> bool:
+    """Keep the drafted notes of a just-saved call whose agent promised a follow-up, so its reminder exists
+    before anyone opens the call; notes already saved are left alone. True when notes were saved.
+
+    `segments` must be the transcript as history keeps it (redacted unless numbers are kept).
+    """
+    from .summary import draft_notes_text
+
+    text = draft_notes_text(segments)
+    if follow_up_line(text) is None or store.load_notes(call_id) is not None:
+        return False
+    started = store.call_started_at(call_id)
+    if started is None:
+        return False
+    store.save_notes(call_id, text, follow_up_due(text, started.astimezone().date()))
+    return True
+
+
 def reminders_in_order(reminders: list[FollowUpReminder], today: date) -> list[FollowUpReminder]:
     """Open reminders first (overdue, due today, upcoming; each by due date), done ones last."""
     rank = {"overdue": 0, "due today": 1, "upcoming": 2}
     return sorted(reminders, key=lambda r: (r.done, rank[r.status(today)], r.due, r.started_at))
 
 
-__all__ = ["FollowUpReminder", "SavedNotes", "follow_up_due", "follow_up_line", "reminders_in_order"]
+__all__ = ["FollowUpReminder", "SavedNotes", "follow_up_due", "follow_up_line", "reminders_in_order", "save_draft_notes"]
