@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -26,7 +27,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from poise.language.phrases import FAMILIES, classify
+from poise.language.phrases import FAMILIES, classify, normalize
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "language_phrases.tsv"
 SR = 16_000
@@ -149,6 +150,37 @@ def score_spoken(rows: list[Row], model: Any) -> tuple[Scores, Scores, list[dict
     return spoken, text, heard
 
 
+def _words(text: str) -> list[str]:
+    """The normalised words of a sentence, punctuation left out (what the recogniser reads, less its marks)."""
+    return re.sub(r"[.,;:!?]", " ", normalize(text)).split()
+
+
+def explain_spoken(rows: list[Row], heard: list[dict[str, str]]) -> dict[str, Any]:
+    """Why spoken scores differ from text: each spoken miss or false find that the text got right, with its cause.
+
+    Causes: "misheard" (Whisper's words differ from the sentence's), "punctuation" (only its marks differ),
+    "recogniser" (the same words and marks, yet a different result: cannot happen, the rules are
+    deterministic; counted as a check). Also the share of sentences whose words Whisper got exactly.
+    """
+    misses: list[dict[str, str]] = []
+    intact = 0
+    for row, h in zip(rows, heard):
+        words_same = _words(row.text) == _words(h["heard"])
+        intact += words_same
+        on_text = {m.family for m in classify(row.text, row.role)}
+        on_speech = {m.family for m in classify(h["heard"], row.role)}
+        for family in sorted(on_text ^ on_speech):
+            text_right = (family in on_text) == (family in row.labels)
+            if not text_right:
+                continue  # the text was wrong already: not the speech's doing
+            cause = "punctuation" if words_same and normalize(row.text) != normalize(h["heard"]) else (
+                "recogniser" if words_same else "misheard")
+            misses.append({"kind": "FN" if family in row.labels else "FP", "family": family, "cause": cause,
+                           "text": row.text, "heard": h["heard"]})
+    causes = {c: sum(m["cause"] == c for m in misses) for c in ("misheard", "punctuation", "recogniser")}
+    return {"sentences": len(rows), "words_intact": intact, "misses": misses, "causes": causes}
+
+
 # --------------------------------------------------------------------------- built calls
 
 # (role, text, heated): the caller's first turns are calm (their own normal), then they heat up.
@@ -268,8 +300,12 @@ def main() -> None:
         for f in FAMILIES:
             a, b = text.table()[f], spoken.table()[f]
             print(f"  {f:12s} {a['precision']}/{a['recall']}  ->  {b['precision']}/{b['recall']}")
-        for kind, fam, t in spoken.errors:
-            print(f"  {kind} {fam}: {t}")
+        why = explain_spoken(subset, heard)
+        report["spoken_subset"]["why"] = why
+        print(f"\nWhisper heard the words of {why['words_intact']} of {why['sentences']} sentences exactly;"
+              f" spoken misses the text did not have, by cause: {why['causes']}")
+        for m in why["misses"]:
+            print(f"  {m['kind']} {m['family']} ({m['cause']}): {m['text']!r} -> heard {m['heard']!r}")
     if args.calls:
         from poise.audio.analysis import analyze_file
         from poise.audio.report import to_json

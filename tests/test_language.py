@@ -216,3 +216,18 @@ def test_summary_lines_and_draft_notes() -> None:
 def test_a_calm_call_has_no_complaint_line_and_says_no_next_step() -> None:
     summary = summarize([_seg("caller", 1.0, 2.0, "A table for two, please."), _seg("agent", 3.0, 4.0, "Of course.")])
     assert summary.lines() == ["Defensive phrases: none.", "Next steps stated: no."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Will you call me tomorrow.", set()),  # Whisper's "." on a question: it states no next step
+        ("Can I book an engineer for tomorrow.", set()),  # an offer asked, not a step stated
+        ("I will call you tomorrow, is that ok.", {"next_steps"}),  # the step stated, then asked about
+        ("Did I get that right.", {"confirm"}),
+        ("So you were charged twice, is that right.", {"confirm"}),
+        ("I'll call you tomorrow.", {"next_steps"}),  # a statement stays one
+    ],
+)
+def test_a_question_whisper_ended_with_a_full_stop_is_still_a_question(text: str, expected: set[str]) -> None:
+    assert families(text, "agent") == expected

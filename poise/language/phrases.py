@@ -226,8 +226,30 @@ def _next_steps(sentence_clauses: list[str]) -> PhraseMatch | None:
     return None
 
 
+# Whisper often ends a question with "." (flat intonation: 4 of 84 spoken dev sentences lost their "?"),
+# so a sentence that asks by its form is read as a question: it opens with an inverted auxiliary
+# ("will you call me tomorrow.") or ends on a tag ("..., is that right."). What hangs on it: a question
+# states no next step, "sorry?" asks for a repeat, and "so you ...?" repeats back.
+_ASKS = re.compile(
+    r"^(?:(?:ok|okay|so|and|right|sorry|alright|all right) )?(?:do|does|did|is|are|was|were|will|would|can|could|shall|"
+    r"should|have|has|may|might) (?:i|you|we|they|he|she|it|that|this|there|your|my)\b"
+)
+_TAG = re.compile(r"(?:^|, )(?:is that|was that|did i|have i|am i) (?:right|correct|ok|okay|it|true|so|the case)\s*[.!]?$"
+                  r"|(?:^|, )(?:right|correct)\s*[.!]?$")
+
+
+def _as_question(sentence: str) -> str:
+    """The sentence with its "?" back when Whisper dropped it and the words still ask."""
+    if sentence.endswith("?"):
+        return sentence
+    bare = sentence.rstrip(".!").strip()
+    if _ASKS.search(bare) or _TAG.search(bare):
+        return bare + "?"
+    return sentence
+
+
 def _split_sentences(norm: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+", norm) if s.strip()]
+    return [_as_question(s) for s in re.split(r"(?<=[.!?])\s+", norm) if s.strip()]
 
 
 def classify(text: str, role: str | None = None) -> list[PhraseMatch]:
