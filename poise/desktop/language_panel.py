@@ -12,6 +12,7 @@ it (`seek_requested`).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class LanguagePanel(QWidget):
         self.call_date: date | None = None  # the call's local date: what "tomorrow" is counted from
         self._saved: SavedNotes | None = None  # the notes as history has them
         self._problem: str | None = None  # why the notes cannot be saved (one sentence)
+        self._open_store: HistoryStore | None = None
         self._loading = False
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -159,8 +161,18 @@ class LanguagePanel(QWidget):
         return draft_notes_text(stored.segments)
 
     # --- the notes in history --------------------------------------------------------------------
-    def _store(self) -> HistoryStore:
-        return HistoryStore(self.history_path or paths.history_db_path())
+    def _store(self) -> contextlib.AbstractContextManager[HistoryStore]:
+        """The history, opened once while the pane is in use (each save is one small write, not an open)."""
+        path = self.history_path or paths.history_db_path()
+        if self._open_store is None or self._open_store.path != path:
+            self._close_store()
+            self._open_store = HistoryStore(path)
+        return contextlib.nullcontext(self._open_store)
+
+    def _close_store(self) -> None:
+        if self._open_store is not None:
+            self._open_store.close()
+            self._open_store = None
 
     def _find_call(self, result: AnalysisResult, call_id: int | None) -> None:
         self.call_id, self.call_date, self._problem, self._saved = call_id, None, None, None
@@ -262,6 +274,7 @@ class LanguagePanel(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
         self.flush()
+        self._close_store()  # the review closed (or hid): the history file is not held open
         super().hideEvent(event)
 
     def notes_text(self) -> str:
