@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes, each holding the model (default: all cores)")
     p.add_argument("--html", action="store_true", help="write each call's HTML report too")
     p.add_argument("--save", action="store_true", help="add every analysed call to Poise's history (one writer: this process)")
+    p.add_argument("--name", metavar="NAME", help="what history calls this batch with --save (default: the --out folder's name); `poise history --batch NAME`")
     p.add_argument("--pair-rule", default=DEFAULT_PAIR_RULE, metavar="AGENT,CALLER",
                    help=f"file-name patterns of two-file calls (default: {DEFAULT_PAIR_RULE!r}); other files are stereo or mono calls")
     p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
@@ -110,6 +111,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     options = BatchOptions(
         inputs=list(args.inputs), out_dir=out, spec=spec, workers=args.workers, save=args.save,
         html=args.html, pair_rule=rule, ray=args.ray, keep_numbers=True if args.keep_numbers else None,
+        name=args.name,
     )
     bar = _Bar(enabled=sys.stderr.isatty() and not args.quiet)
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # the batch loop checks it 5 times a second
@@ -151,6 +153,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(
             f"{report.calls} calls: {report.analysed} analysed now, {report.skipped} done before, {report.failed} failed"
             + (f", {report.saved} saved to history" if args.save else "")
+            + (f" (batch “{report.batch_name}”, id {report.batch_id})" if report.batch_id else "")
             + (f". {_audio(report.audio_s)} of audio in {report.elapsed_s:.0f} s ({rate:.1f}x real time) "
                f"on {report.workers} {report.runner} worker{'s' if report.workers != 1 else ''}" if report.ran else "; nothing new to analyse")
             + f". Summary: {summary}"

@@ -64,7 +64,19 @@ def cmd_history(args: argparse.Namespace) -> int:
                         print(p)
                     print(f"{len(orphans)} recording(s) belong to no call: `poise forget --orphans` removes them.")
                 return 0
-            rows = store.list_calls(limit=args.limit, agent=args.agent)
+            if args.batches:
+                return _print_batches(store.list_batches(), args.json)
+            batch = None
+            if args.batch is not None:
+                found = store.find_batches(args.batch)
+                if len(found) != 1:
+                    _say(_no_such_batch(args.batch, found, store.list_batches()))
+                    return EXIT_BAD_INPUT
+                batch = found[0]
+            rows = store.list_calls(limit=None if batch else args.limit, agent=args.agent)
+            if batch is not None:
+                ids = store.batch_call_ids(batch.id)
+                rows = [r for r in rows if r.id in ids][: args.limit]
             keep = retention_days(store)
     except StoreError as exc:
         _say(str(exc))
@@ -83,7 +95,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     if not rows:
-        print(f"No calls in history for “{args.agent}”." if args.agent else "No calls in history yet.")
+        if batch is not None:
+            print(f"No calls of batch “{batch.name}” ({batch.id})" + (f" for “{args.agent}”." if args.agent else " are in history."))
+        else:
+            print(f"No calls in history for “{args.agent}”." if args.agent else "No calls in history yet.")
         return 0
     print(f"{'id':>5}  {'date':<16}  {'agent':<16} {'kind':<6} {'length':>7} {'pace':>8} {'cues':>4} {'interr.':>7}")
     for r in rows:
@@ -95,7 +110,37 @@ def cmd_history(args: argparse.Namespace) -> int:
             f" {r.cue_count:>4} {interr:>7}"
         )
     note = f"; calls older than {keep} days are removed" if keep else ""
-    print(f"{len(rows)} call(s){note}.")
+    of = f" of batch “{batch.name}” ({batch.id}; summary: {batch.summary})" if batch is not None else ""
+    print(f"{len(rows)} call(s){of}{note}.")
+    return 0
+
+
+def _no_such_batch(asked: str, found: list, batches: list) -> str:
+    """One sentence: no batch by that name or id, or several (their ids to choose from)."""
+    if found:
+        ids = ", ".join(f"{b.id} ({b.folder})" for b in found)
+        return f"{len(found)} batches are called “{asked}”: give one of their ids: {ids}."
+    if not batches:
+        return f"there is no batch “{asked}” in history: a batch run with `poise batch --save` adds one."
+    names = ", ".join(f"{b.name} ({b.id})" for b in batches[:5]) + (" …" if len(batches) > 5 else "")
+    return f"there is no batch “{asked}” in history; `poise history --batches` lists them: {names}."
+
+
+def _print_batches(batches: list, as_json: bool) -> int:
+    """`poise history --batches`: every batch with calls in history, newest first."""
+    if as_json:
+        print(json.dumps([
+            {"id": b.id, "name": b.name, "folder": str(b.folder), "summary": str(b.summary),
+             "updated_at": b.updated_at.isoformat(), "calls": b.calls}
+            for b in batches
+        ], indent=2, ensure_ascii=False))
+        return 0
+    if not batches:
+        print("No batches in history yet: `poise batch FOLDER --save` adds one.")
+        return 0
+    print(f"{'id':<8}  {'last run':<16}  {'calls':>5}  {'name':<20} folder")
+    for b in batches:
+        print(f"{b.id:<8}  {_local(b.updated_at):<16}  {b.calls:>5}  {b.name[:20]:<20} {b.folder}")
     return 0
 
 
@@ -153,6 +198,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add `history` and `forget` to the `poise` command line."""
     p = sub.add_parser("history", help="list the calls Poise keeps (newest first)")
     p.add_argument("--agent", help="only this agent's calls")
+    p.add_argument("--batch", metavar="NAME_OR_ID", help="only the calls of this batch (`poise batch --save`; see --batches)")
+    p.add_argument("--batches", action="store_true", help="list the batches whose calls are in history")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--limit", type=int, default=None, help="at most this many calls (default: all)")
     p.add_argument("--orphans", action="store_true", help="list recordings in Poise's folder that belong to no call")

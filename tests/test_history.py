@@ -69,7 +69,7 @@ def test_a_history_written_at_schema_1_opens_and_upgrades(tmp_path: Path) -> Non
         assert new_id == 4
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         plan = " ".join(r[3] for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM calls WHERE agent = ? ORDER BY started_at DESC", ("sam",)))
         assert "calls_by_agent" in plan  # the per-agent list uses its index

@@ -897,3 +897,75 @@ class HistoryStore:
             return out
 
         return self._run(query, "Reading the transcripts")
+
+    # ----------------------------------------------------------------- batches (`poise batch --save`)
+
+    def save_batch(self, batch_id: str, name: str, folder: Path, call_ids: list[int]) -> int:
+        """Record a batch (its id, name and output folder) and that these saved calls came from it.
+
+        Idempotent: a call linked before stays linked once; ids no longer in history are passed over.
+        Returns how many links were new.
+        """
+        ids = sorted({int(i) for i in call_ids})
+
+        def put(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "INSERT INTO batches (id, name, folder, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                " SET name = excluded.name, folder = excluded.folder, updated_at = excluded.updated_at",
+                (batch_id, name, str(folder), _utc_iso(None)),
+            )
+            added = 0
+            for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit is 999 on old builds
+                chunk = ids[start:start + 500]
+                added += conn.execute(
+                    f"INSERT OR IGNORE INTO batch_calls (batch_id, call_id) SELECT ?, id FROM calls"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})", (batch_id, *chunk),
+                ).rowcount
+            return added
+
+        return self._run(put, "Saving the batch to history", write=True)
+
+    def list_batches(self) -> list[BatchInfo]:
+        """The batches that still have calls in history, most recently run first."""
+
+        def query(conn: sqlite3.Connection) -> list[BatchInfo]:
+            return [
+                BatchInfo(id_, name, Path(folder), datetime.fromisoformat(updated), n)
+                for id_, name, folder, updated, n in conn.execute(
+                    "SELECT b.id, b.name, b.folder, b.updated_at, count(*) FROM batches b"
+                    " JOIN batch_calls c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.updated_at DESC, b.name"
+                )
+            ]
+
+        return self._run(query, "Reading the batches")
+
+    def find_batches(self, name_or_id: str) -> list[BatchInfo]:
+        """The batches `name_or_id` names: its id (or an id's first 4+ characters), else its name (any case)."""
+        text = name_or_id.strip()
+        batches = self.list_batches()
+        by_id = [b for b in batches if b.id == text or (len(text) >= 4 and b.id.startswith(text.lower()))]
+        return by_id or [b for b in batches if b.name.casefold() == text.casefold()]
+
+    def batch_call_ids(self, batch_id: str) -> set[int]:
+        """The ids of the calls in history that came from this batch."""
+
+        def query(conn: sqlite3.Connection) -> set[int]:
+            return {int(r[0]) for r in conn.execute("SELECT call_id FROM batch_calls WHERE batch_id = ?", (batch_id,))}
+
+        return self._run(query, "Reading the batch")
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """One batch of `poise batch --save`: its id, name, output folder (summary.csv is there) and calls in history."""
+
+    id: str
+    name: str
+    folder: Path
+    updated_at: datetime  # UTC: when it last saved calls
+    calls: int
+
+    @property
+    def summary(self) -> Path:
+        """Where its summary table is."""
+        return self.folder / "summary.csv"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3  # bump with a new step in _MIGRATIONS
+SCHEMA_VERSION = 4  # bump with a new step in _MIGRATIONS
 
 # SQLite primary result codes (sqlite3.h), as `sqlite3.Error.sqlite_errorcode & 0xFF`
 SQLITE_BUSY = 5
@@ -106,7 +106,23 @@ _V3 = (
     )""",
     "CREATE INDEX practice_by_agent ON practice_takes (agent, started_at)",
 )
-_MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]  # step i takes the file from version i to i + 1
+# Version 4: the batches `poise batch --save` ran (one per output folder) and which saved calls came from
+# each; a call reviewed again by another batch belongs to both. Deleting a call drops its links.
+_V4 = (
+    """CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE batch_calls (
+        batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+        call_id INTEGER NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        PRIMARY KEY (batch_id, call_id)
+    )""",
+    "CREATE INDEX batch_calls_by_call ON batch_calls (call_id)",
+)
+_MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3, _V4]  # step i takes the file from version i to i + 1
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

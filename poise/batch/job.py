@@ -4,7 +4,7 @@ from this one process (reports, manifest, summary, history): the batch's one wri
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import os
 import threading
 import time
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..app.spec import CallKind, CallSpec
 from .discover import CallFiles, PairRule, discover
+from .fingerprint import batch_settings
 from .manifest import Entry, Manifest, settings_hash, write_summary
 from .pool import BatchInterrupted, ProcessPoolRunner, WorkerSetupError, default_workers
 from .work import CallDone, CallTask, WorkerSetup, _audio_seconds
@@ -36,6 +36,21 @@ class BatchOptions:
     pair_rule: PairRule | None = None
     ray: str | None = None  # "local" or a cluster address: run on Ray actors
     keep_numbers: bool | None = None  # None: the setting (default: reports and history redacted)
+    name: str | None = None  # what history calls the batch (None: the output folder's name)
+
+    @property
+    def batch_id(self) -> str:
+        """The batch's id in history: from its output folder, so every rerun into it is the same batch."""
+        return batch_id(self.out_dir)
+
+    @property
+    def batch_name(self) -> str:
+        return (self.name or "").strip() or self.out_dir.resolve().name or str(self.out_dir.resolve())
+
+
+def batch_id(out_dir: Path) -> str:
+    """8 hex digits of the output folder's absolute path (a user's batches do not collide in 4 billion)."""
+    return hashlib.blake2b(str(out_dir.resolve()).encode("utf-8"), digest_size=4).hexdigest()
 
 
 @dataclass
@@ -72,37 +87,9 @@ class BatchReport:
     rows: list[dict[str, Any]] = field(default_factory=list)
     summary_files: list[Path] = field(default_factory=list)
     history_warning: str | None = None
+    batch_id: str | None = None  # with --save: the batch in history (`poise history --batch ID`)
+    batch_name: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # (call, sentence)
-
-
-def _settings_of(spec: CallSpec, keep_numbers: bool) -> dict[str, Any]:
-    """Everything that changes a call's result: Poise's version, cue rules, model, profile, channels.
-
-    Poise's code itself counts by its version number only: after changing the engine without
-    a new version, use a new --out folder (or delete its manifest) to analyse everything again.
-    """
-    from ..app.history import History
-
-    model: dict[str, Any] = {"dir": spec.model_dir}
-    try:
-        from ..audio.transcribe import default_model_path
-
-        folder = Path(spec.model_dir).expanduser() if spec.model_dir else default_model_path()
-        st = (folder / "model.bin").stat()
-        model.update(path=str(folder.resolve()), size=st.st_size, mtime_ns=st.st_mtime_ns)
-    except Exception:  # noqa: BLE001 - no usable model: the workers say so
-        pass
-    prior = History().prior(CallKind.REVIEW, spec.agent)
-    return {
-        "poise": __version__,
-        "config": dataclasses.asdict(spec.config),
-        "model": model if spec.transcribe else None,
-        "transcribe": spec.transcribe,
-        "agent_channel": spec.agent_channel,
-        "agent": spec.agent,
-        "keep_numbers": keep_numbers,
-        "profile": dataclasses.asdict(prior) if prior is not None else None,
-    }
 
 
 class _Writer:
@@ -116,6 +103,7 @@ class _Writer:
         self.contents: dict[str, str] = {}
         self.rows: dict[str, dict[str, Any]] = {}
         self.history: Any = None
+        self.saved_keys: set[str] = set()  # calls in history, from this run or an earlier one
         if options.save:
             from ..app.history import History
 
@@ -129,6 +117,8 @@ class _Writer:
 
     def skipped(self, call: CallFiles, entry: Entry) -> None:
         self.rows[call.key] = dict(entry.row)
+        if entry.saved and entry.ok:
+            self.saved_keys.add(call.key)
         self.report.skipped += 1
         self.progress.skipped += 1
         if not entry.ok:  # refused before as bad input: still a failed call of this batch
@@ -187,6 +177,8 @@ class _Writer:
 
     def _finish(self, call: CallFiles, row: dict[str, Any], ok: bool, saved: bool, final: bool = False) -> None:
         self.rows[call.key] = row
+        if saved:
+            self.saved_keys.add(call.key)
         content = self.contents.get(call.key, "")
         self.manifest.add(Entry(call.key, self.settings, content, ok, row, saved, final and bool(content)), self._files(call))
         if ok:
@@ -198,6 +190,33 @@ class _Writer:
             self.progress.last_error = f"{call.name}: {row.get('error')}"
             self.report.failures.append((call.name, str(row.get("error"))))
         self._advance(call, float(row.get("duration_s") or 0.0))
+
+    def link_batch(self) -> None:
+        """Record in history which saved calls came from this batch (all of them, every run: idempotent).
+
+        A call history already had (the policy keeps one row per recording) is found by its recording.
+        A history that cannot be used is one warning; the batch's results stand.
+        """
+        if self.history is None or self.history.path is None or not self.saved_keys:
+            return
+        from ..audio.store import HistoryStore, StoreError
+
+        ids: list[int] = []
+        try:
+            with HistoryStore(self.history.path) as store:
+                for key in sorted(self.saved_keys):
+                    row, call = self.rows.get(key), self.calls.get(key)
+                    if row is None or call is None:
+                        continue
+                    if not row.get("history_id"):
+                        row["history_id"] = store.call_with_recording(call.agent.absolute())
+                    if row.get("history_id"):
+                        ids.append(int(row["history_id"]))
+                store.save_batch(self.options.batch_id, self.options.batch_name, self.options.out_dir.resolve(), ids)
+        except StoreError as exc:
+            self.report.history_warning = str(exc)
+            return
+        self.report.batch_id, self.report.batch_name = self.options.batch_id, self.options.batch_name
 
     def _advance(self, call: CallFiles, audio_s: float) -> None:
         self.progress.calls_done += 1
@@ -250,7 +269,7 @@ def run_batch(
         from ..app.settings import load_settings
 
         keep_numbers = bool(load_settings().keep_numbers)
-    settings = settings_hash(_settings_of(options.spec, keep_numbers))
+    settings = settings_hash(batch_settings(options.spec, keep_numbers, options.pair_rule))
     durations = {c.key: _audio_seconds(str(c.agent)) for c in calls}
     progress = BatchProgress(calls_total=len(calls), audio_total_s=sum(durations.values()))
     report = BatchReport(calls=len(calls))
@@ -300,6 +319,7 @@ def run_batch(
                 report.interrupted = True
     finally:
         manifest.close()
+        writer.link_batch()
         report.rows = [writer.rows[c.key] for c in calls if c.key in writer.rows]
         if report.rows:
             from ..audio.coach import CUE_KINDS
