@@ -75,6 +75,7 @@ class CallTableModel(QAbstractTableModel):
         self.since: date | None = None
         self.until: date | None = None
         self.min_cues = 0
+        self.ids: set[int] | None = None  # only these calls (one batch's), None: any
 
     # ---- content ---------------------------------------------------------------------
 
@@ -85,11 +86,13 @@ class CallTableModel(QAbstractTableModel):
             self._apply()
 
     def set_filter(
-        self, *, agent: str | None = None, since: date | None = None, until: date | None = None, min_cues: int = 0
+        self, *, agent: str | None = None, since: date | None = None, until: date | None = None, min_cues: int = 0,
+        ids: set[int] | None = None,
     ) -> None:
         """Show only `agent`'s calls (None: everyone's), started on `since`..`until` (local dates, inclusive),
-        with at least `min_cues` cues."""
+        with at least `min_cues` cues, and only those in `ids` (one batch's) when given."""
         self.agent, self.since, self.until, self.min_cues = agent, since, until, int(min_cues)
+        self.ids = ids
         self._apply()
 
     def _apply(self) -> None:
@@ -101,6 +104,7 @@ class CallTableModel(QAbstractTableModel):
             r for r in self.all_rows
             if (agent is None or r.agent == agent)
             and r.cue_count >= min_cues
+            and (self.ids is None or r.id in self.ids)
             and (lo is None or r.started_at >= lo)
             and (hi is None or r.started_at <= hi)
         ]
@@ -277,12 +281,26 @@ class HistoryWindow(QMainWindow):
         self.agent_filter.currentIndexChanged.connect(lambda *_: self.apply_filter())
         clear = QPushButton("Show all")
         clear.clicked.connect(self.clear_filter)
+        # one batch's calls (`poise batch --save`), and its summary table: shown only once a batch exists
+        self.batch_filter = QComboBox(objectName="batchFilter")
+        self.batch_filter.setMinimumContentsLength(10)
+        self.batch_filter.currentIndexChanged.connect(lambda *_: self.apply_filter())
+        self.batch_label = QLabel("Batch", objectName="fieldLabel")
+        self.batch_button = QPushButton("Summary…")
+        self.batch_button.setToolTip("The chosen batch's summary as a table, worst calls first")
+        self.batch_button.clicked.connect(self.open_batch_summary)
+        self.batches: dict[str, Any] = {}  # id -> BatchInfo
+        for widget in (self.batch_label, self.batch_filter, self.batch_button):
+            widget.setVisible(False)
         filters = QHBoxLayout()
         for label, widget in (("Agent", self.agent_filter), ("From", self.since_edit), ("To", self.until_edit),
                               ("Cues", self.cue_filter)):
             filters.addWidget(QLabel(label, objectName="fieldLabel"))
             filters.addWidget(widget)
             filters.addSpacing(6)
+        for widget in (self.batch_label, self.batch_filter, self.batch_button):
+            filters.addWidget(widget)
+        filters.addSpacing(6)
         filters.addWidget(clear)
         filters.addStretch(1)
 
@@ -359,9 +377,11 @@ class HistoryWindow(QMainWindow):
             agents = [a.name for a in self.store.list_agents()]
             keep = forget.retention_days(self.store)
             orphans = forget.find_orphans(self.store)
+            batches = self.store.list_batches()
         except StoreError as exc:
             self.status.setText(str(exc))
             return
+        self._fill_batches(batches)
         chosen = self.agent_filter.currentData()
         self.agent_filter.blockSignals(True)
         self.agent_filter.clear()
@@ -387,12 +407,56 @@ class HistoryWindow(QMainWindow):
         if self._trends_tab is not None and self.tabs.currentWidget() is self._trends_tab:
             self._trends_tab.refresh()
 
+    def _fill_batches(self, batches: list) -> None:
+        chosen = self.batch_filter.currentData()
+        self.batches = {b.id: b for b in batches}
+        self.batch_filter.blockSignals(True)
+        self.batch_filter.clear()
+        self.batch_filter.addItem("All calls", "")
+        for b in batches:
+            self.batch_filter.addItem(f"{b.name} ({b.calls})", b.id)
+            self.batch_filter.setItemData(self.batch_filter.count() - 1, f"{b.folder} · id {b.id}", Qt.ItemDataRole.ToolTipRole)
+        self.batch_filter.setCurrentIndex(max(0, self.batch_filter.findData(chosen)) if chosen else 0)
+        self.batch_filter.blockSignals(False)
+        for widget in (self.batch_label, self.batch_filter, self.batch_button):
+            widget.setVisible(bool(batches))
+
+    def show_batch(self, batch_id: str) -> bool:
+        """Show only this batch's calls (False when history has no such batch)."""
+        index = self.batch_filter.findData(batch_id)
+        if index <= 0:
+            return False
+        self.batch_filter.setCurrentIndex(index)
+        return True
+
+    def open_batch_summary(self) -> Any:
+        """Open the chosen batch's summary table (the file its `poise batch` run wrote); None when none is chosen."""
+        from poise.desktop.batch_window import open_batch_summary
+
+        batch = self.batches.get(self.batch_filter.currentData() or "")
+        if batch is None:
+            self.status.setText("Choose a batch first: its summary opens as a table.")
+            return None
+        opener = None
+        if self._opener is not None:
+            own = self._opener
+            opener = lambda agent, caller: own(agent, caller) if caller else own(agent)  # noqa: E731
+        return open_batch_summary(self, batch.summary, opener=opener)
+
     def apply_filter(self) -> None:
         """Filter the list by what the filter bar shows."""
+        ids = None
+        batch_id = self.batch_filter.currentData() or None
+        if batch_id is not None and self.store is not None:
+            try:
+                ids = self.store.batch_call_ids(batch_id)
+            except StoreError as exc:
+                self.status.setText(str(exc))
+        self.batch_button.setEnabled(batch_id is not None)
         agent = self.agent_filter.currentData() or None
         since = None if self.since_edit.date() == ANY_DATE else self.since_edit.date().toPython()
         until = None if self.until_edit.date() == ANY_DATE else self.until_edit.date().toPython()
-        self.model.set_filter(agent=agent, since=since, until=until, min_cues=self.cue_filter.value())
+        self.model.set_filter(agent=agent, since=since, until=until, min_cues=self.cue_filter.value(), ids=ids)
         shown, total = len(self.model.rows), len(self.model.all_rows)
         self.count_label.setText(
             f"{total} call{'s' if total != 1 else ''}" if shown == total else f"{shown} of {total} calls"
@@ -402,13 +466,14 @@ class HistoryWindow(QMainWindow):
         self._update_buttons()
 
     def clear_filter(self) -> None:
-        for w in (self.agent_filter, self.since_edit, self.until_edit, self.cue_filter):
+        for w in (self.agent_filter, self.since_edit, self.until_edit, self.cue_filter, self.batch_filter):
             w.blockSignals(True)
         self.agent_filter.setCurrentIndex(0)
+        self.batch_filter.setCurrentIndex(0)
         self.since_edit.setDate(ANY_DATE)
         self.until_edit.setDate(ANY_DATE)
         self.cue_filter.setValue(0)
-        for w in (self.agent_filter, self.since_edit, self.until_edit, self.cue_filter):
+        for w in (self.agent_filter, self.since_edit, self.until_edit, self.cue_filter, self.batch_filter):
             w.blockSignals(False)
         self.apply_filter()
 

@@ -87,6 +87,9 @@ class MainWindow(QMainWindow, WindowActions):
         from poise.desktop.history_window import install_history_menu
 
         install_history_menu(self, opener=self.open_recording)  # the History menu, Ctrl+H (history_window.py)
+        from poise.desktop.batch_window import install_batch_menu
+
+        install_batch_menu(self, opener=self.open_recording)  # Call → Open batch summary… (batch_window.py)
         self._build_ui()
         self.refresh_devices()
         self._update_title()
