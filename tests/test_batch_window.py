@@ -142,3 +142,33 @@ def test_without_batches_the_history_window_shows_no_batch_filter(qtbot) -> None
     qtbot.addWidget(window)
     window.show()
     assert not window.batch_filter.isVisible() and window.model.rowCount() == 1
+
+
+def test_a_right_channel_call_opens_with_the_agent_on_the_right(qtbot, tmp_path: Path) -> None:
+    """The app's opener takes no agent channel: a batch run with --agent-channel right reviews here."""
+    from poise.desktop.batch_window import BatchSummaryWindow
+
+    from conftest import speech_path
+
+    voice, sr = sf.read(speech_path("ps_goforward.wav"), dtype="float32")
+    x = np.zeros((len(voice), 2), np.float32)
+    x[:, 1] = voice  # the agent on the right
+    sf.write(tmp_path / "stereo.wav", x, sr)
+    write_summary(tmp_path, [{"call": "stereo", "status": "ok", "duration_s": 0.5, "agent": "sam", "cues": 0,
+                              "cues_per_10min": 0.0, "agent_file": str(tmp_path / "stereo.wav"), "agent_channel": "right"}],
+                  CUE_KINDS)
+    opened: list = []
+    window = BatchSummaryWindow(opener=lambda a, c: opened.append(a))
+    qtbot.addWidget(window)
+    window.load(tmp_path, background=False)
+    assert window.model.row(0).agent_channel == "right"
+    assert window.open_row(0) and opened == []
+    (review,) = window.review_windows
+    assert review.spec.agent_channel == "right" and review.spec.file == tmp_path / "stereo.wav"
+    from poise.desktop.review_window import wait_for_reviews
+
+    # the review runs to its end before the test leaves (CTranslate2 aborts a process exiting under it)
+    qtbot.waitUntil(lambda: review.result is not None or review.error is not None, timeout=120_000)
+    assert review.error is None, review.error
+    review.close()
+    wait_for_reviews(60)

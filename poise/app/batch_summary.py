@@ -43,6 +43,7 @@ class SummaryRow:
     cue_counts: dict[str, int] = field(default_factory=dict)  # per cue kind
     agent_file: Path | None = None  # the recording (stereo or mono) or the agent's side
     caller_file: Path | None = None
+    agent_channel: str = "left"  # which side of a stereo recording is the agent
     report: Path | None = None  # its JSON report, absolute
     history_id: int | None = None  # the call in history (`poise batch --save`)
     notes: str | None = None
@@ -213,6 +214,7 @@ def _row(path: Path, line: int, record: dict[str, Any], kinds: Iterable[str]) ->
         cue_counts={k: n for k in kinds if (n := _number(path, line, record, f"cue_{k}", int)) is not None},
         agent_file=_file(path.parent, _text(record, "agent_file")),
         caller_file=_file(path.parent, _text(record, "caller_file")),
+        agent_channel="right" if (_text(record, "agent_channel") or "").lower() == "right" else "left",
         report=_file(path.parent, _text(record, "json")),
         history_id=_number(path, line, record, "history_id", int),
         notes=_text(record, "notes"),

@@ -113,7 +113,10 @@ class _Writer:
         return [call.agent, *([call.caller] if call.caller else [])]
 
     def row_base(self, call: CallFiles) -> dict[str, Any]:
-        return {"call": call.name, "agent_file": str(call.agent), "caller_file": str(call.caller) if call.caller else None}
+        return {
+            "call": call.name, "agent_file": str(call.agent), "caller_file": str(call.caller) if call.caller else None,
+            "agent_channel": None if call.caller else self.options.spec.agent_channel,  # for its review in the app
+        }
 
     def skipped(self, call: CallFiles, entry: Entry) -> None:
         self.rows[call.key] = dict(entry.row)

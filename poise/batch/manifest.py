@@ -35,7 +35,7 @@ BASE_COLUMNS = (
     "agent_talk_share", "agent_interruptions", "overlap_s", "dead_air_s", "longest_agent_monologue_s",
     "cues", "cues_per_10min",
 )
-FILE_COLUMNS = ("agent_file", "caller_file", "json", "html", "history_id", "analysis_s", "worker_peak_rss_mb")
+FILE_COLUMNS = ("agent_file", "caller_file", "agent_channel", "json", "html", "history_id", "analysis_s", "worker_peak_rss_mb")
 
 
 def file_hash(path: Path) -> str:

@@ -314,12 +314,12 @@ class BatchSummaryWindow(QMainWindow):
             gone = missing[0] if missing else None
             self.status.setText(f"{r.call} cannot be reviewed: {gone or 'its recording'} was moved or deleted.")
             return False
-        if self._opener is not None:
+        if self._opener is not None and r.agent_channel == "left":
             self._opener(r.agent_file, r.caller_file)
-        else:
+        else:  # (the app's opener knows no agent channel: a batch run with --agent-channel right opens here)
             from poise.desktop.review_window import ReviewWindow
 
-            window = ReviewWindow(r.agent_file, r.caller_file)
+            window = ReviewWindow(r.agent_file, r.caller_file, agent_channel=r.agent_channel)
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.review_windows.append(window)
             window.destroyed.connect(lambda *_: self.review_windows.remove(window) if window in self.review_windows else None)
