@@ -26,7 +26,7 @@ from .discover import DEFAULT_PAIR_RULE, PairRule
 
 # Packages of poise whose code computes a call's result (reports included); the desktop,
 # the CLI and the batch's own plumbing are left out, so changing them re-analyses nothing.
-RESULT_CODE = ("audio", "language", "report", "app/review.py", "app/redact.py", "batch/work.py")
+RESULT_CODE = ("audio", "language", "report", "app/review.py", "app/redact.py", "app/errors.py", "batch/work.py")
 # Libraries whose version can change a transcript or a measure.
 RESULT_LIBRARIES = ("faster-whisper", "ctranslate2", "onnxruntime", "numpy", "scipy", "soundfile", "soxr")
 
