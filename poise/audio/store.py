@@ -642,7 +642,7 @@ class HistoryStore:
         def delete(conn: sqlite3.Connection) -> list[RemovedCall]:
             rows = conn.execute("SELECT id, kind, recording FROM calls").fetchall()
             rows += conn.execute("SELECT id, 'practice', recording FROM practice_takes WHERE recording IS NOT NULL").fetchall()
-            for table in ("calls", "practice_takes", "profiles", "agents"):
+            for table in ("calls", "practice_takes", "batches", "profiles", "agents"):
                 conn.execute(f"DELETE FROM {table}")  # cues and segments go with their calls
             return [RemovedCall(i, kind, Path(rec) if rec else None) for i, kind, rec in rows]
 
