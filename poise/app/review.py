@@ -19,7 +19,7 @@ from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
 from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
-from ..report.format import band_verdict, fmt_clock, fmt_duration
+from ..report.format import band_verdict, call_numbers, fmt_clock, fmt_duration
 from .errors import describe, is_bad_input
 from .history import History
 from .redact import for_storage
@@ -185,17 +185,18 @@ class SummaryCard:
 
 
 def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[SummaryCard]:
-    """The review's cards; pace and length are formatted as the HTML report and history do."""
+    """The review's cards; pace, length, talk share, interruptions and cue rate are `call_numbers`' strings,
+    as the end-of-call message, the HTML report, the terminal summary and history show them."""
     r, c = result, result.conversation
     lo, hi = band
-    wpm = r.agent.wpm
+    shown = call_numbers(r)
+    wpm = shown.wpm
     verdict = band_verdict(wpm, band)
-    minutes = r.source.duration_s / 60.0
     cards = [
-        SummaryCard("wpm", "Agent pace", f"{wpm:.0f} wpm" if wpm is not None else "—",
+        SummaryCard("wpm", "Agent pace", shown.pace,
                     f"{verdict} the {lo:.0f}–{hi:.0f} band" if verdict else "no words",
                     "Callers follow a pace inside the band; faster sounds rushed.", verdict not in ("in", "")),
-        SummaryCard("length", "Length", fmt_duration(r.source.duration_s), "the whole call",
+        SummaryCard("length", "Length", shown.length, "the whole call",
                     "The time the caller spent with you."),
     ]
     lo_hz, hi_hz = r.agent.pitch_p10_hz, r.agent.pitch_p90_hz
@@ -206,15 +207,14 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     else:
         cards.append(SummaryCard("pitch_range", "Pitch range", "—", "too little voiced speech",
                                  "A few semitones sound engaged; very narrow sounds flat."))
-    n = len(r.cues)
-    rate = n / minutes * CUES_PER_MINUTES if minutes > 0 else 0.0
-    cards.append(SummaryCard("cues", "Cues per 10 min", f"{rate:.1f}", f"{n} cue{'s' if n != 1 else ''} in the call",
+    n = shown.cues
+    rate = shown.cue_rate or 0.0
+    cards.append(SummaryCard("cues", "Cues per 10 min", shown.cues_per_10min if shown.cue_rate is not None else "0.0",
+                             f"{n} cue{'s' if n != 1 else ''} in the call",
                              "How often Poise would prompt you live; fewer is calmer.", rate > CUES_WARN_PER_10_MIN))
-    cards.append(SummaryCard("share", "Agent talk share",
-                             f"{c.agent_talk_share * 100:.0f} %" if c.agent_talk_share is not None else "—",
+    cards.append(SummaryCard("share", "Agent talk share", shown.talk_share,
                              "of all talk", "Callers who talk feel heard; far over half is a lecture."))
-    cards.append(SummaryCard("interruptions", "Interruptions",
-                             str(c.agent_interruptions) if c.agent_interruptions is not None else "—",
+    cards.append(SummaryCard("interruptions", "Interruptions", shown.interruptions,
                              "you over the caller", "Each one tells the caller they are not heard.",
                              bool(c.agent_interruptions)))
     cards.append(SummaryCard("monologue", "Longest monologue", fmt_duration(c.longest_agent_monologue_s), "without the caller",

@@ -1,5 +1,9 @@
 """The live call view: pace gauge, pitch and loudness traces, who is talking (and how heated the caller
-sounds: a quiet indicator, never a cue), transcript, cues."""
+sounds: a quiet indicator, never a cue), transcript, cues; after the call, the call's notes.
+
+The pace gauge shows what `poise.app.live_pace` says: the acoustic estimate (labelled so) until the
+agent's words arrive, then the words' pace, and after the call the call's own number
+(`report.format.call_numbers`), the one the end-of-call message, the review and history show."""
 
 from __future__ import annotations
 
@@ -24,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise.app.live_pace import SOURCE_NOTES, LivePace
 from poise.audio.coach import wpm_from_rate
-from poise.audio.types import Cue, Meters, Segment
+from poise.audio.types import AnalysisResult, Cue, Meters, Segment
 from poise.desktop.heat_indicator import HeatIndicator
 from poise.desktop.widgets import (
     AGENT_COLOR,
@@ -39,6 +44,8 @@ from poise.desktop.widgets import (
     TimeAxis,
     card,
 )
+from poise.desktop.language_panel import LanguagePanel
+from poise.report.format import call_numbers
 from poise.report.format import fmt_mmss as format_mmss
 
 WINDOW_S = 60.0  # s: how much of the call the traces show
@@ -48,6 +55,8 @@ TRACE_HANGOVER_S = 0.6  # s: a trace stays drawn through pauses shorter than thi
 SAME_TURN_GAP_S = 5.0  # s: consecutive segments of one role closer than this read as one turn
 
 NO_PACE = "–"  # shown until the agent has said enough for a pace
+UNIT_WORDS = "wpm"
+UNIT_ESTIMATE = "wpm (estimate)"  # the acoustic estimate says it is one
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
 
@@ -76,13 +85,18 @@ class LiveView(QWidget):
         self._ranges: dict[str, tuple[float, float]] = {}  # last axis ranges set, to skip unchanged ones
         self._has_caller = True
         self._last_spoke = {"agent": -1e9, "caller": -1e9}  # audio time each role was last speaking
+        self.live_pace = LivePace()  # the agent's words so far: the gauge's pace once they arrive
+        self.pace_source = "none"  # where the pace shown comes from: none, sound, words, call (poise.app.live_pace)
 
         # Top row: pace and who is talking
         self.pace_value = QLabel()
         self.pace_value.setObjectName("paceValue")
         self._set_pace_text(None)
-        self.pace_unit = QLabel("wpm")
+        self.pace_unit = QLabel(UNIT_WORDS)
         self.pace_unit.setObjectName("paceUnit")
+        self.pace_note = QLabel("")  # where the number comes from: the sound (an estimate), the words, the call
+        self.pace_note.setObjectName("hint")
+        self.pace_note.setWordWrap(True)
         self.pace_gauge = PaceGauge()
         self.baseline_label = QLabel(IDLE_BASELINE_TEXT)
         self.baseline_label.setObjectName("hint")
@@ -103,6 +117,7 @@ class LiveView(QWidget):
         pace_row.addLayout(number)
         pace_row.addWidget(self.pace_gauge, 1)
         pace_layout.addLayout(pace_row)
+        pace_layout.addWidget(self.pace_note)
         pace_layout.addWidget(self.baseline_label)
 
         talk_card, talk_layout = card("Talking now")
@@ -184,7 +199,17 @@ class LiveView(QWidget):
         traces_widget.setLayout(traces)
         traces.setContentsMargins(0, 0, 0, 0)
 
-        bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 700), (cue_card, 1, 260))
+        # After the call: what was said and the drafted notes, editable, saved with the call (issue 10)
+        self.notes_panel = LanguagePanel()
+        self.notes_card = QFrame()
+        self.notes_card.setObjectName("card")
+        notes_layout = QVBoxLayout(self.notes_card)
+        notes_layout.setContentsMargins(14, 10, 14, 12)
+        notes_layout.addWidget(self.notes_panel)
+        self.notes_card.hide()  # shown by `show_call_result` once a call has ended
+
+        bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 560), (self.notes_card, 2, 380),
+                           (cue_card, 1, 240))
         vertical = _splitter(Qt.Orientation.Vertical, (traces_widget, 5, 500), (bottom, 4, 400))
 
         layout = QVBoxLayout(self)
@@ -247,8 +272,12 @@ class LiveView(QWidget):
         self.pace_gauge.set_value(None)
         self.pace_gauge._last_wpm = None
         self.pace_gauge.set_normal(None)
+        self.live_pace.clear()
         self._set_pace_text(None)
+        self._set_pace_source("none")
         self.baseline_label.setText(LEARNING_TEXT)
+        self.notes_panel.flush()
+        self.notes_card.hide()
         self.clock_label.setText("00:00")
         self.agent_indicator.set_active(False)
         self.caller_indicator.set_active(False)
@@ -277,10 +306,13 @@ class LiveView(QWidget):
         if self._has_caller:
             self.caller_heat.set_heat(m.caller_heat)
 
-        self.pace_gauge.set_value(m.agent_wpm_est)
-        if m.agent_wpm_est is not None:
-            self._set_pace_text(m.agent_wpm_est)
+        if self.pace_source != "call":  # after the call the gauge holds the call's own number
+            self._show_live_pace(m.agent_wpm_est)
+        # her normal pace is known only from the sound: drawn while the gauge shows the sound's estimate, so one
+        # scale is never marked against the other (the words' normal lives in the coach, not in Meters)
         normal_wpm = None if m.baseline_rate_sps is None else wpm_from_rate(m.baseline_rate_sps)
+        if self.pace_source != "sound":
+            normal_wpm = None
         self.pace_gauge.set_normal(normal_wpm)
 
         self._baseline_pitch = m.baseline_pitch_hz
@@ -292,7 +324,7 @@ class LiveView(QWidget):
             if m.baseline_db is not None:
                 parts.append(f"{m.baseline_db:.0f} dBFS".replace("-", "\u2212"))
             if normal_wpm is not None:
-                parts.append(f"{normal_wpm:.0f} wpm")
+                parts.append(f"≈{normal_wpm:.0f} wpm (estimate)")
             self.baseline_label.setText("Your normal: " + " · ".join(parts))
         else:
             self.baseline_label.setText(LEARNING_TEXT)
@@ -304,6 +336,7 @@ class LiveView(QWidget):
         text = seg.text.strip()
         if not text:
             return
+        self.live_pace.add_segment(seg)
         bar = self.transcript.verticalScrollBar()
         follow = bar.value() >= bar.maximum() - 4
         in_order = not self._segments or seg.start >= self._segments[-1].start
@@ -340,7 +373,27 @@ class LiveView(QWidget):
         self._update_cue_empty()
         self._dirty = True
 
+    def show_call_result(self, result: AnalysisResult | None, call_id: int | None = None) -> None:
+        """The call has ended: the gauge shows the call's pace (the end-of-call message's number) and, when the
+        call was transcribed, the notes card shows what was said and the drafted notes, saved with call `call_id`."""
+        if result is None:
+            return
+        shown = call_numbers(result)
+        if shown.wpm is not None:
+            self.pace_gauge.set_value(shown.wpm)
+            self._set_pace_text(shown.wpm, shown.pace_value)
+            self.pace_gauge.set_normal(None)
+            self._set_pace_source("call")
+        if result.segments:
+            self.notes_panel.set_result(result, call_id)
+            self.notes_card.show()
+
     # Read-back (tests, screenshots) -------------------------------------------------
+
+    def pace_text(self) -> str:
+        """The pace as shown: number, unit and where it comes from ("197 wpm · whole call, …")."""
+        note = self.pace_note.text()
+        return f"{self.pace_value.text()} {self.pace_unit.text()}" + (f" · {note}" if note else "")
 
     def transcript_text(self) -> str:
         return self.transcript.toPlainText()
@@ -382,8 +435,25 @@ class LiveView(QWidget):
             f'<span style="color:{TEXT_COLOR.name()}">{html.escape(seg.text.strip())}</span>'
         )
 
-    def _set_pace_text(self, wpm: float | None) -> None:
-        self.pace_value.setText(NO_PACE if wpm is None else f"{wpm:.0f}")
+    def _show_live_pace(self, estimate_wpm: float | None) -> None:
+        """The gauge during the call: the words' pace once they arrive, else the sound's estimate."""
+        shown = self.live_pace.shown(estimate_wpm)
+        speaking = estimate_wpm is not None  # the meters' window holds recent agent speech
+        self.pace_gauge.set_value(shown.wpm if speaking else None)
+        if shown.wpm is not None:
+            self._set_pace_text(shown.wpm)
+        self._set_pace_source(shown.source, shown.call_wpm)
+
+    def _set_pace_source(self, source: str, call_wpm: float | None = None) -> None:
+        self.pace_source = source
+        self.pace_unit.setText(UNIT_ESTIMATE if source == "sound" else UNIT_WORDS)
+        note = SOURCE_NOTES[source]
+        if source == "words" and call_wpm is not None:
+            note += f" · this call so far {call_wpm:.0f} wpm"
+        self.pace_note.setText(note[:1].upper() + note[1:])
+
+    def _set_pace_text(self, wpm: float | None, text: str | None = None) -> None:
+        self.pace_value.setText(NO_PACE if wpm is None else text or f"{wpm:.0f}")
         empty = wpm is None
         if self.pace_value.property("empty") != empty:
             self.pace_value.setProperty("empty", empty)

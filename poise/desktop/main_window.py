@@ -27,7 +27,7 @@ from poise.app.spec import CallKind, CallOutcome, CallSpec, CallState
 from poise.audio.types import Cue, Status
 from poise.desktop.bridge import SessionBridge
 from poise.desktop.live_view import LiveView
-from poise.report.format import fmt_duration
+from poise.report.format import call_numbers
 from poise.desktop.overlay import CueOverlay
 from poise.desktop.settings import Settings
 from poise.desktop.icons import app_icon
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow, WindowActions):
         self.last_result: Any = None
         self.last_error: str | None = None
         self.last_outcome: CallOutcome | None = None
+        self._last_spec: CallSpec | None = None
         self._ended_calls: list[LiveCall] = []  # their transcribers are joined on close: see wait_for_workers
         self.review_windows: list[QWidget] = []
         self.trainer_window: QWidget | None = None
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow, WindowActions):
         self.bridge = SessionBridge(self)
         self.live_view = LiveView()
         self.overlay = CueOverlay(display_s=self.coach_config.display_s)
+        self.live_view.notes_panel.seek_requested.connect(self._review_from)  # a phrase clicked after the call
         self.bridge.meters.connect(self.live_view.on_meters)
         self.bridge.segment.connect(self.live_view.on_segment)
         self.bridge.cue.connect(self._on_cue)
@@ -387,8 +389,10 @@ class MainWindow(QMainWindow, WindowActions):
         self._ended_calls.append(call)
         self.overlay.dismiss()
         self.last_outcome = outcome
+        self._last_spec = call.spec
         self.last_result = outcome.result
         self.last_error = outcome.error
+        self.live_view.show_call_result(outcome.result, outcome.call_id)  # the call's pace, its notes to edit
         if outcome.error:
             self.show_banner(outcome.error)
             self.statusBar().clearMessage()
@@ -406,6 +410,17 @@ class MainWindow(QMainWindow, WindowActions):
         self.overflow_status.hide()
         self.lag_status.hide()
         self.call_finished.emit(outcome.result)
+
+    def _review_from(self, t: float) -> None:
+        """A phrase of the ended call was clicked: open the call in review, playing from there."""
+        audio = review_audio(self._last_spec, self.last_outcome) if self.last_outcome and self._last_spec else None
+        if audio is None:
+            self.statusBar().showMessage("This call's audio was not kept, so it cannot be played.", STATUS_MESSAGE_MS)
+            return
+        self.open_recording(audio)
+        window = self.review_windows[-1] if self.review_windows else None
+        if window is not None:
+            window.audio_ready.connect(lambda: window.seek(t))
 
     # Events from the pipeline ---------------------------------------------------------
 
@@ -469,6 +484,7 @@ class MainWindow(QMainWindow, WindowActions):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
+        self.live_view.notes_panel.flush()  # an edit of the last call's notes still waiting for its pause
         call, self._call = self._call, None  # the window lets go: its late state changes are ignored
         self._poll.stop()
         if call is not None:
@@ -513,13 +529,15 @@ def call_summary(title: str, outcome: CallOutcome) -> str:
     result = outcome.result
     if result is None:
         return f"The {title} ended.{kept}"
+    shown = call_numbers(result)  # the strings of the review's cards, the report and history (format.call_numbers)
     parts = [f"The {title} ended"]
     if result.source.duration_s:
-        parts.append(f"{fmt_duration(result.source.duration_s)} long")  # as the cards, report and history
-    if result.agent.wpm:
-        parts.append(f"your pace {result.agent.wpm:.0f} wpm")
-    cues = len(result.cues)
-    parts.append(f"{cues} cue{'s' if cues != 1 else ''}")
+        parts.append(f"{shown.length} long")
+    if shown.wpm:
+        parts.append(f"your pace {shown.pace}")
+    cues = shown.cues
+    parts.append(f"{cues} cue{'s' if cues != 1 else ''}"
+                 + (f" ({shown.cues_per_10min} per 10 min)" if cues and shown.cue_rate is not None else ""))
     return ", ".join(parts) + "." + kept
 
 

@@ -37,7 +37,7 @@ from poise.desktop.profiles import ProfilePicker
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
 from poise.desktop.workers import run_in_background
 from poise.language.trends import LanguageCountCache, LanguageCounts
-from poise.report.format import fmt_duration
+from poise.report.format import row_numbers
 
 TREND_CALLS = 200  # the agent's latest calls drawn (a working month of calls at ten a day)
 _LANGUAGE_COUNTS = LanguageCountCache()  # per process: a saved call's transcript never changes
@@ -233,14 +233,14 @@ class TrendsTab(QWidget):
         for i, r in enumerate(reversed(rows)):  # newest on top
             pace, estimated = _pace(r)
             when = datetime.fromisoformat(r["started_at"]).astimezone()
-            per10 = r.get("cues_per_10min")
+            shown = row_numbers(r)  # the strings of the call's review, report and end-of-call message
             cells = (
                 f"{when:%Y-%m-%d %H:%M}",
-                fmt_duration(r.get("duration_s")),
-                "—" if pace is None else f"{pace:.0f}" + (" (est.)" if estimated else ""),
-                "—" if r.get("interruptions") is None else str(r["interruptions"]),
-                str(r.get("cue_count") or 0),
-                "—" if per10 is None else f"{per10:.1f}",
+                shown.length,
+                shown.pace_value if not estimated else "—" if pace is None else f"{pace:.0f} (est.)",
+                shown.interruptions,
+                str(shown.cues),
+                shown.cues_per_10min,
                 "—" if r.get("pitch_median_hz") is None else f"{r['pitch_median_hz']:.0f}",
                 *_said(self.language.get(int(r["id"]))),
             )

@@ -7,6 +7,7 @@ a verdict reads the same wherever it is shown.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -112,3 +113,73 @@ def band_note(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -
 def fmt_mmss(seconds: float) -> str:
     """A running clock: m:ss with two-digit minutes (h:mm:ss past an hour); never a dash."""
     return fmt_clock(max(0.0, float(seconds)))
+
+
+# --- the call's headline numbers, one way everywhere (issue 8) --------------------------------------
+
+CUES_PER_S = 600.0  # s: cue rate is given per 10 minutes of call, as in the README's numbers
+
+
+def cues_per_10min(count: int | None, duration_s: float | None) -> float | None:
+    """Cues per 10 minutes of call; None for a call without a length."""
+    d = finite(duration_s)
+    if count is None or d is None or d <= 0:
+        return None
+    return int(count) * CUES_PER_S / d
+
+
+@dataclass(frozen=True)
+class CallNumbers:
+    """A call's headline numbers as people read them: the end-of-call message, the review's cards,
+    the HTML report, the terminal summary, history and trends all show these strings.
+
+    Values are '—' when unknown. `pace` is the transcript's words per minute (pauses under 2 s
+    included, `RoleStats.wpm`), never the live gauge's acoustic estimate.
+    """
+
+    wpm: float | None  # the number behind `pace` (the agent's words per minute)
+    pace_value: str  # "197" (the number alone, for a card with its own unit)
+    pace: str  # "197 wpm"
+    length: str  # "1:31" / "54.5 s"
+    talk_share: str  # "66 %"
+    interruptions: str  # "1"
+    cues: int
+    cues_per_10min: str  # "33.0"
+    cue_rate: float | None  # the number behind `cues_per_10min`
+
+
+def numbers(
+    duration_s: float | None, wpm: float | None, talk_share: float | None, interruptions: int | None, cue_count: int
+) -> CallNumbers:
+    """The headline numbers from their raw values (a result's, or a history row's)."""
+    w = finite(wpm)
+    share = finite(talk_share)
+    inter = finite(interruptions)
+    rate = cues_per_10min(cue_count, duration_s)
+    pace_value = "—" if w is None else f"{w:.0f}"
+    return CallNumbers(
+        wpm=w,
+        pace_value=pace_value,
+        pace="—" if w is None else f"{pace_value} wpm",
+        length=fmt_duration(duration_s),
+        talk_share="—" if share is None else f"{share * 100:.0f} %",
+        interruptions="—" if inter is None else str(int(inter)),
+        cues=int(cue_count),
+        cues_per_10min="—" if rate is None else f"{rate:.1f}",
+        cue_rate=rate,
+    )
+
+
+def call_numbers(result: Any) -> CallNumbers:
+    """The headline numbers of an `AnalysisResult` (live, demo or review)."""
+    conv = result.conversation
+    return numbers(result.source.duration_s, result.agent.wpm, conv.agent_talk_share, conv.agent_interruptions,
+                   len(result.cues))
+
+
+def row_numbers(row: Any) -> CallNumbers:
+    """The headline numbers of a history row: a `CallRow`, or a `HistoryStore.trends` dict."""
+    if isinstance(row, dict):
+        return numbers(row.get("duration_s"), row.get("wpm"), row.get("agent_talk_share"), row.get("interruptions"),
+                       int(row.get("cue_count") or 0))
+    return numbers(row.duration_s, row.agent_wpm, None, row.interruptions, int(row.cue_count or 0))

@@ -20,9 +20,11 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
+from .format import DEFAULT_WPM_BAND, band_note, call_numbers, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import summarize
+
+CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min in the warning colour, as the review's card (poise.app.review)
 
 
 @lru_cache(maxsize=1)
@@ -36,21 +38,26 @@ def _environment() -> jinja2.Environment:
 
 
 def _cards(result: AnalysisResult) -> list[dict[str, Any]]:
-    a, conv = result.agent, result.conversation
+    conv = result.conversation
     lo, hi = DEFAULT_WPM_BAND
-    wpm = finite(a.wpm)
+    shown = call_numbers(result)  # the strings the app, the terminal and history show (format.call_numbers)
+    wpm = shown.wpm
     band = band_note(wpm)
     share = finite(conv.agent_talk_share)
     inter = _int(conv.agent_interruptions)
+    minutes = finite(result.source.duration_s)
     return [
-        {"title": "Agent pace", "value": "—" if wpm is None else f"{wpm:.0f}", "unit": "" if wpm is None else "wpm",
+        {"title": "Agent pace", "value": shown.pace_value, "unit": "" if wpm is None else "wpm",
          "note": f"{band}: comfortable {lo:.0f}–{hi:.0f} wpm" if band else f"comfortable {lo:.0f}–{hi:.0f} wpm",
          "svg": Markup(band_svg(wpm)), "cls": "" if wpm is None or band == "in band" else "warn"},
-        {"title": "Agent talk share", "value": "—" if share is None else f"{share * 100:.0f}",
+        {"title": "Agent talk share", "value": shown.talk_share.removesuffix(" %"),
          "unit": "" if share is None else "%", "svg": Markup(share_svg(share)), "cls": "",
          "note": "agent vs caller" if result.caller is not None else "mono: agent only"},
-        {"title": "Interruptions", "value": "—" if inter is None else str(inter), "unit": "", "svg": "",
+        {"title": "Interruptions", "value": shown.interruptions, "unit": "", "svg": "",
          "note": "agent talked over the caller", "cls": "warn" if inter else ""},
+        {"title": "Cues per 10 min", "value": shown.cues_per_10min, "unit": "", "svg": "",
+         "note": f"{shown.cues} cue{'s' if shown.cues != 1 else ''} in {shown.length}" if minutes else "no length",
+         "cls": "warn" if shown.cue_rate is not None and shown.cue_rate > CUES_WARN_PER_10_MIN else ""},
         {"title": "Longest monologue", "value": fmt_duration(conv.longest_agent_monologue_s), "unit": "", "svg": "",
          "note": "agent without a caller turn", "cls": ""},
         {"title": "Dead air", "value": fmt_duration(conv.dead_air_s), "unit": "", "svg": "", "note": "nobody speaking", "cls": ""},
@@ -138,7 +145,7 @@ def render_html(result: AnalysisResult, generated: datetime | None = None) -> st
     return _environment().get_template("report.html").render(
         name=Path(src.path).name or src.path or "call",
         path=str(src.path),
-        length=fmt_duration(src.duration_s),
+        length=call_numbers(result).length,
         sample_rate=src.sample_rate,
         channels="mono (agent only)" if result.caller is None else f"{src.channels} channels",
         generated=generated.strftime("%Y-%m-%d %H:%M"),

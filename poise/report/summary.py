@@ -8,7 +8,7 @@ from typing import Any
 
 from ..audio.report import _int
 from ..audio.types import AnalysisResult, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
+from .format import DEFAULT_WPM_BAND, band_note, call_numbers, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
 from ..language.summary import summarize
 
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -33,7 +33,8 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
     lines = [bold("Poise call summary")]
     lines.append(f"File     {src.path}")
     ch = "mono, agent only" if result.caller is None else f"{src.channels} channels"
-    lines.append(f"Length   {fmt_duration(src.duration_s)}  ({src.sample_rate} Hz, {ch})")
+    shown = call_numbers(result)  # the strings the app, the report and history show (format.call_numbers)
+    lines.append(f"Length   {shown.length}  ({src.sample_rate} Hz, {ch})")
     lines.append("")
 
     share = finite(conv.agent_talk_share)
@@ -46,7 +47,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
         return s
 
     def pace(name: str, st: RoleStats) -> str:
-        s = fmt_number(st.wpm, ".0f", " wpm")
+        s = shown.pace if name == "Agent" else fmt_number(st.wpm, ".0f", " wpm")
         note = band_note(st.wpm) if name == "Agent" else ""
         return f"{s}  {note}" if note else s
 
@@ -77,8 +78,9 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
 
     lines.append(bold("Conversation"))
     conv_rows = [
-        ("Agent talk share", "—" if share is None else f"{share * 100:.0f} %"),
-        ("Agent interruptions", "—" if _int(conv.agent_interruptions) is None else str(_int(conv.agent_interruptions))),
+        ("Agent talk share", shown.talk_share),
+        ("Agent interruptions", shown.interruptions),
+        ("Cues per 10 min", shown.cues_per_10min),
         ("Longest agent monologue", fmt_duration(conv.longest_agent_monologue_s)),
         ("Dead air", fmt_duration(conv.dead_air_s)),
         ("Overlap", fmt_duration(conv.overlap_s)),
