@@ -208,8 +208,8 @@ class LiveView(QWidget):
         notes_layout.addWidget(self.notes_panel)
         self.notes_card.hide()  # shown by `show_call_result` once a call has ended
 
-        bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 560), (self.notes_card, 2, 380),
-                           (cue_card, 1, 240))
+        bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 500), (self.notes_card, 2, 360),
+                           (cue_card, 1, 260))
         vertical = _splitter(Qt.Orientation.Vertical, (traces_widget, 5, 500), (bottom, 4, 400))
 
         layout = QVBoxLayout(self)
@@ -379,6 +379,7 @@ class LiveView(QWidget):
         if result is None:
             return
         shown = call_numbers(result)
+        self.clock_label.setText(format_mmss(result.source.duration_s))  # the call's length, as its summary counts it
         if shown.wpm is not None:
             self.pace_gauge.set_value(shown.wpm)
             self._set_pace_text(shown.wpm, shown.pace_value)

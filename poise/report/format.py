@@ -37,13 +37,14 @@ def fmt_clock(seconds: float | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """A length: '14.2 s' under a minute, '3:02' above."""
+    """A length: '14.2 s' under a minute, '3:02' above (whole seconds floored, as `fmt_clock` and the
+    players count: a 90.8 s call is '1:30' on its card and '01:30 / 01:30' at the end of playback)."""
     s = finite(seconds)
     if s is None:
         return "—"
     if s < 60:
-        return f"{s:.1f} s"
-    total = int(s + 0.5)
+        return f"{math.floor(s * 10 + 1e-6) / 10:.1f} s"  # floored too: 59.97 s is '59.9 s', never '60.0 s'
+    total = int(math.floor(s + 1e-6))
     h, rem = divmod(total, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
