@@ -3,7 +3,12 @@ with the call in history; and the gauge ends on the call's own pace (issue 8).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conftest import speech_path
+from poise.app.history import History
+from poise.app.review import kept_numbers, numbers_note
+from poise.app.spec import CallKind
 from poise.audio.store import HistoryStore
 from poise.desktop.main_window import MainWindow
 from poise.report.format import call_numbers
@@ -31,6 +36,17 @@ def test_the_end_of_call_view_keeps_the_edited_notes_with_the_call(qtbot):
     with HistoryStore() as store:
         saved = store.load_notes(outcome.call_id)
     assert saved is not None and saved.text == text and saved.follow_up_due is not None
+
+    # a review of this call's audio is not saved again; when its fresh transcript counts otherwise, it says so
+    shown = call_numbers(outcome.result)
+    assert kept_numbers(speech_path(SHORT_MONO)) is None  # the demo kept no audio: its review is a call of its own
+    audio = speech_path(SHORT_MONO).absolute()
+    History().record(CallKind.LIVE, "default", outcome.result, recording=audio)  # as a live call keeps its recording
+    kept = kept_numbers(audio)
+    assert kept is not None and (kept.pace, kept.length, kept.cues) == (shown.pace, shown.length, shown.cues)
+    assert numbers_note(shown, kept) == ""
+    other = replace(shown, pace="250 wpm")
+    assert f"pace {shown.pace}" in numbers_note(other, kept) and "live" in numbers_note(other, kept)
 
     main._review_from(1.0)  # a phrase clicked: the call opens in review (the demo's own file)
     assert len(main.review_windows) == 1

@@ -19,7 +19,8 @@ from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
 from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
-from ..report.format import band_verdict, call_numbers, fmt_clock, fmt_duration
+from ..audio.store import HistoryStore, StoreError
+from ..report.format import CallNumbers, band_verdict, call_numbers, fmt_clock, fmt_duration, numbers
 from .errors import describe, is_bad_input
 from .history import History
 from .redact import for_storage
@@ -59,6 +60,39 @@ def review_call(
     return CallOutcome(result=result, call_id=saved.call_id, warning=saved.warning)
 
 
+
+
+def kept_numbers(recording: Path, history_path: Path | None = None) -> CallNumbers | None:
+    """The headline numbers history keeps for the call made from `recording` (a live call's own audio, or
+    an earlier review), or None when it is not in history. Opens the history file; run it off a UI thread."""
+    path = history_path if history_path is not None else History().path
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        with HistoryStore(Path(path)) as store:
+            call_id = store.call_with_recording(Path(recording).absolute())
+            if call_id is None:
+                return None
+            doc = store.load_call(call_id)
+    except StoreError:
+        return None
+    conv = doc.get("conversation") or {}
+    return numbers(doc["call"]["duration_s"], (doc.get("agent") or {}).get("wpm"), conv.get("agent_talk_share"),
+                   conv.get("agent_interruptions"), len(doc.get("cues") or []))
+
+
+def numbers_note(review: CallNumbers, kept: CallNumbers | None) -> str:
+    """One sentence when history keeps other numbers for this call than the review shows (a live call counts
+    the words of its live transcript; a review transcribes the recording again in one pass), else ''."""
+    if kept is None:
+        return ""
+    differ = [(name, k) for name, r, k in (("pace", review.pace, kept.pace), ("length", review.length, kept.length),
+                                           ("cues", str(review.cues), str(kept.cues))) if r != k]
+    if not differ:
+        return ""
+    said = ", ".join(f"{name} {value}" for name, value in differ)
+    return (f"History keeps this call as it ran live ({said}): the live transcript was counted then; "
+            "this review transcribed the recording again.")
 
 
 # --- what the review window shows, without Qt ------------------------------------------------
@@ -299,7 +333,7 @@ def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]
 
 
 __all__ = [
-    "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "level_db",
-    "load_audio", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards", "transcript_lines",
+    "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "kept_numbers",
+    "level_db", "load_audio", "numbers_note", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards", "transcript_lines",
     "write_cues_csv", "write_segments_csv",
 ]

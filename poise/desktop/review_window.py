@@ -71,8 +71,10 @@ from poise.app.review import (
     LEVEL_STEP_S,
     explain_cue,
     find_segments,
+    kept_numbers,
     level_db,
     load_audio,
+    numbers_note,
     review_call,
     summary_cards,
     transcript_lines,
@@ -92,7 +94,7 @@ from poise.desktop.settings import Settings
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
 from poise.desktop.window_actions import RECORDING_FILTER, RecordingDrop, quit_poise, show_about
 from poise.desktop.workers import on_ui_thread, run_in_background
-from poise.report.format import fmt_clock, fmt_duration
+from poise.report.format import call_numbers, fmt_clock, fmt_duration
 from poise.report.html import write_html
 
 log = logging.getLogger(__name__)
@@ -216,6 +218,7 @@ class ReviewWindow(QMainWindow):
         self.result: AnalysisResult | None = None
         self.error: str | None = None
         self.outcome: CallOutcome | None = None
+        self.numbers_note = ""  # when history keeps this call with other numbers (its live run): one sentence
         self.audio: LoadedCall | None = None
         self.player: CallPlayer | None = None
         self.player_error: str | None = None
@@ -465,7 +468,10 @@ class ReviewWindow(QMainWindow):
         def progress(fraction: float, label: str) -> None:
             on_ui_thread(lambda: self._on_progress(fraction, label), owner=self)
 
-        return review_call(self.spec, history=self._history, progress=progress, cancel=self._cancel)
+        outcome = review_call(self.spec, history=self._history, progress=progress, cancel=self._cancel)
+        if outcome.result is not None and outcome.call_id is None:  # already in history: does it keep other numbers?
+            self.numbers_note = numbers_note(call_numbers(outcome.result), kept_numbers(self.path, self._history.path))
+        return outcome
 
     def _on_outcome(self, outcome: CallOutcome) -> None:
         self.outcome = outcome
@@ -526,7 +532,9 @@ class ReviewWindow(QMainWindow):
         notes = " ".join(self.audio.notes) if self.audio is not None and self.audio.notes else ""
         saved = " Saved to history." if self.outcome and self.outcome.call_id is not None else ""
         warning = f" {self.outcome.warning}" if self.outcome and self.outcome.warning else ""
-        self.status.setText(f"{self.path.name} · {fmt_duration(result.source.duration_s)} long.{saved}{warning} {notes}".strip())
+        kept = f" {self.numbers_note}" if self.numbers_note else ""
+        self.status.setText(
+            f"{self.path.name} · {fmt_duration(result.source.duration_s)} long.{saved}{kept}{warning} {notes}".strip())
         self._fill_cards(result)
         self.timeline.set_message("")
         if self.audio is None:
