@@ -56,6 +56,7 @@ SAME_TURN_GAP_S = 5.0  # s: consecutive segments of one role closer than this re
 
 NO_PACE = "–"  # shown until the agent has said enough for a pace
 UNIT_WORDS = "wpm"
+NOTES_TRACES_SHARE = 0.45  # of the view's height left to the traces once the call's notes are shown
 UNIT_ESTIMATE = "wpm (estimate)"  # the acoustic estimate says it is one
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
@@ -211,6 +212,7 @@ class LiveView(QWidget):
         bottom = _splitter(Qt.Orientation.Horizontal, (transcript_card, 3, 500), (self.notes_card, 2, 360),
                            (cue_card, 1, 260))
         vertical = _splitter(Qt.Orientation.Vertical, (traces_widget, 5, 500), (bottom, 4, 400))
+        self._vertical = vertical
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
@@ -388,6 +390,9 @@ class LiveView(QWidget):
         if result.segments:
             self.notes_panel.set_result(result, call_id)
             self.notes_card.show()
+            total = sum(self._vertical.sizes())
+            if total > 0:  # the call is over: the notes get the room the live traces needed
+                self._vertical.setSizes([int(total * NOTES_TRACES_SHARE), total - int(total * NOTES_TRACES_SHARE)])
 
     # Read-back (tests, screenshots) -------------------------------------------------
 
