@@ -193,3 +193,26 @@ def test_a_hummed_backchannel_keeps_the_line_alive():
     assert not agent.speech[hum].any()
     assert agent.voiced_sound[hum].sum() >= 8
     assert [c.kind for c in session.cues if c.kind == "dead_air"] == []
+
+
+def test_the_calls_numbers_date_each_run_from_its_first_audible_frame():
+    # the speech model confirms a voice 30-400 ms late; at the end of the call each run is extended back
+    # over the own-level sound before it (dips up to 80 ms bridged, at most 400 ms), as the floor rule
+    # dates its onsets live
+    from poise.audio.prosody import Frames
+    from poise.audio.track import RoleTrack
+
+    n = 200
+    speech, audible = np.zeros(n, bool), np.zeros(n, bool)
+    speech[100:150] = audible[100:150] = True
+    audible[80:95] = True  # sound the model had not confirmed yet, a 50 ms closure before the run
+    audible[20:60] = True  # far from any run, a 0.4 s gap away: not this run's start
+    speech[170:190] = audible[170:190] = True
+    audible[120:190] = True
+    track = RoleTrack()
+    track.append(Frames(0, np.zeros(n, np.float32), speech.copy(), np.full(n, np.nan, np.float32), np.zeros(n, bool),
+                        speech.copy(), audible))
+    assert track.date_onsets_back(40, 8) == 20 + 20
+    assert np.flatnonzero(track.speech[:n])[0] == 80 and not track.speech[:80].any()
+    assert track.speech[150:190].all()  # the later run reaches back over the audible frames before it
+    assert track.speech_frames_between(0, n) == int(track.speech[:n].sum())

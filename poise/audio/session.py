@@ -14,6 +14,8 @@ import numpy as np
 
 from .baseline import BaselineTracker
 from .coach import (
+    ONSET_BACKDATE_FRAMES,
+    ONSET_GAP_FRAMES,
     PACE_WINDOW_SPEECH_S,
     PITCH_WINDOW_VOICED_S,
     RULE_STEP_FRAMES,
@@ -323,6 +325,8 @@ class Session:
             with self._lock:
                 self.segments = list(segments)
         self._update_baseline(self.tracks["agent"].n)
+        for track in self.tracks.values():  # the call's numbers may use hindsight the live rules could not
+            track.date_onsets_back(ONSET_BACKDATE_FRAMES, ONSET_GAP_FRAMES)
         with self._lock:
             all_segments = sorted(self.segments, key=lambda s: (s.start, s.role))
         transcribed = self.transcriber is not None or segments is not None
