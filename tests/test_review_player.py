@@ -10,7 +10,7 @@ import numpy as np
 import pulse
 import pytest
 
-from poise.audio.player import CallPlayer, Listen, wait_until
+from poise.audio.player import OUTPUT_LOST, CallPlayer, Listen, wait_until
 from poise.audio.types import SAMPLE_RATE
 
 pytestmark = pytest.mark.live
@@ -90,19 +90,38 @@ def test_seek_pause_and_resume_keep_the_position(output):
         player.close()
 
 
-@pytest.mark.xfail(strict=False, reason="known defect, not yet diagnosed: on a clean CI-like run the stream restarted after "
-                   "it ended by itself did not move within 8 s once in two runs (passes alone); see the session 3 notes")
 def test_the_end_of_the_call_stops_and_play_starts_again_from_the_top(output):
+    # Play comes right after the last block, while the ended stream still drains: its finished
+    # callback ran inside play()'s abort and took the old end for a lost output (1 run in 20 stopped)
     player = CallPlayer(*_call())
     try:
         assert player.play(from_s=CALL_S - 0.5) is None
-        assert wait_until(lambda: not player.playing, STARTUP_S + 1.0)
+        assert wait_until(lambda: not player.playing, STARTUP_S + 1.0, poll_s=0.001)
         assert player.position_s() == pytest.approx(CALL_S, abs=0.05)
         assert player.play() is None  # at the end, Play means from the start
         assert player.position_s() < 0.1
         assert _moving(player, 0.1)
+        assert player.playing and player.error is None
     finally:
         player.close()
+
+
+def test_the_output_going_away_stops_playing_and_says_so(output):
+    # the PulseAudio daemon itself goes: the stream dies under the player (last in this file: it restarts the daemon)
+    player = CallPlayer(*_call())
+    try:
+        assert player.play(from_s=1.0) is None
+        assert _moving(player, 1.2)
+        pulse.teardown()
+        assert wait_until(lambda: not player.playing, 5.0)
+        assert player.error == OUTPUT_LOST
+        assert 1.2 < player.position_s() < 1.2 + STARTUP_S
+    finally:
+        player.close()
+        pulse.setup()
+        from poise.audio.capture import refresh_devices
+
+        refresh_devices()
 
 
 def test_the_listen_choice_picks_the_samples():

@@ -69,6 +69,7 @@ class CallPlayer:
         self._paused_at = 0.0  # s: the position while not playing
         self._floor = 0.0  # s: where playing last (re)started; the position never reads earlier
         self._playing = False
+        self._ended = False  # the callback reached the end of the call and stopped the stream itself
         self._stream = None
         self._out_rate = self.rate
         self._latency = 0.0  # s, the stream's output latency
@@ -152,16 +153,24 @@ class CallPlayer:
         if error:
             return error
         self.error = None
+        try:
+            # A stream that ended by itself (the end of the call) is not "stopped" until it is
+            # aborted, and aborting joins its thread, which only then runs `_finished`. That must
+            # happen before `_playing` is set again, or `_finished` takes the old run's end for
+            # the output going away and stops the new run before it starts (the flaky restart).
+            if not self._stream.stopped:
+                self._stream.abort()
+        except Exception as exc:  # noqa: BLE001 - the device went away
+            log.warning("stopping the ended output stream failed: %s", exc)
         with self._lock:
             if self._paused_at >= self.duration_s - 0.05:  # at the end: play from the start
                 self._paused_at = 0.0
             self._frame = int(self._paused_at * self.rate)
             self._floor = self._paused_at
             self._anchor = None
+            self._ended = False
             self._playing = True
         try:
-            if not self._stream.stopped:  # it ended by itself at the end of the call
-                self._stream.abort()
             self._stream.start()
         except Exception as exc:  # noqa: BLE001 - the device went away
             log.warning("starting the output stream failed: %s", exc)
@@ -240,22 +249,23 @@ class CallPlayer:
             # some host APIs leave the DAC time 0: then the block plays one output latency from now
             dac = float(time_info.outputBufferDacTime) or (float(time_info.currentTime) + self._latency)
             self._anchor = _Anchor(frame=float(lo), dac_time=dac)
-            if hi >= self._n:
+            ended = hi >= self._n
+            if ended:  # the last block: stop here, in the same step as the position, so no seek slips between
                 self._paused_at = self.duration_s
+                self._playing = False
+                self._ended = True
         block = self._samples(lo, hi)
         if self._out_rate != self.rate and len(block):
             x = np.linspace(0.0, len(block) - 1, frames)
             block = np.interp(x, np.arange(len(block)), block).astype(np.float32)
         outdata[: len(block), 0] = block[:frames]
         outdata[len(block):, 0] = 0.0
-        if hi >= self._n:
-            with self._lock:
-                self._playing = False
+        if ended:
             raise _stop()
 
     def _finished(self) -> None:
         with self._lock:
-            if self._playing:  # the stream ended by itself (the device went away)
+            if self._playing and not self._ended:  # the stream died while playing (the device went away)
                 self._playing = False
                 self._paused_at = min(self._frame / self.rate, self.duration_s)
                 self.error = OUTPUT_LOST
