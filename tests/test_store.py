@@ -153,7 +153,7 @@ def test_summary_stays_small_and_the_default_path_is_the_data_dir() -> None:
         call_id = store.save_call(make_result(), "live")
         (summary,) = store._conn.execute("SELECT summary FROM calls WHERE id = ?", (call_id,)).fetchone()
     doc = json.loads(summary)
-    assert set(doc) == {"schema", "source", "agent", "caller", "conversation", "baseline"}
+    assert set(doc) == {"schema", "source", "agent", "caller", "conversation", "baseline", "gaps"}  # gaps: issue 9
     assert "Northwind" not in summary  # the transcript lives in its own table
     assert len(summary) < 2000  # bytes: numbers only
     assert paths.history_db_path().exists()

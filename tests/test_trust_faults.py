@@ -217,5 +217,13 @@ def test_a_device_lost_and_back_is_a_gap_in_events_recording_and_metadata(tmp_pa
     assert len(inside) > rate and float(abs(inside).max()) == 0.0  # the caller's side is silence in the gap
     assert float(abs(audio[int((marked[0].start_s + 0.1) * rate): int((marked[0].end_s - 0.1) * rate), 0]).max()) > 0.01
     with sqlite3.connect(data / "history.sqlite") as db:
-        (recording,) = db.execute("SELECT recording FROM calls").fetchone()
+        (recording, summary) = db.execute("SELECT recording, summary FROM calls").fetchone()
     assert read_gaps(Path(recording)) == marked  # the history row's recording carries its gaps
+    saved = json.loads(summary)["gaps"]  # and so does the saved call itself
+    assert [g["role"] for g in saved] == ["caller"], saved
+    assert saved[0]["start"] == pytest.approx(marked[0].start_s, abs=0.01) and saved[0]["end"] == pytest.approx(marked[0].end_s, abs=0.01)
+    # analysing the recording again finds them too (the .gaps.json beside it)
+    proc = run_poise("analyze", wav, "--no-transcript", "--quiet", "--json", tmp_path / "again.json", cwd=tmp_path,
+                     POISE_DATA_DIR=str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["gaps"] == saved

@@ -284,7 +284,7 @@ class LiveCall:
         saved = None
         if runner.result is not None and self.save:
             stored = for_storage(runner.result, self.keep_numbers)  # the live view keeps the words; history does not
-            saved = self.history.record(spec.kind, spec.agent, stored, recording)
+            saved = self.history.record(spec.kind, spec.agent, stored, recording, gaps=self.gaps)
         self._end(CallOutcome(
             result=runner.result, error=error, recording=recording,
             call_id=saved.call_id if saved else None, warning=close_error or (saved.warning if saved else None),

@@ -17,11 +17,12 @@ saved call also applies the retention setting (`poise.app.forget`, off by defaul
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import paths
 from ..audio.baseline import MISMATCH_ST, hz_to_st
+from ..audio.recorder import Gap, finished_gaps, recording_gaps
 from ..audio.store import HistoryStore, StoreError
 from ..audio.types import AnalysisResult, Baseline
 from ..language.notes import save_draft_notes
@@ -104,13 +105,17 @@ class History:
 
     def record(
         self, kind: CallKind, agent: str, result: AnalysisResult | None = None,
-        recording: Path | None = None, baseline: Baseline | None = None,
+        recording: Path | None = None, baseline: Baseline | None = None, gaps: list[Gap] | None = None,
     ) -> Saved:
         """Apply the policy to a finished run: save the call and/or refine the profile.
 
-        `baseline` is what refines the profile (default: the result's own baseline).
+        `baseline` is what refines the profile (default: the result's own baseline). The call is
+        saved with its device gaps: `gaps` (a live call's), else the result's, else those marked
+        beside `recording` (its `.gaps.json`).
         """
         self.warning = None
+        if result is not None:
+            result = _with_gaps(result, gaps, recording)
         policy = POLICY[kind]
         baseline = baseline if baseline is not None else (result.baseline if result is not None else None)
         call_id = profile = None
@@ -162,6 +167,20 @@ def _keep_draft_notes(store: HistoryStore, call_id: int, result: AnalysisResult)
         save_draft_notes(store, call_id, result.segments)
     except Exception:  # noqa: BLE001 - the call is saved; its reminder is a convenience
         log.warning("history: the call's draft notes were not saved", exc_info=True)
+
+
+def _with_gaps(result: AnalysisResult, gaps: list[Gap] | None, recording: Path | None) -> AnalysisResult:
+    """`result` carrying the call's device gaps (see `History.record`), closed at the call's end."""
+    duration = result.source.duration_s
+    if gaps:
+        found = finished_gaps(list(gaps), duration)
+    elif result.gaps:
+        return result
+    elif recording is not None:
+        found = recording_gaps(Path(recording), duration)
+    else:
+        return result
+    return replace(result, gaps=found) if found else result
 
 
 def _other_voice(profile: Baseline | None, heard: Baseline) -> bool:

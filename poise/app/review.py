@@ -17,6 +17,7 @@ import numpy as np
 
 from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
+from ..audio.recorder import Gap
 from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
 from ..audio.store import HistoryStore, StoreError
@@ -318,6 +319,16 @@ def write_segments_csv(result: AnalysisResult, path: Path) -> None:
                         len(seg.words) or len(seg.text.split()), seg.text.strip()])
 
 
+GAP_SOURCE = {"agent": "Microphone", "caller": "Caller audio"}  # what each role's capture device is to the agent
+
+
+def gap_label(gap: Gap) -> str:
+    """What the review says over a device gap: "Microphone silent (device lost) 12:03–12:12"."""
+    who = GAP_SOURCE.get(gap.role, gap.role.capitalize())
+    end = fmt_clock(gap.end_s) if gap.end_s is not None else "the end"
+    return f"{who} silent (device lost) {fmt_clock(gap.start_s)}–{end}"
+
+
 def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]:
     """Rows for markers at positions `xs` (sorted or not) so that markers on one row are at least
     `min_gap` apart; when all `max_rows` are taken, the row that frees up first."""
@@ -333,7 +344,8 @@ def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]
 
 
 __all__ = [
-    "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "kept_numbers",
-    "level_db", "load_audio", "numbers_note", "marker_rows", "pace_spans", "review_call", "semitones", "summary_cards", "transcript_lines",
+    "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "gap_label",
+    "kept_numbers", "level_db", "load_audio", "numbers_note", "marker_rows", "pace_spans", "review_call", "semitones",
+    "summary_cards", "transcript_lines",
     "write_cues_csv", "write_segments_csv",
 ]

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .coach import CoachConfig
+from .recorder import recording_gaps
 from .session import Session
 from .sources import open_call
 from .transcribe import load_model, transcribe_batch
@@ -159,6 +160,8 @@ def analyze_file(
         if worker.is_alive():
             worker.join()
     result = session.finish(call.info, segments if transcribe else None)
+    # a recording Poise made carries where a device dropped out (`.gaps.json` beside it): that side is silence there
+    result.gaps = recording_gaps(Path(path), result.source.duration_s)
     if result.agent.talk_time_s == 0 and (result.caller is None or result.caller.talk_time_s == 0):
         raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")
     report(1.0, "done")

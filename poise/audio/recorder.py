@@ -85,6 +85,24 @@ def read_gaps(wav: Path) -> list[Gap]:
         return []
 
 
+def finished_gaps(gaps: list[Gap], duration_s: float) -> list[Gap]:
+    """`gaps` as a finished call holds them: inside [0, `duration_s`], one still open ending at the
+    end (the device never came back), empty ones left out; in order of their start."""
+    end_of_call = max(0.0, float(duration_s))
+    out = []
+    for gap in gaps:
+        start = min(max(gap.start_s, 0.0), end_of_call)
+        end = end_of_call if gap.end_s is None else min(max(gap.end_s, start), end_of_call)
+        if end > start:
+            out.append(Gap(gap.role, start, end))
+    return sorted(out, key=lambda g: (g.start_s, g.role))
+
+
+def recording_gaps(wav: Path, duration_s: float) -> list[Gap]:
+    """The device gaps of the recording `wav` (from its `.gaps.json`), as `finished_gaps` gives them."""
+    return finished_gaps(read_gaps(wav), duration_s)
+
+
 def _header(sample_rate: int, channels: int, data_bytes: int) -> bytes:
     """A 44-byte PCM WAV header for `data_bytes` of int16 samples."""
     block_align = channels * SAMPLE_BYTES
@@ -373,4 +391,4 @@ def recover(part: Path, target: Path | None = None) -> Path:
     return target
 
 
-__all__ = ["CallRecorder", "Gap", "find_interrupted", "gaps_path", "read_gaps", "recover"]
+__all__ = ["CallRecorder", "Gap", "finished_gaps", "find_interrupted", "gaps_path", "read_gaps", "recording_gaps", "recover"]

@@ -115,6 +115,11 @@ def _segment_json(seg: Segment) -> dict[str, Any]:
     }
 
 
+def _gap_json(gap: Any) -> dict[str, Any]:
+    """A capture gap (`recorder.Gap`): that side's device delivered nothing from `start` to `end` (s)."""
+    return {"role": str(gap.role), "start": _num(gap.start_s, TIME_DIGITS) or 0.0, "end": _num(gap.end_s, TIME_DIGITS)}
+
+
 def _series(values: Iterable[Any], digits: int) -> list[float | None]:
     return [_num(v, digits) for v in values]
 
@@ -162,6 +167,7 @@ def to_json(result: AnalysisResult) -> dict[str, Any]:
             "ready": bool(base.is_ready()),
         },
         "timeline": _timeline_json(result.timeline),
+        "gaps": [_gap_json(g) for g in sorted(result.gaps, key=lambda g: (g.start_s, g.role))],  # issue 9: device lost
         "language": _plain(language_json(result.segments, result.cues)),  # phrase moments, summary, draft notes (issue 10)
     }
 

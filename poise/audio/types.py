@@ -201,3 +201,4 @@ class AnalysisResult:
     timeline: Timeline
     baseline: Baseline
     caller_heat: list[tuple[float, float]] = field(default_factory=list)  # (t s, heat 0..1) as the live coach measured it (poise.language)
+    gaps: list[Any] = field(default_factory=list)  # recorder.Gap: where a capture device delivered nothing (issue 9)

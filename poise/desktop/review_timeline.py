@@ -22,10 +22,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
-from poise.app.review import CUE_LEAD_S, LEVEL_FLOOR_DB, explain_cue, marker_rows, pace_spans, semitones
+from poise.app.review import CUE_LEAD_S, LEVEL_FLOOR_DB, explain_cue, gap_label, marker_rows, pace_spans, semitones
 from poise.audio.types import AnalysisResult, Segment
 from poise.language.coach import PhraseMoment
 from poise.language.heat import HEATED
@@ -42,6 +42,8 @@ PITCH_RANGE_ST = (-6.0, 9.0)  # semitones against the normal: a stressed voice r
 LOUDNESS_RANGE_DB = (-15.0, 15.0)  # dB against the normal
 MATCH_COLOR = QColor("#d9a400")  # search matches: amber, apart from the cue red
 PLAYHEAD_COLOR = QColor("#222222")
+GAP_COLOR = QColor(120, 120, 120, 150)  # a device gap: grey hatching over every lane (nothing was heard there)
+GAP_FILL = QColor(120, 120, 120, 40)  # and a faint grey under it, so a narrow gap still reads as a span
 MIN_HEIGHT_PX = 326  # px: every lane readable, and the time axis
 HEAT_RANGE = (-0.04, 1.3)  # the heat lane's scale: heat 0..1, the phrase marks above it at MOMENT_Y
 MOMENT_Y = 1.14
@@ -207,6 +209,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
 
     def set_result(self, result: AnalysisResult, band: tuple[float, float], pitch_cue_st: float) -> None:
         """Pace, pitch, loudness and the cues of the finished analysis."""
+        self.set_gaps(result.gaps)
         tl = result.timeline
         t = np.asarray(tl.t, dtype=float) + tl.step_s / 2
         base = result.baseline
@@ -314,6 +317,27 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         """Mark the transcript lines `indices` (search matches) on the call lane."""
         self._match_indices = list(indices)
         self.match_marks.setData([{"pos": (self._segments[i].start, 0.93), "data": i} for i in indices])
+
+    def set_gaps(self, gaps: list) -> None:
+        """Where a capture device was lost (`recorder.Gap`s): a grey hatched span on every lane, its
+        tooltip saying so ("Microphone silent (device lost) 12:03–12:12")."""
+        for item, plot in getattr(self, "gap_items", []):
+            plot.removeItem(item)
+        self.gap_items: list[tuple[pg.LinearRegionItem, pg.PlotItem]] = []
+        self.gap_tips: list[str] = []
+        for gap in gaps:
+            if gap.end_s is None or gap.end_s <= gap.start_s:
+                continue
+            tip = gap_label(gap)
+            self.gap_tips.append(tip)
+            for p in self.plots.values():
+                for brush in (pg.mkBrush(GAP_FILL), QBrush(GAP_COLOR, Qt.BrushStyle.BDiagPattern)):
+                    span = pg.LinearRegionItem(values=(gap.start_s, gap.end_s), movable=False, brush=brush,
+                                               pen=pg.mkPen(None))
+                    span.setZValue(-5)
+                    span.setToolTip(tip)
+                    p.addItem(span, ignoreBounds=True)
+                    self.gap_items.append((span, p))
 
     def set_position(self, t: float, follow: bool = False) -> None:
         """Move every lane's playhead to `t`; with `follow`, page the view along when zoomed in."""
