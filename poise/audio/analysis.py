@@ -13,7 +13,7 @@ from .coach import CoachConfig
 from .recorder import recording_gaps
 from .session import Session
 from .sources import open_call
-from .transcribe import load_model, transcribe_batch
+from .transcribe import load_model, release_free_memory, transcribe_batch
 from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
@@ -124,6 +124,8 @@ def analyze_file(
                     segments.extend(
                         transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
                     )
+                    del audio  # this chunk's samples, before the heap is trimmed
+                    release_free_memory()  # what Whisper freed goes back: the next chunk starts from the same RSS
                     done_s += span_s
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             failure.append(exc)

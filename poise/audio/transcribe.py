@@ -167,6 +167,33 @@ def load_model(model_path: str | Path | None = None, cpu_threads: int = 0) -> Wh
     return model
 
 
+# ---------------------------------------------------------------------------- memory
+
+_malloc_trim: Callable[[int], int] | None | bool = None  # glibc's malloc_trim once found; False where there is none
+
+
+def release_free_memory() -> bool:
+    """Give the C heap's free pages back to the system (glibc `malloc_trim(0)`); False where it does nothing.
+
+    CTranslate2 and Silero's VAD allocate and free hundreds of MB per Whisper call on several
+    threads; glibc keeps what was freed in its arenas, fragmented, so resident memory ratchets
+    up call after call (measured: +346 MB over the 24 chunks of a 60-minute stereo call, none
+    of it in use). Trimming after each chunk keeps it flat; it costs a few milliseconds.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): their allocators return memory themselves
+            _malloc_trim = False
+    if _malloc_trim is False:
+        return False
+    _malloc_trim(0)  # type: ignore[operator]
+    return True
+
+
 # ---------------------------------------------------------------------------- guards
 
 
