@@ -87,7 +87,6 @@ def test_free_memory_held_by_the_c_heap_goes_back_to_the_system() -> None:
     until it is trimmed."""
     from poise.audio.transcribe import release_free_memory
 
-    before = _rss_mb()
     blocks = [bytearray(4096) for _ in range(30_000)]  # 120 MB in 4 kB C-heap blocks (above pymalloc's 512 B)
     held = _rss_mb()
     last = blocks[-1]
@@ -96,7 +95,6 @@ def test_free_memory_held_by_the_c_heap_goes_back_to_the_system() -> None:
     if not release_free_memory():
         pytest.skip("no glibc malloc_trim here: the allocator returns memory by itself")
     trimmed = _rss_mb()
-    assert held - before > 100
-    assert freed - before > 80, (before, held, freed)  # freed, yet still resident
-    assert trimmed - before < 30, (before, held, freed, trimmed)
+    assert held - freed < 20, (held, freed)  # freed, yet still resident
+    assert freed - trimmed > 90, (held, freed, trimmed)  # the trim gives it back
     assert len(last) == 4096
