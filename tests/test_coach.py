@@ -253,6 +253,18 @@ def test_dead_air_mid_call_but_not_before_anyone_spoke():
     assert 16.0 <= cues[0].t <= 16.2
 
 
+def test_a_lost_headset_is_not_dead_air_and_the_clock_restarts_when_it_is_back():
+    from poise.audio.recorder import Gap
+
+    agent = Stream(40).talk(8, 10).talk(30, 32)
+    caller = Stream(40)
+    coach = Coach(CoachConfig(), has_caller=True)
+    coach.device_gaps.append(Gap("caller", 11.0, 20.0))  # the caller's device delivered nothing for 9 s
+    a, c = agent.track(), caller.track()
+    cues = [cue for k in range(a.n) for cue in coach.update(k, a, c, BASELINE)]
+    assert [(cue.kind, round(cue.t)) for cue in cues] == [("dead_air", 26)]  # 6 s after the device came back
+
+
 def test_a_hum_the_speech_model_misses_breaks_the_dead_air():
     agent = Stream(27).talk(8, 10).talk(20, 22)
     caller = Stream(27)

@@ -78,6 +78,25 @@ def test_the_analysis_and_its_json_carry_the_recordings_gaps(recording: Path):
         jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
+def test_a_lost_device_in_a_silence_is_not_dead_air(tmp_path: Path):
+    # both sides silent for 9 s, the caller's device lost meanwhile: without the gap that is dead air
+    from poise.audio.sources import load_call
+
+    call = load_call(speech_path(BOOKING))
+    agent, caller = call.agent[: int(CALL_S * SAMPLE_RATE)].copy(), call.caller[: int(CALL_S * SAMPLE_RATE)].copy()
+    agent[int(GAP[0] * SAMPLE_RATE): int(GAP[1] * SAMPLE_RATE)] *= np.float32(1e-4)  # she waits (her line's hiss)
+    caller[int(GAP[0] * SAMPLE_RATE): int(GAP[1] * SAMPLE_RATE)] = 0.0
+    rec = CallRecorder(tmp_path, name="silence-with-gap")
+    rec.write(Block(t0=0.0, agent=agent, caller=caller))
+    wav = rec.close()
+    in_gap = lambda result: [c for c in result.cues if c.kind == "dead_air" and GAP[0] <= c.t <= GAP[1]]  # noqa: E731
+    assert in_gap(analyze_file(wav, transcribe=False))  # no gap marked: 9 s of mutual silence is dead air
+    rec = CallRecorder(tmp_path, name="silence-with-gap-marked")
+    rec.mark_gap(Gap("caller", *GAP))
+    rec.write(Block(t0=0.0, agent=agent, caller=caller))
+    assert in_gap(analyze_file(rec.close(), transcribe=False)) == []
+
+
 def test_a_recording_without_gaps_says_none(tmp_path: Path):
     audio, rate = sf.read(str(speech_path(BOOKING)), frames=int(20 * 8000), dtype="float32", always_2d=True)
     wav = tmp_path / "plain.wav"

@@ -257,9 +257,11 @@ class LiveCall:
         return list(getattr(self.source, "gaps", None) or [])
 
     def _gap(self, gap: Any) -> None:
-        """A device gap opened or closed (pipeline thread): into the recording's metadata and to `on_event`."""
+        """A device gap opened or closed (pipeline thread): into the recording's metadata, the cue rules and `on_event`."""
         if self.recorder is not None:
             self.recorder.mark_gap(gap)
+        if self.session is not None:
+            self.session.mark_gap(gap)
         if self.on_event is not None:
             try:
                 self.on_event(gap)

@@ -133,6 +133,10 @@ def analyze_file(
     stopping = threading.Event()  # the analysis is leaving early: Whisper stops at its next chunk
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
     session = Session(has_caller=call.has_caller, config=config, baseline=baseline)
+    # a recording Poise made carries where a device dropped out (`.gaps.json` beside it): that side is silence there
+    gaps = recording_gaps(Path(path), call.duration_s)
+    for gap in gaps:
+        session.mark_gap(gap)
     try:
         if transcribe:
             worker.start()
@@ -162,8 +166,7 @@ def analyze_file(
         if worker.is_alive():
             worker.join()
     result = session.finish(call.info, segments if transcribe else None)
-    # a recording Poise made carries where a device dropped out (`.gaps.json` beside it): that side is silence there
-    result.gaps = recording_gaps(Path(path), result.source.duration_s)
+    result.gaps = gaps
     if result.agent.talk_time_s == 0 and (result.caller is None or result.caller.talk_time_s == 0):
         raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")
     report(1.0, "done")

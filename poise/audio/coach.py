@@ -141,6 +141,7 @@ class Coach:
         self._monologue_start: int | None = None
         self._last_any_speech: int | None = None
         self._dead_air_open = False
+        self.device_gaps: list[Any] = []  # recorder.Gap: a side whose device delivered nothing (its silence is not the call's)
         self._steps_over = {kind: 0 for kind in CUE_KINDS}  # consecutive rule steps over the threshold
         self.interruptions = 0  # agent took the floor from the caller (counted whatever the cue budget)
         self.language = LanguageCoach(self.config.acknowledge_after_s)  # the words' cues; the Session feeds it segments
@@ -290,6 +291,11 @@ class Coach:
         if not self.has_caller or self._last_any_speech is None:
             return None  # agent-only audio cannot tell silence from listening; or the call has not started
         silence = (k - self._last_any_speech) * FRAME_HOP_S
+        for gap in list(self.device_gaps):  # a lost headset is not dead air, and the clock restarts when it is back
+            if gap.start_s <= t and (gap.end_s is None or gap.end_s > t):
+                return None
+            if gap.end_s is not None and t - gap.end_s < silence:
+                silence = t - gap.end_s
         if silence < self.config.dead_air_s:
             return None
         self._dead_air_open = True

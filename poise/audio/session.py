@@ -8,7 +8,7 @@ on how it was cut into blocks or how fast it arrived.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -194,6 +194,15 @@ class Session:
             del self._words_scheduled[:cut]
         if due:
             self.coach.pace.add(due)
+
+    def mark_gap(self, gap: Any) -> None:
+        """A device gap (`recorder.Gap`, opened or closed): that side's silence there is no one's silence."""
+        gaps = self.coach.device_gaps
+        for i, known in enumerate(gaps):
+            if known.role == gap.role and known.start_s == gap.start_s:
+                gaps[i] = gap  # the gap closed
+                return
+        gaps.append(gap)
 
     def report_status(self, status: Status) -> None:
         with self._lock:
