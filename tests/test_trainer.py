@@ -138,6 +138,71 @@ def test_replay_without_an_output_device_says_so_and_analyses_the_pace(qtbot):
     win.close()
 
 
+
+def test_replay_offers_0_70_to_1_30_in_0_05_steps():
+    from poise.app.replay import REPLAY_RATES, replay_rate
+
+    assert REPLAY_RATES == (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3)
+    assert replay_rate(0.7 + 0.05) == 0.75  # a sum of steps is the same cached copy
+    with pytest.raises(ValueError):
+        replay_rate(1.5)
+
+
+def test_a_075x_replay_is_4_3_as_long_at_the_same_pitch():
+    from poise.app.replay import Replay
+
+    replay = Replay.load(speech_path(READER))
+    x, y = replay.original(), replay.stretched(0.75)
+    assert len(y) / len(x) == pytest.approx(1 / 0.75, rel=0.01)
+    assert _speech_span(y) / _speech_span(x) == pytest.approx(1 / 0.75, rel=0.03)
+    assert _median_f0(y) == pytest.approx(_median_f0(x), rel=0.03)  # resampling to 0.75x would drop it a quarter
+    assert replay.stretched(0.7 + 0.05) is y  # cached
+
+
+def test_replay_plays_both_sides_the_agent_or_the_caller():
+    from poise.app.replay import Replay
+    from poise.audio.player import Listen
+
+    replay = Replay.load(speech_path("fw_stereo_diarization.wav"))
+    assert replay.has_caller
+    agent, caller, both = (replay.stretched(1.2, side) for side in (Listen.AGENT, Listen.CALLER, Listen.BOTH))
+    assert len(agent) == len(caller) == len(both) == pytest.approx(len(replay.call.agent) / 1.2, abs=2)
+    # each side is its own voice; both is their mix (the mix's energy, 0.1 s at a time, is the two sides')
+    assert np.array_equal(replay.original(Listen.BOTH), np.clip(replay.call.agent + replay.call.caller, -1, 1))
+
+    def energy(x):
+        n = len(x) // 1600 * 1600
+        return (x[:n].astype(np.float64) ** 2).reshape(-1, 1600).mean(axis=1)
+
+    assert np.corrcoef(energy(agent), energy(caller))[0, 1] < 0.5
+    assert np.corrcoef(energy(both), energy(agent) + energy(caller))[0, 1] > 0.9
+    mono = Replay.load(speech_path(READER))  # a mono file: the agent alone
+    assert not mono.has_caller and mono.side(Listen.CALLER) is Listen.AGENT
+
+
+def test_the_replay_tab_offers_every_speed_and_side(qtbot):
+    from poise.app.replay import REPLAY_RATES
+    from poise.audio.player import Listen
+    from poise.desktop.replay_tab import ReplayTab
+
+    tab = ReplayTab("no-such-output-device-xyz")
+    qtbot.addWidget(tab)
+    assert [b.text() for b in tab.speed_group.buttons()] == [f"{r:g}×" for r in REPLAY_RATES]
+    tab.open_recording(speech_path("fw_stereo_diarization.wav"))
+    qtbot.waitUntil(lambda: tab.call is not None, timeout=20_000)
+    assert tab.listen_combo.isEnabled() and tab.listen_combo.count() == 3
+    tab.listen_combo.setCurrentIndex(tab.listen_combo.findData("caller"))
+    assert tab.listen is Listen.CALLER
+    tab.set_rate(0.85)
+    assert [b.text() for b in tab.speed_group.buttons() if b.isChecked()] == ["0.85×"]
+    assert len(tab.stretched(0.85)) == pytest.approx(len(tab.call.caller) / 0.85, abs=2)
+    tab.open_recording(speech_path(READER))  # one side: it plays the agent, and says so
+    qtbot.waitUntil(lambda: tab.call is not None and tab.call.caller is None, timeout=20_000)
+    assert tab.listen is Listen.AGENT and not tab.listen_combo.isEnabled()
+    tab.play()
+    qtbot.waitUntil(lambda: "not found" in tab.status.text(), timeout=20_000)
+    tab.wait()
+
 def test_trends_show_saved_calls(qtbot):
     from poise.audio.analysis import analyze_file
     from poise.audio.store import HistoryStore

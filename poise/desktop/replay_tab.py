@@ -1,7 +1,8 @@
 """The trainer's *Replay at another pace* tab: a view of `poise.app.replay.Replay`.
 
-The agent side of a recording, time-stretched with its pitch kept, played through an
-output device; its articulation rate can be measured against the original's. The
+A recording at 0.70× to 1.30× in 0.05 steps, time-stretched with its pitch kept: both
+sides, the agent only or the caller only (as the review's player), played through an
+output device; the agent's articulation rate can be measured against the original's. The
 slow parts (loading, stretching, measuring) run through `workers.run_in_background`.
 """
 
@@ -14,24 +15,30 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from poise.app.replay import REPLAY_RATES, Replay, ReplayPace
+from poise.app.replay import REPLAY_RATES, Replay, ReplayPace, replay_rate
+from poise.audio.player import Listen
 from poise.audio.coach import wpm_from_rate
 from poise.audio.sources import LoadedCall
 from poise.desktop.widgets import card, status_label
 from poise.desktop.workers import run_in_background
 from poise.report.format import fmt_duration
 
+LISTEN_CHOICES = [(Listen.BOTH, "Both sides"), (Listen.AGENT, "Agent only"), (Listen.CALLER, "Caller only")]  # as the review's
+SIDE_WORDS = {Listen.BOTH: "both sides", Listen.AGENT: "the agent side", Listen.CALLER: "the caller side"}
+
 
 class ReplayTab(QWidget):
-    """The agent side of a recording, played at another pace with its pitch kept."""
+    """A recording (both sides, the agent or the caller) played at another pace with its pitch kept."""
 
     def __init__(self, output_device: str | int | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.output_device = output_device
         self.replay: Replay | None = None
         self.rate = 1.0
+        self.listen = Listen.BOTH  # what plays
+        self._chosen = Listen.BOTH  # what was picked (a one-sided recording plays its agent side instead)
         self._jobs: set[threading.Thread] = set()
 
         self.open_button = QPushButton("Open recording…")
@@ -47,13 +54,19 @@ class ReplayTab(QWidget):
         speeds.addWidget(QLabel("Speed", objectName="fieldLabel"))
         for rate in REPLAY_RATES:
             button = QToolButton()
-            button.setText(f"{rate:g}×")
+            button.setText(_rate_text(rate))
+            button.setToolTip(f"Play at {rate:.0%} of the recorded pace, at its own pitch")
             button.setCheckable(True)
             button.setChecked(rate == 1.0)
             self.speed_group.addButton(button)
             button.clicked.connect(lambda _=False, r=rate: self.set_rate(r))
             speeds.addWidget(button)
         speeds.addStretch(1)
+        self.listen_combo = QComboBox()
+        for listen, label in LISTEN_CHOICES:
+            self.listen_combo.addItem(label, listen.value)
+        self.listen_combo.setToolTip("Which side of the call you hear")
+        self.listen_combo.currentIndexChanged.connect(lambda _i: self.set_listen(self.listen_combo.currentData()))
 
         self.play_button = QPushButton("Play", objectName="startButton")
         self.play_button.clicked.connect(self.play)
@@ -64,19 +77,22 @@ class ReplayTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.stop_button)
+        buttons.addSpacing(12)
+        buttons.addWidget(QLabel("Hear", objectName="fieldLabel"))
+        buttons.addWidget(self.listen_combo)
         buttons.addStretch(1)
         buttons.addWidget(self.analyse_button)
 
         self.status = status_label()
-        self.status.setText("Open a recorded call; its agent side plays at the speed you pick, at its own pitch.")
+        self.status.setText("Open a recorded call; it plays at the speed you pick, at its own pitch.")
         self.original_value = QLabel("—", objectName="paceValue")
         self.original_note = QLabel("", objectName="hint")
         self.stretched_value = QLabel("—", objectName="paceValue")
         self.stretched_note = QLabel("", objectName="hint")
         cards = QHBoxLayout()
         for title, value, note in (
-            ("Original articulation", self.original_value, self.original_note),
-            ("At this speed", self.stretched_value, self.stretched_note),
+            ("Agent's articulation, original", self.original_value, self.original_note),
+            ("Agent's articulation at this speed", self.stretched_value, self.stretched_note),
         ):
             frame, lay = card(title)
             row = QHBoxLayout()
@@ -122,23 +138,38 @@ class ReplayTab(QWidget):
             label.setText("—")
         for label in (self.original_note, self.stretched_note):
             label.setText("")
-        self.file_label.setText(f"{Path(replay.call.info.path).name} · {fmt_duration(replay.call.duration_s)}")
+        sides = "two sides" if replay.has_caller else "one side"
+        self.file_label.setText(f"{Path(replay.call.info.path).name} · {fmt_duration(replay.call.duration_s)} · {sides}")
         self.status.setText("Pick a speed and press Play.")
         self._enable()
+        self.set_listen(self._chosen)
 
     def set_rate(self, rate: float) -> None:
-        """Choose the playback speed (one of REPLAY_RATES); playback restarts at it if running."""
+        """Choose the playback speed (one of REPLAY_RATES); the next Play uses it."""
+        rate = replay_rate(rate)
         self.rate = rate
         for button in self.speed_group.buttons():
-            button.setChecked(button.text() == f"{rate:g}×")
+            button.setChecked(button.text() == _rate_text(rate))
         measured = self.replay.measured(rate) if self.replay is not None else None
         self.stretched_value.setText(_fmt_rate(measured))
         self.stretched_note.setText("")
 
-    def stretched(self, rate: float) -> np.ndarray:
-        """The agent side at `rate` (cached; computed on the calling thread)."""
+    def set_listen(self, value: Listen | str) -> None:
+        """Both sides, the agent only or the caller only (a one-sided recording: its agent side); the next Play uses it."""
+        self._chosen = listen = Listen(value)
+        if self.replay is not None:
+            listen = self.replay.side(listen)
+        self.listen = listen
+        index = self.listen_combo.findData(listen.value)
+        if index != self.listen_combo.currentIndex():
+            self.listen_combo.blockSignals(True)
+            self.listen_combo.setCurrentIndex(index)
+            self.listen_combo.blockSignals(False)
+
+    def stretched(self, rate: float, listen: Listen | str | None = None) -> np.ndarray:
+        """The chosen side(s) at `rate` (cached; computed on the calling thread)."""
         assert self.replay is not None
-        return self.replay.stretched(rate)
+        return self.replay.stretched(rate, self.listen if listen is None else listen)
 
     def play(self) -> None:
         """Play the agent side at the chosen speed; never blocks the UI."""
@@ -146,16 +177,17 @@ class ReplayTab(QWidget):
         if replay is None:
             self.status.setText("Open a recording first.")
             return
-        rate = self.rate
-        self.status.setText(f"Preparing {rate:g}×…")
-        self._start_job(lambda: replay.play(rate, self.output_device), lambda played: self._playing(played, rate))
+        rate, listen = self.rate, replay.side(self.listen)
+        self.status.setText(f"Preparing {_rate_text(rate)}…")
+        self._start_job(lambda: replay.play(rate, self.output_device, listen),
+                        lambda played: self._playing(played, rate, listen))
 
-    def _playing(self, played: tuple[str | None, float], rate: float) -> None:
+    def _playing(self, played: tuple[str | None, float], rate: float, listen: Listen) -> None:
         error, seconds = played
         if error:
             self.status.setText(error)
         else:
-            self.status.setText(f"Playing the agent side at {rate:g}× ({fmt_duration(seconds)}).")
+            self.status.setText(f"Playing {SIDE_WORDS[listen]} at {_rate_text(rate)} ({fmt_duration(seconds)}).")
 
     def stop(self) -> None:
         Replay.stop()
@@ -183,7 +215,7 @@ class ReplayTab(QWidget):
         self.stretched_value.setText(_fmt_rate(stretched))
         if pace.change_pct is not None and stretched:
             self.stretched_note.setText(
-                f"about {wpm_from_rate(stretched):.0f} wpm while speaking; {pace.change_pct:+.0f} % at {pace.rate:g}×"
+                f"about {wpm_from_rate(stretched):.0f} wpm while speaking; {pace.change_pct:+.0f} % at {_rate_text(pace.rate)}"
             )
         self.status.setText("Measured with the same engine as a live call (syllables per second of speech).")
 
@@ -212,6 +244,15 @@ class ReplayTab(QWidget):
         loaded = self.replay is not None
         for w in (self.play_button, self.stop_button, self.analyse_button):
             w.setEnabled(loaded)
+        two_sided = self.replay is not None and self.replay.has_caller
+        self.listen_combo.setEnabled(two_sided)
+        self.listen_combo.setToolTip("Which side of the call you hear" if two_sided or not loaded
+                                     else "This recording has one side: the agent's")
+
+
+def _rate_text(rate: float) -> str:
+    """A speed as its button reads: '0.75×', '1×', '1.3×'."""
+    return f"{rate:g}×"
 
 
 def _fmt_rate(rate: float | None) -> str:

@@ -10,9 +10,10 @@ each in its own module:
 - *Takes* (`practice_takes`): the trainee's takes with their scores and score trend.
 - *Compare takes* (`practice_compare`): two takes side by side, pace and pitch on one
   time axis from where each reading began, the scores compared.
-- *Replay at another pace* (`replay_tab`): the agent side of a recording, time-stretched
-  with its pitch kept (`poise.app.replay`), played through an output device; its
-  articulation rate can be measured against the original's.
+- *Replay at another pace* (`replay_tab`): a recording at 0.70×-1.30× in 0.05 steps,
+  time-stretched with its pitch kept (`poise.app.replay`), both sides, the agent or the
+  caller, played through an output device; the agent's articulation rate can be
+  measured against the original's.
 - *Trends* (`trends_tab`): pace and cue count per call for one agent, from the history.
 """
 
