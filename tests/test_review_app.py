@@ -112,3 +112,32 @@ def test_csv_exports_parse(booking, tmp_path):
     segments = list(csv.DictReader((tmp_path / "segments.csv").open(encoding="utf-8")))
     assert segments == [{"start_s": "1.000", "end_s": "2.500", "start": "00:01", "role": "agent", "words": "4",
                          "text": "Hello, thanks for calling"}]
+
+
+def test_the_kept_numbers_note_says_what_is_true_for_each_kind_of_call(booking, tmp_path):
+    """A call first saved by `poise analyze --save` (a review) was not run live: the note says why it differs."""
+    from dataclasses import replace
+
+    from poise.app.history import History
+    from poise.app.review import kept_numbers, numbers_note
+    from poise.app.spec import CallKind
+    from poise.report.format import call_numbers
+
+    recording = speech_path("call_spokenwoz_agent_left_8k_ulaw.wav").absolute()
+    history = History(tmp_path / "history.sqlite3")
+    shown = call_numbers(booking)
+    other = replace(shown, cues=shown.cues + 2)  # as if this review found two more cues
+    assert kept_numbers(recording, history.path) is None
+    notes = {}
+    for kind in (CallKind.REVIEW, CallKind.LIVE, CallKind.DEMO):
+        history.record(kind, "sam", booking, recording=recording)  # the newest call with this recording is the one kept
+        kept = kept_numbers(recording, history.path)
+        assert kept is not None and kept.kind == kind.value and (kept.pace, kept.length, kept.cues) == (
+            shown.pace, shown.length, shown.cues)
+        assert numbers_note(shown, kept) == ""  # the same numbers: nothing to say
+        notes[kind] = numbers_note(other, kept)
+        assert notes[kind].startswith("History keeps this call ") and f"(cues {shown.cues})" in notes[kind]
+        assert notes[kind].count(". ") == 0 and notes[kind].endswith(".")
+    assert "live" not in notes[CallKind.REVIEW] and "settings and voice profile" in notes[CallKind.REVIEW]
+    assert "as it ran live" in notes[CallKind.LIVE] and "live transcript" in notes[CallKind.LIVE]
+    assert "demo" in notes[CallKind.DEMO]

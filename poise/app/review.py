@@ -63,7 +63,14 @@ def review_call(
 
 
 
-def kept_numbers(recording: Path, history_path: Path | None = None) -> CallNumbers | None:
+@dataclass(frozen=True)
+class KeptNumbers(CallNumbers):
+    """The headline numbers history keeps for a call, and the kind of call it was saved as ("live", "demo", "review")."""
+
+    kind: str = ""
+
+
+def kept_numbers(recording: Path, history_path: Path | None = None) -> KeptNumbers | None:
     """The headline numbers history keeps for the call made from `recording` (a live call's own audio, or
     an earlier review), or None when it is not in history. Opens the history file; run it off a UI thread."""
     path = history_path if history_path is not None else History().path
@@ -78,13 +85,26 @@ def kept_numbers(recording: Path, history_path: Path | None = None) -> CallNumbe
     except StoreError:
         return None
     conv = doc.get("conversation") or {}
-    return numbers(doc["call"]["duration_s"], (doc.get("agent") or {}).get("wpm"), conv.get("agent_talk_share"),
-                   conv.get("agent_interruptions"), len(doc.get("cues") or []))
+    shown = numbers(doc["call"]["duration_s"], (doc.get("agent") or {}).get("wpm"), conv.get("agent_talk_share"),
+                    conv.get("agent_interruptions"), len(doc.get("cues") or []))
+    return KeptNumbers(**vars(shown), kind=str(doc["call"].get("kind") or ""))
+
+
+_KEPT_AS = {  # why history's numbers for a call can differ from a review of its audio, by the kind it was saved as
+    CallKind.LIVE.value: ("as it ran live", "the live transcript was counted then; this review transcribed the recording "
+                          "again."),
+    CallKind.DEMO.value: ("as it ran in the demo", "the demo's live transcript was counted then; this review transcribed "
+                          "the recording again."),
+    CallKind.REVIEW.value: ("as it was analysed when saved", "that analysis ran with the settings and voice profile of "
+                            "then; this review ran with today's."),
+}
+_KEPT_OTHER = ("as it was first saved", "this review analysed the recording again.")
 
 
 def numbers_note(review: CallNumbers, kept: CallNumbers | None) -> str:
-    """One sentence when history keeps other numbers for this call than the review shows (a live call counts
-    the words of its live transcript; a review transcribes the recording again in one pass), else ''."""
+    """One sentence when history keeps other numbers for this call than the review shows, saying why for the kind of
+    call it was saved as (a live or demo call counted the words of its live transcript; an earlier review, such as
+    `poise analyze --save`, ran with the settings and voice profile of then), else ''."""
     if kept is None:
         return ""
     differ = [(name, k) for name, r, k in (("pace", review.pace, kept.pace), ("length", review.length, kept.length),
@@ -92,8 +112,9 @@ def numbers_note(review: CallNumbers, kept: CallNumbers | None) -> str:
     if not differ:
         return ""
     said = ", ".join(f"{name} {value}" for name, value in differ)
-    return (f"History keeps this call as it ran live ({said}): the live transcript was counted then; "
-            "this review transcribed the recording again.")
+    kind = getattr(kept, "kind", "") or CallKind.LIVE.value  # plain CallNumbers: a live call's, as before
+    how, why = _KEPT_AS.get(kind, _KEPT_OTHER)
+    return f"History keeps this call {how} ({said}): {why}"
 
 
 # --- what the review window shows, without Qt ------------------------------------------------
@@ -345,7 +366,7 @@ def marker_rows(xs: list[float], min_gap: float, max_rows: int = 3) -> list[int]
 
 __all__ = [
     "CUE_LEAD_S", "CUES_PER_MINUTES", "LEVEL_STEP_S", "PaceSpan", "SummaryCard", "explain_cue", "find_segments", "gap_label",
-    "kept_numbers", "level_db", "load_audio", "numbers_note", "marker_rows", "pace_spans", "review_call", "semitones",
+    "KeptNumbers", "kept_numbers", "level_db", "load_audio", "numbers_note", "marker_rows", "pace_spans", "review_call", "semitones",
     "summary_cards", "transcript_lines",
     "write_cues_csv", "write_segments_csv",
 ]
