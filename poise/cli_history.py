@@ -34,7 +34,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     """List calls (newest first), optionally one agent's, as a table or JSON; show or set retention; list orphans."""
     from .app.forget import apply_retention, find_orphans, parse_retention, retention_days, set_retention
     from .audio.store import StoreError
-    from .report.format import fmt_duration
+    from .report.format import fmt_length
 
     try:
         with _store() as store:
@@ -103,7 +103,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     print(f"{'id':>5}  {'date':<16}  {'agent':<16} {'kind':<6} {'length':>7} {'pace':>8} {'cues':>4} {'interr.':>7}")
     for r in rows:
         pace = f"{r.agent_wpm:.0f} wpm" if r.agent_wpm is not None else "—"
-        length = fmt_duration(r.duration_s) if r.duration_s is not None else "—"
+        length = fmt_length(r.duration_s) if r.duration_s is not None else "—"
         interr = "—" if r.interruptions is None else str(r.interruptions)
         print(
             f"{r.id:>5}  {_local(r.started_at):<16}  {r.agent[:16]:<16} {r.kind:<6} {length:>7} {pace:>8}"

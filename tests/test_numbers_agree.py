@@ -18,7 +18,7 @@ from poise.audio.types import Meters, Segment, Word
 from poise.desktop.live_view import UNIT_ESTIMATE, UNIT_WORDS, LiveView
 from poise.desktop.main_window import call_summary
 from poise.desktop.review_window import ReviewWindow
-from poise.report.format import call_numbers, cues_per_10min, numbers, row_numbers
+from poise.report.format import call_numbers, cues_per_10min, fmt_clock, fmt_duration, numbers, row_numbers
 from poise.report.html import render_html
 from poise.report.summary import format_summary
 
@@ -60,7 +60,7 @@ def test_the_demo_call_shows_the_same_numbers_in_every_place(qtbot, tmp_path):
     assert (card["wpm"], card["length"], card["share"], card["interruptions"], card["cues"]) == (
         shown.pace, shown.length, shown.talk_share, shown.interruptions, shown.cues_per_10min)
     assert f"{shown.length} long" in win.status.text()
-    assert win.clock.text().split(" / ")[1].lstrip("0") == shown.length  # the player's total: '01:30' is '1:30'
+    assert win.clock.text().split(" / ")[1].removeprefix("0") == shown.length  # the player's total: '01:30' is '1:30'
 
     # the HTML report (its cards, now with the cue rate) and the terminal summary
     page = _text(render_html(result))
@@ -91,7 +91,7 @@ def test_the_demo_call_shows_the_same_numbers_in_every_place(qtbot, tmp_path):
     assert view.pace_value.text() == shown.pace_value and view.pace_gauge.value() == shown.wpm
     view.on_meters(_meters(result.source.duration_s + 0.1, 250.0))  # a late meter never moves the call's number
     assert view.pace_value.text() == shown.pace_value and "whole call" in view.pace_text().lower()
-    assert view.clock_label.text().lstrip("0") == shown.length  # "Call time" ends on the call's length
+    assert view.clock_label.text().removeprefix("0") == shown.length  # "Call time" ends on the call's length
 
     # history: the list, the history window's table, the trends table
     with HistoryStore() as store:
@@ -160,4 +160,8 @@ def test_cue_rate_and_missing_values():
     assert (blank.pace, blank.length, blank.talk_share, blank.interruptions, blank.cues_per_10min) == ("—",) * 5
     assert numbers(600.0, 197.5, 0.655, 2, 4).pace == "198 wpm"  # one rounding, shared
     assert numbers(90.79, None, None, None, 0).length == "1:30"  # floored, as the clocks: '01:30 / 01:30' at the end
-    assert numbers(59.97, None, None, None, 0).length == "59.9 s"
+    # under a minute too: the card and history say '0:48' where the player's clock says '00:48' (issue 8 audit)
+    assert numbers(48.6, None, None, None, 0).length == "0:48" == fmt_clock(48.6).removeprefix("0")
+    assert numbers(59.97, None, None, None, 0).length == "0:59"
+    assert numbers(3725.0, None, None, None, 0).length == "1:02:05" == fmt_clock(3725.0)
+    assert fmt_duration(48.6) == "48.6 s"  # a span inside a call (dead air, a monologue) keeps its tenths

@@ -32,7 +32,7 @@ from poise.app.batch_summary import DEFAULT_SORT, BatchSummary, SummaryError, Su
 from poise.app.review import CUES_WARN_PER_10_MIN
 from poise.audio.coach import CUE_MESSAGES
 from poise.desktop.widgets import status_label
-from poise.report.format import fmt_duration
+from poise.report.format import fmt_length
 
 SUMMARY_FILTER = "Batch summaries (summary.csv summary.parquet *.csv *.parquet);;All files (*)"
 _Index = QModelIndex | QPersistentModelIndex
@@ -148,7 +148,7 @@ class BatchTableModel(QAbstractTableModel):
         if key == "error":
             return r.error or ""
         if key == "duration_s":
-            return fmt_duration(r.duration_s) if r.duration_s and r.ok else "—"
+            return fmt_length(r.duration_s) if r.duration_s and r.ok else "—"
         if key == "agent_wpm":
             return "—" if r.agent_wpm is None else f"{r.agent_wpm:.0f}"
         if key == "talk_share":

@@ -39,7 +39,7 @@ from poise.desktop.follow_ups import FollowUpsPanel
 from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
 from poise.desktop.widgets import status_label
-from poise.report.format import fmt_duration
+from poise.report.format import fmt_length
 
 ALL_AGENTS = ""  # the agent filter's "All agents"
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at this minimum shows "any" (no bound)
@@ -162,7 +162,7 @@ class CallTableModel(QAbstractTableModel):
         if col == 2:
             return r.kind
         if col == 3:
-            return fmt_duration(r.duration_s)
+            return fmt_length(r.duration_s)
         if col == 4:
             return "—" if r.agent_wpm is None else f"{r.agent_wpm:.0f}"
         if col == 5:

@@ -23,7 +23,7 @@ from poise.audio.coach import wpm_from_rate
 from poise.audio.sources import LoadedCall
 from poise.desktop.widgets import card, status_label
 from poise.desktop.workers import run_in_background
-from poise.report.format import fmt_duration
+from poise.report.format import fmt_length
 
 LISTEN_CHOICES = [(Listen.BOTH, "Both sides"), (Listen.AGENT, "Agent only"), (Listen.CALLER, "Caller only")]  # as the review's
 SIDE_WORDS = {Listen.BOTH: "both sides", Listen.AGENT: "the agent side", Listen.CALLER: "the caller side"}
@@ -139,7 +139,7 @@ class ReplayTab(QWidget):
         for label in (self.original_note, self.stretched_note):
             label.setText("")
         sides = "two sides" if replay.has_caller else "one side"
-        self.file_label.setText(f"{Path(replay.call.info.path).name} · {fmt_duration(replay.call.duration_s)} · {sides}")
+        self.file_label.setText(f"{Path(replay.call.info.path).name} · {fmt_length(replay.call.duration_s)} · {sides}")
         self.status.setText("Pick a speed and press Play.")
         self._enable()
         self.set_listen(self._chosen)
@@ -187,7 +187,7 @@ class ReplayTab(QWidget):
         if error:
             self.status.setText(error)
         else:
-            self.status.setText(f"Playing {SIDE_WORDS[listen]} at {_rate_text(rate)} ({fmt_duration(seconds)}).")
+            self.status.setText(f"Playing {SIDE_WORDS[listen]} at {_rate_text(rate)} ({fmt_length(seconds)}).")
 
     def stop(self) -> None:
         Replay.stop()

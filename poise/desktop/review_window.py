@@ -94,7 +94,7 @@ from poise.desktop.settings import Settings
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
 from poise.desktop.window_actions import RECORDING_FILTER, RecordingDrop, quit_poise, show_about
 from poise.desktop.workers import on_ui_thread, run_in_background
-from poise.report.format import call_numbers, fmt_clock, fmt_duration
+from poise.report.format import call_numbers, fmt_clock, fmt_length
 from poise.report.html import write_html
 
 log = logging.getLogger(__name__)
@@ -534,7 +534,7 @@ class ReviewWindow(QMainWindow):
         warning = f" {self.outcome.warning}" if self.outcome and self.outcome.warning else ""
         kept = f" {self.numbers_note}" if self.numbers_note else ""
         self.status.setText(
-            f"{self.path.name} · {fmt_duration(result.source.duration_s)} long.{saved}{kept}{warning} {notes}".strip())
+            f"{self.path.name} · {fmt_length(result.source.duration_s)} long.{saved}{kept}{warning} {notes}".strip())
         self._fill_cards(result)
         self.timeline.set_message("")
         if self.audio is None:
@@ -776,7 +776,7 @@ class ReviewWindow(QMainWindow):
             small.setPointSizeF(9)
             painter.setFont(small)
             assert self.result is not None
-            painter.drawText(0, 40, f"{fmt_duration(self.result.source.duration_s)} long · exported "
+            painter.drawText(0, 40, f"{fmt_length(self.result.source.duration_s)} long · exported "
                                     f"{datetime.now().strftime('%Y-%m-%d %H:%M')}")
             y = 56.0
             scale = width / max(self.cards_box.width(), 1)

@@ -37,14 +37,24 @@ def fmt_clock(seconds: float | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """A length: '14.2 s' under a minute, '3:02' above (whole seconds floored, as `fmt_clock` and the
-    players count: a 90.8 s call is '1:30' on its card and '01:30 / 01:30' at the end of playback)."""
+    """A span within a call (talk time, dead air, a monologue): '14.2 s' under a minute, '3:02' above (whole
+    seconds floored, as `fmt_clock` and the players count). A call's or recording's own length is `fmt_length`."""
     s = finite(seconds)
     if s is None:
         return "—"
     if s < 60:
         return f"{math.floor(s * 10 + 1e-6) / 10:.1f} s"  # floored too: 59.97 s is '59.9 s', never '60.0 s'
-    total = int(math.floor(s + 1e-6))
+    return fmt_length(s)
+
+
+def fmt_length(seconds: float | None) -> str:
+    """A call's (or recording's) length: m:ss at any length ('0:48', '3:02'; h:mm:ss past an hour), whole
+    seconds floored as the players count, so the card, history and the player's '00:48 / 00:48' agree; '—'
+    when unknown. The clock keeps two-digit minutes (`fmt_clock`), as clocks do."""
+    s = finite(seconds)
+    if s is None:
+        return "—"
+    total = int(math.floor(max(0.0, s) + 1e-6))
     h, rem = divmod(total, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
@@ -141,7 +151,7 @@ class CallNumbers:
     wpm: float | None  # the number behind `pace` (the agent's words per minute)
     pace_value: str  # "197" (the number alone, for a card with its own unit)
     pace: str  # "197 wpm"
-    length: str  # "1:31" / "54.5 s"
+    length: str  # "1:31" / "0:54" (`fmt_length`: m:ss at any length, as the player's clock)
     talk_share: str  # "66 %"
     interruptions: str  # "1"
     cues: int
@@ -162,7 +172,7 @@ def numbers(
         wpm=w,
         pace_value=pace_value,
         pace="—" if w is None else f"{pace_value} wpm",
-        length=fmt_duration(duration_s),
+        length=fmt_length(duration_s),
         talk_share="—" if share is None else f"{share * 100:.0f} %",
         interruptions="—" if inter is None else str(int(inter)),
         cues=int(cue_count),
