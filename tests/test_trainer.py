@@ -228,3 +228,30 @@ def test_trends_show_saved_calls(qtbot):
     xs, _ = tab.pace_plot.getPlotItem().listDataItems()[0].getData()  # a date axis: the calls at their times
     assert list(xs) == [t0.timestamp(), (t0 + timedelta(days=1)).timestamp()]
     win.close()
+
+
+def test_the_trainer_window_remembers_its_geometry_and_opens_on_screen(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    from poise.desktop.trainer_window import DEFAULT_SIZE, GEOMETRY_FILE, TrainerWindow
+    from poise.desktop.window_geometry import geometry_path
+
+    assert not geometry_path(GEOMETRY_FILE).exists()
+    win = TrainerWindow(agent="default")
+    qtbot.addWidget(win)
+    screen = QApplication.primaryScreen().availableGeometry()  # offscreen: 800×600
+    assert win.width() <= min(DEFAULT_SIZE[0], screen.width()) and screen.contains(win.frameGeometry().center())
+    win.resize(760, 520)
+    win.move(screen.topLeft() + QPoint(10, 20))
+    win.close()
+    assert geometry_path(GEOMETRY_FILE).exists()
+    again = TrainerWindow(agent="default")
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (760, 520)
+    again.move(screen.topLeft() + QPoint(5000, 5000))  # closed where no screen is (a projector unplugged)
+    again.close()
+    third = TrainerWindow(agent="default")
+    qtbot.addWidget(third)
+    assert screen.intersects(third.frameGeometry()) and screen.contains(third.frameGeometry().center())
+    third.close()

@@ -29,6 +29,10 @@ from poise.desktop.profiles import ProfilePicker
 from poise.desktop.read_along_tab import ReadAtPaceTab
 from poise.desktop.replay_tab import ReplayTab
 from poise.desktop.trends_tab import TrendsTab
+from poise.desktop.window_geometry import place, save_geometry
+
+DEFAULT_SIZE = (900, 660)  # px: the tabs' widest row (13 speeds) fits, and so does a 1024×700 screen with its panel
+GEOMETRY_FILE = "trainer_window.json"  # next to settings.json: the trainer window's last geometry
 
 
 class TrainerWindow(QMainWindow):
@@ -86,7 +90,7 @@ class TrainerWindow(QMainWindow):
         lay.addLayout(top)
         lay.addWidget(self.tabs)
         self.setCentralWidget(holder)
-        self.resize(900, 680)
+        place(self, GEOMETRY_FILE, DEFAULT_SIZE)
         self.trends_tab.refresh()
         self.takes_tab.refresh()
 
@@ -121,4 +125,5 @@ class TrainerWindow(QMainWindow):
         self.compare_tab.stop()
         self.read_tab.shutdown()
         self.replay_tab.stop()
+        save_geometry(GEOMETRY_FILE, self)
         super().closeEvent(event)
