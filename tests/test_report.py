@@ -304,6 +304,30 @@ def test_summary_lists_numbers_and_cues():
         assert row[col - 1] == " " and row[col] != " ", row
 
 
+
+def test_cue_evidence_reads_in_plain_words_in_the_report_and_the_summary():
+    """Not "rate 6.38 syl/s · baseline rate 5.06 syl/s · ratio 1.26": the review's plain sentence, everywhere."""
+    import dataclasses
+
+    from poise.app import review
+    from poise.report.format import explain_cue
+
+    assert review.explain_cue is explain_cue  # one sentence for the review's tooltips and the reports
+    fast = Cue(40.0, "slow_down", "Slow down", {"rate_sps": 6.38, "baseline_rate_sps": 5.06, "ratio": 1.26,
+                                               "wpm": None, "baseline_wpm": None})
+    tone = Cue(60.0, "lower_tone", "Lower your tone", {"pitch_hz": 231.0, "baseline_pitch_hz": 166.4, "rise_st": 5.71})
+    odd = Cue(80.0, "new_kind", "Something new", {"x_st": 2})  # no sentence for it: its numbers, as before
+    result = dataclasses.replace(stereo_result(), cues=[fast, tone, odd])
+    plain = explain_cue(fast)
+    assert plain == "words 26 % faster than your normal"
+    page = report_html.render_html(result)
+    terminal = summary.format_summary(result, color=False)
+    for text in (page, terminal):
+        assert plain in text and "pitch 5.7 semitones above your normal (231 Hz; normal 166 Hz)" in text
+        assert "rate 6.38 syl/s" not in text and "rise st" not in text and "ratio 1.26" not in text
+        assert "Something new" in text and "x st 2" in text
+    assert f"Slow down ({plain})" in timeline.timeline_svg(result)  # the timeline marker's tooltip
+
 def test_summary_mono_silent_and_colour():
     mono = summary.format_summary(mono_result(), color=False)
     assert "No cues: calm and clear throughout." in mono

@@ -21,7 +21,7 @@ from ..audio.recorder import Gap
 from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
 from ..audio.store import HistoryStore, StoreError
-from ..report.format import CallNumbers, band_verdict, call_numbers, fmt_clock, fmt_duration, numbers
+from ..report.format import CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers
 from .errors import describe, is_bad_input
 from .history import History
 from .redact import for_storage
@@ -124,7 +124,6 @@ LEVEL_STEP_S = 0.1  # s per point of the audio level lane: 18,000 points for 30 
 LEVEL_FLOOR_DB = -60.0  # dBFS: quieter steps are drawn as silence
 PACE_MIN_WORDS = 4  # words: a shorter agent turn gives no pace of its own (two words say nothing)
 PACE_TURN_GAP_S = 2.0  # s: a longer pause ends a turn, as RoleStats.wpm counts "pauses under 2 s included"
-EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
 CUES_PER_MINUTES = 10.0  # minutes: cue rate is given per 10 minutes, as in the README's numbers
 CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min shown in the warning colour: one every ~3 minutes is already a lot to hear live
 
@@ -188,44 +187,6 @@ def pace_spans(result: AnalysisResult) -> list[PaceSpan]:
         PaceSpan(t, t + tl.step_s, sps * 60.0 / SYLLABLES_PER_WORD)
         for t, sps in zip(tl.t, tl.agent_rate_sps) if sps is not None
     ]
-
-
-def explain_cue(cue: Cue) -> str:
-    """The cue's evidence in plain words: "pitch 5.7 semitones above your normal (231 Hz; normal 166 Hz)"."""
-    e = cue.evidence or {}
-
-    def num(key: str) -> float | None:
-        v = e.get(key)
-        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
-
-    kind = cue.kind
-    if kind == "lower_tone" and num("rise_st") is not None:
-        text = f"pitch {num('rise_st'):.1f} semitones above your normal"
-        if num("pitch_hz") and num("baseline_pitch_hz"):
-            text += f" ({num('pitch_hz'):.0f} Hz; normal {num('baseline_pitch_hz'):.0f} Hz)"
-        return text
-    if kind == "lower_volume" and num("rise_db") is not None:
-        return f"{num('rise_db'):.1f} dB louder than your normal"
-    if kind == "speak_up" and num("drop_db") is not None:
-        return f"{num('drop_db'):.1f} dB quieter than your normal"
-    if kind == "slow_down":
-        if num("wpm") and num("baseline_wpm"):
-            return f"about {num('wpm'):.0f} words a minute; your normal is {num('baseline_wpm'):.0f}"
-        if num("ratio"):
-            return f"words {100 * (num('ratio') - 1):.0f} % faster than your normal"
-    if kind == "let_caller_finish" and num("agent_held_s") is not None:
-        return f"you talked over the caller for {num('agent_held_s'):.1f} s while they were still speaking"
-    if kind == "pause_for_caller" and num("monologue_s") is not None:
-        return f"you had talked for {num('monologue_s'):.0f} s without the caller taking a turn"
-    if kind == "dead_air" and num("silence_s") is not None:
-        return f"nobody had spoken for {num('silence_s'):.0f} s"
-    if kind == "acknowledge" and num("heated_since") is not None:
-        return f"the caller has sounded upset since {fmt_clock(num('heated_since'))}"
-    said = e.get("phrase") or e.get("text")  # a cue on words (poise.language): what was said explains it best
-    if isinstance(said, str) and said.strip():
-        said = " ".join(said.split())
-        return f"after “{said[:EXPLAIN_QUOTE_CHARS]}{'…' if len(said) > EXPLAIN_QUOTE_CHARS else ''}”"
-    return ""  # nothing plain to add: the cue's message says it
 
 
 @dataclass

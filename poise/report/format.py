@@ -16,6 +16,7 @@ from ..audio.coach import CoachConfig
 from ..audio.report import _num
 
 DEFAULT_WPM_BAND = (CoachConfig.target_wpm_low, CoachConfig.target_wpm_high)  # the cue rules' defaults: one band
+EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
 
 
 
@@ -104,6 +105,52 @@ def format_evidence(evidence: dict[str, Any] | None) -> str:
         else:
             parts.append(f"{' '.join(words)} {fmt_value(value)}")
     return " · ".join(parts)
+
+
+def explain_cue(cue: Any) -> str:
+    """A `Cue`'s evidence in plain words: "pitch 5.7 semitones above your normal (231 Hz; normal 166 Hz)"; '' when
+    there is nothing plain to add (the cue's message says it). The review's tooltips, its CSV, the HTML report and
+    the terminal summary all say it this way."""
+    e = cue.evidence or {}
+
+    def num(key: str) -> float | None:
+        v = e.get(key)
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    kind = cue.kind
+    if kind == "lower_tone" and num("rise_st") is not None:
+        text = f"pitch {num('rise_st'):.1f} semitones above your normal"
+        if num("pitch_hz") and num("baseline_pitch_hz"):
+            text += f" ({num('pitch_hz'):.0f} Hz; normal {num('baseline_pitch_hz'):.0f} Hz)"
+        return text
+    if kind == "lower_volume" and num("rise_db") is not None:
+        return f"{num('rise_db'):.1f} dB louder than your normal"
+    if kind == "speak_up" and num("drop_db") is not None:
+        return f"{num('drop_db'):.1f} dB quieter than your normal"
+    if kind == "slow_down":
+        if num("wpm") and num("baseline_wpm"):
+            return f"about {num('wpm'):.0f} words a minute; your normal is {num('baseline_wpm'):.0f}"
+        if num("ratio"):
+            return f"words {100 * (num('ratio') - 1):.0f} % faster than your normal"
+    if kind == "let_caller_finish" and num("agent_held_s") is not None:
+        return f"you talked over the caller for {num('agent_held_s'):.1f} s while they were still speaking"
+    if kind == "pause_for_caller" and num("monologue_s") is not None:
+        return f"you had talked for {num('monologue_s'):.0f} s without the caller taking a turn"
+    if kind == "dead_air" and num("silence_s") is not None:
+        return f"nobody had spoken for {num('silence_s'):.0f} s"
+    if kind == "acknowledge" and num("heated_since") is not None:
+        return f"the caller has sounded upset since {fmt_clock(num('heated_since'))}"
+    said = e.get("phrase") or e.get("text")  # a cue on words (poise.language): what was said explains it best
+    if isinstance(said, str) and said.strip():
+        said = " ".join(said.split())
+        return f"after “{said[:EXPLAIN_QUOTE_CHARS]}{'…' if len(said) > EXPLAIN_QUOTE_CHARS else ''}”"
+    return ""  # nothing plain to add: the cue's message says it
+
+
+def cue_evidence(cue: Any) -> str:
+    """What a report shows beside a cue: `explain_cue`'s plain sentence, else the evidence's numbers
+    (`format_evidence`) for a kind it has no sentence for; '' when the cue carries no evidence."""
+    return explain_cue(cue) or format_evidence(cue.evidence)
 
 
 def band_verdict(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -> str:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, call_numbers, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
+from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import summarize
 
@@ -103,7 +103,7 @@ def _voice(result: AnalysisResult) -> dict[str, Any]:
 
 def _cue_rows(cues: list[Cue]) -> list[dict[str, Any]]:
     return [
-        {"cue": True, "n": n, "t": c.t, "time": fmt_clock(c.t), "message": c.message, "evidence": format_evidence(c.evidence)}
+        {"cue": True, "n": n, "t": c.t, "time": fmt_clock(c.t), "message": c.message, "evidence": cue_evidence(c)}
         for n, c in enumerate(cues, 1)
     ]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..audio.report import _int
 from ..audio.types import AnalysisResult, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, call_numbers, finite, fmt_clock, fmt_duration, fmt_number, format_evidence
+from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number
 from ..language.summary import summarize
 
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -96,7 +96,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
         lines.append(bold(f"Cues ({len(cues)})"))
         msg_w = max(len(c.message) for c in cues) + 2
         for c in cues:
-            ev = format_evidence(c.evidence)
+            ev = cue_evidence(c)
             line = f"  {fmt_clock(c.t)}  {red(f'{c.message:<{msg_w}}')}{ev}".rstrip()
             lines.append(line)
     if result.segments:  # what was said (issue 10): acknowledgement, defensive phrases, next steps

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import theme
 from ..audio.types import AnalysisResult, Cue
-from .format import DEFAULT_WPM_BAND, finite, fmt_clock, format_evidence
+from .format import DEFAULT_WPM_BAND, cue_evidence, finite, fmt_clock
 
 SVG_MAX_POINTS = 1200  # points per trace: about one per pixel of the drawn timeline; keeps long calls light
 
@@ -242,7 +242,7 @@ def timeline_svg(result: AnalysisResult) -> str:
     for i, (cue, (row, text, anchor_end)) in enumerate(zip(cues, labels), 1):
         x = svg.x(cue.t)
         ly = 6.0 + row * row_h
-        tip = f"{fmt_clock(cue.t)} {cue.message}" + (f" ({format_evidence(cue.evidence)})" if cue.evidence else "")
+        tip = f"{fmt_clock(cue.t)} {cue.message}" + (f" ({ev})" if (ev := cue_evidence(cue)) else "")
         tx = x - 5 if anchor_end else x + 5
         anchor = "end" if anchor_end else "start"
         marks.append(
