@@ -139,3 +139,41 @@ def test_keep_numbers_flag_keeps_what_was_said(tmp_path: Path) -> None:
     assert count_digit_runs(stored + exported) == 0 and "[number]" in " ".join(stored), runs
     stored, exported = runs["--keep-numbers"]
     assert count_digit_runs(stored) >= 1 and count_digit_runs(exported) >= 1, runs
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("your reference AB-4421-XZ please", "your reference [number] please"),  # letters around the digits
+        ("it's AB4421XZ", "it's [number]"),
+        ("17341256 and 72 99", "[number] and [number]"),  # the joining word stays, every digit goes
+        (BOOKING_ID, "[number], and [number], and last [number]."),
+    ],
+)
+def test_codes_go_and_joining_words_stay(said: str, kept: str) -> None:
+    out = redact_text(said)
+    assert out.text == kept and out.counts == {"number": 1}, out
+    assert count_digit_runs([out.text]) == 0
+
+
+def test_joining_words_stay_in_the_word_list_too() -> None:
+    words = [Word(w, 0.3 * k, 0.3 * k + 0.25) for k, w in enumerate(["17341256", " and", " 72", " 99"])]
+    seg = Segment(role="caller", start=0.0, end=1.2, text="17341256 and 72 99", words=words)
+    out = redact_result(_result([seg])).segments[0]
+    assert [w.word for w in out.words] == ["[number]", " and", " [number]", " [number]"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["the refund is 1,250 pounds", "that's £1,250.00 in total", "about 4500 dollars", "twelve hundred and fifty pounds"],
+)
+def test_amounts_of_money_stay(said: str) -> None:
+    # An amount identifies nobody and is what the reviewer needs; the trust count agrees (0 runs left).
+    assert redact_text(said).text == said
+    assert count_digit_runs([said]) == 0
+
+
+@pytest.mark.parametrize("said", ["1, 2, 5, 0 pounds", "double 5 double 6 pounds", "12345678 pounds", "AB-4421 pounds"])
+def test_digits_read_out_before_a_currency_word_still_go(said: str) -> None:
+    out = redact_text(said)
+    assert out.changed and not any(ch.isdigit() for ch in out.text), out

@@ -4,16 +4,22 @@ Applied where a transcript leaves memory (history, JSON and HTML reports), never
 live view or the analysis itself (pace counts the words). What goes:
 
 - any run of four or more digits, spoken as numerals ("1734", "1, 7, 3, 4"), as words
-  ("one seven three four", "double nine", "oh" between digits) or mixed, with "and",
-  "then", "dash", "last"... allowed between its digits; a payment-card number is such a
-  run (13-19 digits passing the Luhn check) and is counted as a card;
+  ("one seven three four", "double nine", "oh" between digits), inside a code written with
+  letters ("AB-4421-XZ") or mixed, with "and", "then", "dash", "last"... allowed between
+  its digits (those joining words stay in the text: "[number] and [number]"); a
+  payment-card number is such a run (13-19 digits passing the Luhn check) and is counted
+  as a card;
 - e-mail addresses, written ("ann@example.com") or spoken ("ann dot lee at example dot com");
 - phone numbers the `phonenumbers` library finds in the text (international forms such as
   "+44 (0)20 7946 0958" whose groups are short, and any run it recognises).
 
 A run's words become one `[number]` in a segment's text; in a segment's word list each
 word of the run becomes `[number]`, so word counts and timings stay as they were.
-Clock times ("10:30") and short numbers ("2 tickets", "Flat 12") are kept.
+Clock times ("10:30"), short numbers ("2 tickets", "Flat 12") and amounts of money
+("1,250 pounds", "£1,250.00", "twelve hundred dollars") are kept: an amount identifies
+nobody and is what a reviewer of the call needs to hear (the refund quoted); a figure read
+digit by digit ("1, 2, 5, 0 pounds", "double 5") is hidden all the same, since that is how
+IDs are read out (`_is_amount`).
 
     redact_text("my ID is 1, 7, 3, 4 and 9")  -> Redacted(text="my ID is [number]", ...)
     redact_result(result)                     -> a copy of the AnalysisResult, transcript redacted
@@ -50,6 +56,9 @@ _WEAK_DIGITS = {"oh", "o"}  # a digit only after another digit ("one oh one"), e
 _REPEATS = {"double": 2, "triple": 3}  # "double nine" = 99
 MAX_JOINERS = 2  # words in a row allowed between two digits of one run ("and last")
 _JOINERS = {"and", "then", "dash", "hyphen", "space", "last", "uh", "um", "er", "erm", "ah", "is", "slash", "point"}
+_CURRENCY_SIGNS = "£$€¥"
+_CURRENCY_WORDS = {"pound", "pounds", "quid", "pence", "dollar", "dollars", "bucks", "cents", "euro", "euros", "yen"}
+AMOUNT_MAX_DIGITS = 7  # digits of an amount kept as spoken ("9,999.99"; more is not a sum a caller quotes but an ID)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(?:[ap]\.?m\.?)?$", re.IGNORECASE)
 _TLDS = {"com", "net", "org", "edu", "gov", "io", "co", "uk", "de", "fr", "es", "it", "nl", "ca", "au", "info", "biz", "me"}
@@ -79,8 +88,8 @@ def _digits(token: str, previous_was_digit: bool) -> int:
     if not core or _CLOCK.match(core):
         return 0
     if any(ch.isdigit() for ch in core):
-        rest = re.sub(r"[\d,.\-/#]", "", core)
-        if rest in ("", "st", "nd", "rd", "th", "s"):  # 1734, 1,734, 17-34, 2nd
+        rest = re.sub(r"[\d,.\-/#]", "", core).strip(_CURRENCY_SIGNS)
+        if rest in ("", "st", "nd", "rd", "th", "s") or rest.isalpha():  # 1734, £1,734, 17-34, 2nd, AB-4421-XZ
             return sum(ch.isdigit() for ch in core)
         return 0
     parts = core.split("-")  # "twenty-one", "seventy-two"
@@ -139,6 +148,29 @@ def _token_digits(tokens: list[str], i: int, previous_was_digit: bool) -> int:
     return _digits(tokens[i], previous_was_digit)
 
 
+def _is_amount(tokens: list[str], start: int, end: int, total: int) -> bool:
+    """Whether the run tokens[start..end] is a sum of money: a currency sign on it or a currency
+    word right after it, at most `AMOUNT_MAX_DIGITS` digits, and not read out digit by digit."""
+    if total > AMOUNT_MAX_DIGITS:
+        return False
+    run = [_core(t) for t in tokens[start : end + 1]]
+    if any(c in _REPEATS for c in run):
+        return False  # "double 5": an ID's way of reading
+    if any(re.search(r"[a-z]", c) and any(ch.isdigit() for ch in c) for c in run):
+        return False  # a code with letters (AB-4421-XZ) is not a sum
+    single_digits = sum(1 for c in run if (c.isdigit() and len(c) == 1) or _UNITS.get(c) == 1)
+    if single_digits >= MIN_DIGITS:
+        return False  # "1, 2, 5, 0 pounds"
+    signed = tokens[start].strip("\"'(").startswith(tuple(_CURRENCY_SIGNS))
+    after = _core(tokens[end + 1]) if end + 1 < len(tokens) else ""
+    return signed or after in _CURRENCY_WORDS
+
+
+def _hidden_runs(tokens: list[str]) -> list[tuple[int, int, int]]:
+    """The runs `sensitive_tokens` hides: four digits or more, and not an amount of money."""
+    return [(s, e, t) for s, e, t in number_runs(tokens) if t >= MIN_DIGITS and not _is_amount(tokens, s, e, t)]
+
+
 def _luhn(digits: str) -> bool:
     total = 0
     for k, ch in enumerate(reversed(digits)):
@@ -172,13 +204,12 @@ def sensitive_tokens(tokens: list[str]) -> list[str | None]:
     """For each token, the mark that replaces it (None: keep). Runs share one mark."""
     marks: list[str | None] = [None] * len(tokens)
     text = " ".join(tokens)
-    for start, end, total in number_runs(tokens):
-        if total < MIN_DIGITS:
-            continue
+    for start, end, total in _hidden_runs(tokens):
         digits = "".join(ch for t in tokens[start : end + 1] for ch in _core(t) if ch.isdigit())
         card = CARD_DIGITS[0] <= total <= CARD_DIGITS[1] and len(digits) == total and _luhn(digits)
         for k in range(start, end + 1):
-            marks[k] = CARD_MARK if card else NUMBER_MARK
+            if _core(tokens[k]) not in _JOINERS:  # "and", "last" hold no digit: they stay
+                marks[k] = CARD_MARK if card else NUMBER_MARK
     for k, token in enumerate(tokens):
         if _EMAIL.search(token):
             marks[k] = EMAIL_MARK
@@ -205,6 +236,7 @@ def redact_text(text: str) -> Redacted:
     counts: Counter[str] = Counter()
     last = 0
     k = 0
+    previous: tuple[str, int] | None = None  # the last mark and the token that ended it
     while k < len(tokens):
         mark = marks[k]
         if mark is None:
@@ -217,7 +249,11 @@ def redact_text(text: str) -> Redacted:
         out.append(text[last : matches[k].start()])
         out.append(mark + tail)
         last = matches[j].end()
-        counts[mark.strip("[]")] += 1
+        same_run = previous is not None and previous[0] == mark and all(
+            _core(t) in _JOINERS for t in tokens[previous[1] + 1 : k])  # "[number] and [number]": one run
+        if not same_run:
+            counts[mark.strip("[]")] += 1
+        previous = (mark, j)
         k = j + 1
     out.append(text[last:])
     return Redacted("".join(out), dict(counts))
@@ -260,13 +296,16 @@ def for_storage(result: AnalysisResult | None, keep_numbers: bool | None = None)
 
 
 def count_digit_runs(texts: Iterable[str], min_digits: int = MIN_DIGITS) -> int:
-    """How many runs of `min_digits` or more spoken or written digits `texts` still hold."""
-    return sum(
-        1 for text in texts for _s, _e, total in number_runs(_TOKEN.findall(text)) if total >= min_digits
-    )
+    """How many runs of `min_digits` or more spoken or written digits `texts` still hold
+    (amounts of money, which redaction keeps, not counted)."""
+    count = 0
+    for text in texts:
+        tokens = _TOKEN.findall(text)
+        count += sum(1 for s, e, total in number_runs(tokens) if total >= min_digits and not _is_amount(tokens, s, e, total))
+    return count
 
 
 __all__ = [
-    "MIN_DIGITS", "Redacted", "count_digit_runs", "for_storage", "number_runs", "redact_result",
+    "AMOUNT_MAX_DIGITS", "MIN_DIGITS", "Redacted", "count_digit_runs", "for_storage", "number_runs", "redact_result",
     "redact_segment", "redact_text", "sensitive_tokens",
 ]
