@@ -231,3 +231,43 @@ def test_a_calm_call_has_no_complaint_line_and_says_no_next_step() -> None:
 )
 def test_a_question_whisper_ended_with_a_full_stop_is_still_a_question(text: str, expected: set[str]) -> None:
     assert families(text, "agent") == expected
+
+
+# --- statements of fact and the notes' concern and offer (the real booking call, the built calls) ------
+
+
+@pytest.mark.parametrize("said", [
+    "The train should leave on Saturday and should go to the Cambridge.",  # the booking call's caller, as Whisper wrote it
+    "The train should leave on Saturday.", "The shop is going to close on Friday.", "They will leave on Saturday.",
+])
+def test_a_timetable_is_not_a_next_step(said: str) -> None:
+    assert "next_steps" not in families(said, "agent") and "next_steps" not in families(said, "caller")
+
+
+@pytest.mark.parametrize("said", [
+    "It will arrive by Monday.", "The new router will be dispatched tonight.", "The refund will reach your account in three days.",
+    "That will be with you tomorrow.", "A specialist will be in touch tomorrow.", "They will call you tomorrow.",
+])
+def test_what_the_agents_side_delivers_stays_a_next_step(said: str) -> None:
+    assert "next_steps" in families(said, "agent")
+
+
+def test_the_booking_calls_caller_states_no_next_step() -> None:
+    pieces = [_seg("caller", 20.0, 27.0, "I'm looking for a train. The train should leave on Saturday and should go to the Cambridge.")]
+    assert not [m for m in summarize(pieces).moments if m.family == "next_steps"]
+
+
+def test_the_concern_is_the_problem_not_the_greeting_and_a_look_is_an_offer() -> None:
+    segments = [
+        _seg("caller", 0.0, 3.0, "Hi, I'm calling about my internet connection at home."),
+        _seg("agent", 4.0, 6.0, "Thanks. What seems to be the problem?"),
+        _seg("caller", 7.0, 10.0, "The connection keeps dropping in the evening, every evening this week."),
+        _seg("agent", 11.0, 13.0, "Okay, let me have a look at the line for you."),
+        _seg("caller", 14.0, 17.0, "This is ridiculous! This is completely unacceptable!"),
+    ]
+    notes = summarize(segments).notes
+    assert notes.concern == "The connection keeps dropping in the evening, every evening this week."
+    assert notes.offered == ["Okay, let me have a look at the line for you."]
+    hostile_only = [segments[0], segments[4]]  # no sentence names the problem: the complaint does
+    assert summarize(hostile_only).notes.concern == "This is ridiculous! This is completely unacceptable!"
+    assert summarize(segments[:1]).notes.concern == "Hi, I'm calling about my internet connection at home."  # only the topic

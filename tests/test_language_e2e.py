@@ -76,3 +76,8 @@ def test_no_language_cue_on_the_booking_and_demo_calls(which: str) -> None:
     result = analyze_file(path)
     assert result.segments, "the call was transcribed"
     assert [c for c in result.cues if c.kind in LANGUAGE_KINDS] == []
+    if which == "booking":  # "The train should leave on Saturday": a timetable, not anyone's promise
+        from poise.language.summary import summarize
+
+        steps = [m.text for m in summarize(result.segments, result.cues).moments if m.family == "next_steps"]
+        assert steps == [], steps

@@ -193,6 +193,37 @@ _HEDGED = re.compile(r"\b(?:can not|could not|not) (?:promise|guarantee)\b")
 _SORRY_BUT = re.compile(r"\bsorry\W+but\b")
 _COMMIT_RE = re.compile(_COMMIT)
 _PAST_ONLY = re.compile(r"\b(?:yesterday|last (?:week|month|" + _DAY + r")|ago|since)\b")
+# A third-party subject ("the train should leave on Saturday", "it will close at 5") states a fact
+# or an expectation, not the agent's promise, unless it is something her side delivers to the caller
+# ("the refund will reach your account", "the new router will be dispatched", "it will arrive by Monday").
+_THING_SUBJECT = re.compile(r"^(?:the|a|an) (\w+)(?: (\w+))?\b|^(?:it|that|this|they)\b")
+_DELIVERED = frozenset({
+    "refund", "credit", "replacement", "router", "modem", "card", "form", "letter", "parcel", "package", "order",
+    "delivery", "engineer", "technician", "team", "money", "payment", "email", "text", "confirmation", "link", "code",
+    "repair", "fix", "cheque", "voucher", "invoice", "statement", "contract", "paperwork", "documents", "device",
+    "part", "box", "callback", "call", "visit", "appointment", "booking", "reservation", "tickets", "ticket", "courier",
+    "kit", "sim", "account", "request", "claim", "complaint", "case", "service", "line", "connection", "application",
+    "specialist", "colleague", "manager", "supervisor", "advisor", "adviser", "agent", "driver", "installer", "someone",
+})
+_FOR_CALLER = re.compile(r"\b(?:you|your|yours)\b")
+_DELIVERY_VERB = re.compile(r"\b(?:arrive|reach|be (?:delivered|sent|dispatched|posted|credited|refunded|fixed|repaired|restored|"
+                            r"back|ready|processed|done|sorted|resolved|active|working|live|confirmed)|show|come through|go out)\b")
+
+
+def _for_the_caller(clause: str, commit: re.Match[str]) -> bool:
+    """Whether a commitment is one made to the caller (see `_THING_SUBJECT`)."""
+    subject = _THING_SUBJECT.match(commit.group(0))
+    if subject is None:
+        return True  # i, we, you, your ..., someone, an engineer: the agent's side or the caller's own
+    rest = clause[commit.start():]
+    if _FOR_CALLER.search(rest):
+        return True
+    nouns = {w for w in subject.groups() if w}
+    if nouns:  # "the train", "the new router"
+        return bool(nouns & _DELIVERED)
+    return bool(_DELIVERY_VERB.search(rest))  # "it will arrive by Monday"
+
+
 _COMMIT_NEGATED = re.compile(r"\b(?:will not|would not|can not|could not|not be able|unable|not going to|no|promise)\b")
 
 
@@ -218,6 +249,8 @@ def _next_steps(sentence_clauses: list[str]) -> PhraseMatch | None:
             continue
         commit = _COMMIT_RE.search(clause)
         if commit is None or _negated(clause, commit.start()) or _COMMIT_NEGATED.search(clause[: commit.end() + 12]) or _HEDGED.search(joined):
+            continue
+        if not _for_the_caller(clause, commit):
             continue
         time = _TIME_RE.search(clause) or _TIME_RE.search(joined[joined.find(clause):])
         if time is None or _PAST_ONLY.search(clause):

@@ -3,8 +3,8 @@
 Everything here is derived from a call's final segments (and its cues), so a call loaded from
 history gets the same summary as the report written when it ended; nothing extra is stored.
 The notes are a draft for the agent to edit: the caller's concern (their first sentence that
-names a problem, or their first complaint), what the agent offered, and the follow-up they
-promised with its time.
+names a problem; else their first complaint; else the sentence that says what they call about),
+what the agent offered, and the follow-up they promised with its time.
 """
 
 from __future__ import annotations
@@ -21,14 +21,18 @@ from .phrases import normalize
 ACKNOWLEDGING = ("acknowledge", "apology")
 COMPLAINT = ("hostile", "abuse")
 NOTES_MAX_ITEMS = 4  # offers / follow-ups listed in the draft notes (more is a transcript, not notes)
+# "I'm calling about my internet connection" says the topic, not the problem: a concern only
+# when no sentence names a problem and no complaint was made.
+_CALLING_ABOUT = re.compile(r"\b(?:calling about|calling because|calling regarding|ringing about|phoning about)\b")
 _CONCERN = re.compile(
-    r"\b(?:calling about|calling because|problem|issue|charged|not working|does not work|stopped working|has not arrived|"
+    r"\b(?:problem|issue|charged|not working|does not work|stopped working|has not arrived|"
     r"never arrived|not arrived|broken|wrong|missing|refund|cancel|complain\w*|keeps? \w+ing|still not|overcharged|"
     r"double charged|twice|late|damaged|lost|no one|nobody|been waiting|dropping|down)\b"
 )
 _OFFER = re.compile(
     r"\b(?:i can|i will|i am going to|i could|we can|we will|let me|i have|you will (?:receive|get|hear))\b.*?\b(?:"
     r"refund\w*|replace\w*|send|credit\w*|book\w*|arrange|escalat\w*|transfer|waive|fix|sort|call|ring|email|look into|"
+    r"(?:have|take) a look|look at|investigate|test|run a (?:test|check)|find out|"
     r"check|cancel|compensat\w*|discount|reset|reconnect|visit|post|raise)\b"
 )
 _WHEN = re.compile(r"…\s*(.+)$")
@@ -147,6 +151,8 @@ def draft_notes(pieces: list[Segment], moments: list[PhraseMoment]) -> CallNotes
     concern = next((p.text for p in caller if _CONCERN.search(normalize(p.text))), None)
     if concern is None:
         concern = next((m.text for m in moments if m.role == "caller" and m.family in COMPLAINT), None)
+    if concern is None:
+        concern = next((p.text for p in caller if _CALLING_ABOUT.search(normalize(p.text))), None)
     offered: list[str] = []
     for p in pieces:
         if p.role == "agent" and _OFFER.search(normalize(p.text)) and p.text not in offered:
