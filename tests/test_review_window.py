@@ -282,6 +282,13 @@ def test_main_window_opens_reviews_from_the_menu_a_drop_and_quits_them_all(qtbot
     assert review._drop.eventFilter(review, QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
                                                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
     assert len(main.review_windows) == 3  # a drop onto a review opens another one, kept by the main window
+    main.open_trainer()
+    main.history_action.trigger()
+    for other in (main.trainer_window, main.history_window):  # and so do the trainer and history windows
+        qtbot.addWidget(other)
+        assert other._drop.eventFilter(other, QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
+                                                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    assert len(main.review_windows) == 5
 
     spec = CallSpec.from_settings(CallKind.DEMO, main.settings.load(), file=DEMO)
     assert review_audio(spec, CallOutcome(result=review.result)) == DEMO  # "Review this call" after the demo

@@ -39,6 +39,7 @@ from poise.desktop.follow_ups import FollowUpsPanel
 from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
 from poise.desktop.widgets import status_label
+from poise.desktop.window_actions import RecordingDrop, open_for_review
 from poise.report.format import fmt_length
 
 ALL_AGENTS = ""  # the agent filter's "All agents"
@@ -199,6 +200,8 @@ class HistoryWindow(QMainWindow):
         self._settings = settings or SettingsStore()
         self._opener = opener
         self.review_windows: list[QWidget] = []
+        self._drop = RecordingDrop(self, lambda p: self._review(Path(p)))  # a recording dropped here opens in review
+        self.installEventFilter(self._drop)
         self.ask_yes: Callable[[str, str], bool] = lambda title, q: ask_yes(self, title, q)
         self._today = today  # what "due" and "overdue" count from (tests pass a fixed day)
 
@@ -509,18 +512,13 @@ class HistoryWindow(QMainWindow):
                 "This call's audio was not kept (or was moved), so it cannot be reviewed; its numbers stay in the list."
             )
             return False
-        if self._opener is not None:
-            self._opener(path)
-        else:
-            from poise.desktop.review_window import ReviewWindow
-
-            window = ReviewWindow(path)
-            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.review_windows.append(window)
-            window.destroyed.connect(lambda *_: self.review_windows.remove(window) if window in self.review_windows else None)
-            window.show()
+        self._review(path)
         self.status.setText(f"Opened {path.name} in review.")
         return True
+
+    def _review(self, path: Path) -> None:
+        """Open a recording in review (a call of the list, or a file dropped on the window)."""
+        open_for_review(self, path, self._opener)
 
     def _open_selected(self) -> None:
         ids = self.selected_ids()

@@ -19,6 +19,9 @@ each in its own module:
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from poise.app.calls import AgentSource
@@ -29,6 +32,7 @@ from poise.desktop.profiles import ProfilePicker
 from poise.desktop.read_along_tab import ReadAtPaceTab
 from poise.desktop.replay_tab import ReplayTab
 from poise.desktop.trends_tab import TrendsTab
+from poise.desktop.window_actions import RecordingDrop, open_for_review
 from poise.desktop.window_geometry import place, save_geometry
 
 DEFAULT_SIZE = (900, 660)  # px: the tabs' widest row (13 speeds) fits, and so does a 1024×700 screen with its panel
@@ -41,7 +45,8 @@ class TrainerWindow(QMainWindow):
     `source_factory` makes the audio source for *Read at pace* (default: the agent
     microphone from the settings); `output_device` names the playback device
     (default: the system's); `agent` is the trainee first shown (their takes and trends)
-    and `history` the store (default: the user's).
+    and `history` the store (default: the user's). A recording dropped on the window opens in
+    review: `opener(path)` (the main window passes its own), else a review window of its own.
     """
 
     def __init__(
@@ -52,9 +57,14 @@ class TrainerWindow(QMainWindow):
         output_device: str | int | None = None,
         agent: str | None = None,
         history: HistoryStore | None = None,
+        opener: Callable[[Path], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Poise — trainer")
+        self._opener = opener
+        self.review_windows: list[QWidget] = []
+        self._drop = RecordingDrop(self, lambda p: self._review(Path(p)))
+        self.installEventFilter(self._drop)
         if agent is None:
             from poise.desktop.settings import Settings
 
@@ -97,6 +107,10 @@ class TrainerWindow(QMainWindow):
     def trainee_name(self) -> str:
         """The agent whose takes are saved and shown."""
         return self.read_tab.agent
+
+    def _review(self, path: Path) -> None:
+        """Open a recording in review (a call of the list, or a file dropped on the window)."""
+        open_for_review(self, path, self._opener)
 
     def set_trainee(self, agent: str) -> None:
         """Practise as `agent`: the next takes are saved as theirs; their takes and trends are shown."""

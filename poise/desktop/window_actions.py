@@ -43,6 +43,22 @@ def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, "About Poise", about_text())
 
 
+def open_for_review(window: QWidget, path: Path, opener: Callable[[Path], Any] | None) -> None:
+    """Open a recording in review: the app's `opener`, else a review window that `window` keeps
+    in its `review_windows` list while it is open."""
+    if opener is not None:
+        opener(path)
+        return
+    from poise.desktop.review_window import ReviewWindow
+
+    review = ReviewWindow(path)
+    review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    kept: list = window.review_windows  # type: ignore[attr-defined]
+    kept.append(review)
+    review.destroyed.connect(lambda *_: kept.remove(review) if review in kept else None)
+    review.show()
+
+
 class RecordingDrop(QObject):
     """An event filter that opens audio files dropped onto a window (`open(path)` for each)."""
 
@@ -190,7 +206,7 @@ class WindowActions:
         from poise.desktop.trainer_window import TrainerWindow
 
         if self.trainer_window is None:
-            self.trainer_window = TrainerWindow()
+            self.trainer_window = TrainerWindow(opener=self.open_recording)
             self.trainer_window.setWindowIcon(self.windowIcon())
         self.trainer_window.show()
         self.trainer_window.raise_()
