@@ -271,11 +271,15 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         if result.caller_heat:
             t = np.array([p[0] for p in result.caller_heat], dtype=float)
             heat = np.clip(np.array([p[1] for p in result.caller_heat], dtype=float), 0.0, 1.0)
-            lane.addItem(pg.PlotDataItem(t, heat, pen=pg.mkPen(_with_alpha(CALLER_COLOR, 150), width=1), fillLevel=0.0,
-                                         brush=_with_alpha(CALLER_COLOR, HEAT_FILL_ALPHA)))
+            areas = [pg.PlotDataItem(t, heat, pen=pg.mkPen(_with_alpha(CALLER_COLOR, 150), width=1), fillLevel=0.0,
+                                     brush=_with_alpha(CALLER_COLOR, HEAT_FILL_ALPHA))]
             if (heat >= HEATED).any():
-                lane.addItem(pg.PlotDataItem(t, np.maximum(heat, HEATED), pen=pg.mkPen(None), fillLevel=HEATED,
+                areas.append(pg.PlotDataItem(t, np.maximum(heat, HEATED), pen=pg.mkPen(None), fillLevel=HEATED,
                                              brush=_with_alpha(CALLER_COLOR, HEATED_FILL_ALPHA)))
+            for area in areas:  # filled areas are what costs a frame: only what is in view, as the call lane
+                lane.addItem(area)  # in its view first: clipping and downsampling read the view's range
+                area.setDownsampling(auto=True, method="peak")
+                area.setClipToView(True)
             lane.addItem(pg.InfiniteLine(pos=HEATED, angle=0, pen=pg.mkPen(_with_alpha(MUTED_TEXT, 110), width=0.8,
                                                                          style=Qt.PenStyle.DotLine)), ignoreBounds=True)
         elif result.caller is None:
