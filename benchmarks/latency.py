@@ -17,9 +17,11 @@ Run from the repo root:  .venv/bin/python -m benchmarks.latency [--runs N] [--sh
   (`offset`, per role). The let_caller_finish cue's `evidence.overlap_start` - 72.08 s is
   the cross-check the brief suggests.
 - Sound start: a listener on the agent sink's monitor (its own PortAudio stream, started before
-  `paplay`) notes the wall time of the first sound played into the sink; minus that sound's time
-  in the file, this is when the demo's first sample reached the sink. `paplay`'s own start-up
-  (0.05-0.4 s on a busy machine) is not part of Poise's path and is reported apart.
+  `paplay`) notes the wall time of the first sound it receives (its position inside the callback
+  taken off); minus that sound's time in the file, this is when the demo's first sample reached a
+  PortAudio client. PulseAudio's own buffering before that (25-27 ms, the capture probe) is the
+  same for the coach and is not counted. `paplay`'s start-up (0.05-0.4 s on a busy machine) is
+  not part of Poise's path and is reported apart.
 - Per situation of poise/assets/demo_call.txt:
   latency = cue wall - (sound start + situation start in the file), split into
   the rule's own delay, (cue t - offset) - situation start (audio the rule needs), and the
@@ -778,10 +780,11 @@ def summarise(results: list[RunResult], offline: list[dict], offline_free: list[
           (f"`poise coach --headless` (tiny.en, live transcription on) capturing two PulseAudio null-sink monitors "
           f"({', '.join(harness.pcms.values())}) through PortAudio; the demo call played into the sinks with one "
           f"`paplay` per side; {len(results)} runs, a fresh coach each. Latency = cue wall − (the demo's first sample "
-          "reaching the agent sink, heard by a separate listener on its monitor + situation start in the file). "
+          "reaching a separate PortAudio listener on the agent sink's monitor + situation start in the file; "
+          "PulseAudio's buffering before any client, in the capture probe below, is not counted). "
           "*Rule* = audio the rule needs after the situation starts "
-          "(cue time in the file − situation start); *live path* = the rest (PulseAudio/PortAudio "
-          f"buffering, block cutting, processing). p95 is numpy's linear percentile over the {len(results)} runs "
+          "(cue time in the file − situation start); *live path* = the rest (block cutting, processing, "
+          f"the events file). p95 is numpy's linear percentile over the {len(results)} runs "
           "(with 5 runs it lies between the worst and second-worst)."), ""]
     rows = []
     for kind, d in per_kind.items():
