@@ -18,6 +18,8 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -139,6 +141,18 @@ def _free_name(path: Path, suffix: str) -> Path:
 
 
 # --------------------------------------------------------------------------- store
+
+
+@contextmanager
+def borrowed_store(store: HistoryStore | None) -> Iterator[HistoryStore]:
+    """`store` when a caller holds one open, else the user's history, opened for the block and closed after it."""
+    own = store is None
+    held = store if store is not None else HistoryStore()
+    try:
+        yield held
+    finally:
+        if own:
+            held.close()
 
 
 class HistoryStore:

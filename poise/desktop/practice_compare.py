@@ -43,7 +43,7 @@ from poise.app.practice import (
     take_audio,
 )
 from poise.audio.playback import play_audio, stop_audio
-from poise.audio.store import HistoryStore, StoreError
+from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.audio.types import SAMPLE_RATE
 from poise.desktop.workers import run_in_background
 from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis, status_label
@@ -183,12 +183,8 @@ class CompareTakesTab(QWidget):
         """Read the trainee's takes again (keeping the two chosen when they are still there)."""
         chosen = self.chosen_ids()
         try:
-            store = self._history or HistoryStore()
-            try:
+            with borrowed_store(self._history) as store:
                 self.takes = list_takes(store, self._agent, limit=TAKES_LISTED)
-            finally:
-                if self._history is None:
-                    store.close()
         except StoreError as exc:
             self.status.setText(str(exc))
             return

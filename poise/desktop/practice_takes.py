@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
-from poise.audio.store import HistoryStore, StoreError
+from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label
 from poise.report.format import fmt_duration
 
@@ -120,12 +120,8 @@ class TakesTab(QWidget):
     def refresh(self) -> None:
         """Read the trainee's takes from the history and redraw."""
         try:
-            store = self._history or HistoryStore()
-            try:
+            with borrowed_store(self._history) as store:
                 self.takes = list_takes(store, self._agent, limit=TAKES_SHOWN)
-            finally:
-                if self._history is None:
-                    store.close()
         except StoreError as exc:
             self.status.setText(str(exc))
             return
@@ -169,13 +165,9 @@ class TakesTab(QWidget):
             self.status.setText("Select the takes to delete first.")
             return
         try:
-            store = self._history or HistoryStore()
-            try:
+            with borrowed_store(self._history) as store:
                 for take in chosen:
                     delete_take(store, take)  # the row and the take's sound
-            finally:
-                if self._history is None:
-                    store.close()
         except StoreError as exc:
             self.status.setText(str(exc))
             return

@@ -44,7 +44,7 @@ from poise.app.practice import (
     script_words,
     word_interval_ms,
 )
-from poise.audio.store import HistoryStore, StoreError
+from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.practice_strip import LiveStrip
 from poise.app.spec import CallState
 from poise.audio.types import Meters, Status
@@ -334,15 +334,11 @@ class ReadAtPaceTab(QWidget):
             except OSError as exc:  # the score is still saved, without its sound
                 unrecorded = f" Its sound could not be kept ({getattr(exc, 'strerror', None) or exc})."
         try:
-            store = self._history or HistoryStore()
-            try:
+            with borrowed_store(self._history) as store:
                 take_id = save_take(
                     store, self._take_agent, script, score, result.source.duration_s,
                     started_at=self._take_started, words_read=words_read, recording=recording,
                 )
-            finally:
-                if self._history is None:
-                    store.close()
         except StoreError as exc:
             if recording is not None:
                 recording.unlink(missing_ok=True)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from poise import paths
 from poise.audio.coach import wpm_from_rate
-from poise.audio.store import HistoryStore, StoreError
+from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.profiles import ProfilePicker
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
 from poise.desktop.workers import run_in_background
@@ -136,12 +136,8 @@ class TrendsTab(QWidget):
         """Read the agent's calls from the history and redraw."""
         self.picker.refresh()
         try:
-            store = self._history or HistoryStore()
-            try:
+            with borrowed_store(self._history) as store:
                 self.rows = store.trends(self.agent(), limit=TREND_CALLS)
-            finally:
-                if self._history is None:
-                    store.close()
         except StoreError as exc:
             self.status.setText(str(exc))
             return
