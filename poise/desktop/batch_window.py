@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
@@ -31,7 +30,7 @@ from poise import theme
 from poise.app.batch_summary import DEFAULT_SORT, BatchSummary, SummaryError, SummaryRow, load_summary, sort_rows
 from poise.app.review import CUES_WARN_PER_10_MIN
 from poise.audio.coach import CUE_MESSAGES
-from poise.desktop.widgets import status_label
+from poise.desktop.widgets import list_table, status_label
 from poise.report.format import fmt_length
 
 SUMMARY_FILTER = "Batch summaries (summary.csv summary.parquet *.csv *.parquet);;All files (*)"
@@ -192,15 +191,8 @@ class BatchSummaryWindow(QMainWindow):
         self.table.setSortingEnabled(True)  # (this sorts the empty model by column 0: the default is put back)
         self.model.sort_column, self.model.descending = DEFAULT_SORT
         self.table.horizontalHeader().setSortIndicator(self.model.column_of(DEFAULT_SORT[0]), Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        list_table(self.table, QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never "to contents": that reads every row
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         self.table.activated.connect(lambda index: self.open_row(index.row()))  # Enter

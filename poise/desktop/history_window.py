@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -38,7 +37,7 @@ from poise.audio.store import CallRow, HistoryStore, StoreError
 from poise.desktop.follow_ups import FollowUpsPanel
 from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
-from poise.desktop.widgets import status_label
+from poise.desktop.widgets import list_table, status_label
 from poise.desktop.window_actions import RecordingDrop, open_for_review
 from poise.report.format import fmt_length
 
@@ -311,15 +310,8 @@ class HistoryWindow(QMainWindow):
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        list_table(self.table, QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never "to contents": that reads every row
         for col, width in enumerate((130, 140, 60, 70, 90, 50, 100, 100, 60)):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)

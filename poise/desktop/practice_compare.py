@@ -46,7 +46,7 @@ from poise.audio.playback import play_audio, stop_audio
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.audio.types import SAMPLE_RATE
 from poise.desktop.workers import run_in_background
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis, status_label
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis, status_label, still_plot
 
 FIRST_COLOR = QColor(CALLER_COLOR)  # the earlier take: muted purple
 SECOND_COLOR = QColor(AGENT_COLOR)  # the later take: Poise's teal (the one to look at)
@@ -162,16 +162,11 @@ class CompareTakesTab(QWidget):
         self.plots.addLabel(label, row=row, col=0, justify="right", color=MUTED_TEXT, size="8pt")
         axis = {"bottom": TimeAxis(orientation="bottom")} if bottom_axis else {}
         plot = self.plots.addPlot(row=row, col=1, axisItems=axis)
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
+        still_plot(plot)
         plot.showGrid(x=False, y=True, alpha=0.15)
         plot.getAxis("left").setWidth(40)
         if not bottom_axis:
             plot.hideAxis("bottom")
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setPen(pg.mkPen("#c5cacd"))
-            plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
         return plot
 
     # ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from poise.app.practice import PITCH_CALM_ST
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, MUTED_TEXT, TimeAxis
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, MUTED_TEXT, TimeAxis, still_plot
 
 PACE_RANGE_WPM = (60.0, 260.0)  # as the live gauge
 PITCH_RANGE_ST = (-7.0, 7.0)  # semitones from the take's own median
@@ -66,16 +66,11 @@ class LiveStrip(pg.GraphicsLayoutWidget):
         self.addLabel(label, row=row, col=0, justify="right", color=MUTED_TEXT, size="8pt")
         axis = {"bottom": TimeAxis(orientation="bottom")} if bottom_axis else {}
         plot = self.addPlot(row=row, col=1, axisItems=axis)
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
+        still_plot(plot)
         plot.getAxis("left").setWidth(32)
         plot.getAxis("left").setStyle(tickLength=-3)
         if not bottom_axis:
             plot.hideAxis("bottom")
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setPen(pg.mkPen("#c5cacd"))
-            plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
         return plot
 
     def set_band(self, lo: float, hi: float) -> None:

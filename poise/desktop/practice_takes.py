@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
-from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label
+from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label, still_plot
 from poise.report.format import fmt_duration
 
 TAKES_SHOWN = 200  # the trainee's latest takes listed and drawn (a term of daily practice)
@@ -65,12 +65,7 @@ class TakesTab(QWidget):
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}, background="#ffffff")
         self.plot.setTitle("Score per take (0–100)", color=MUTED_TEXT.name(), size="10pt")
         self.plot.showGrid(x=False, y=True, alpha=0.15)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
-        for name in ("left", "bottom"):
-            self.plot.getAxis(name).setPen(pg.mkPen("#c5cacd"))
-            self.plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
+        still_plot(self.plot)
         self.plot.getAxis("left").setWidth(44)
         self.plot.setYRange(0, 100, padding=0.04)
         self.plot.setMinimumHeight(150)

@@ -34,7 +34,7 @@ from poise import paths
 from poise.audio.coach import wpm_from_rate
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.profiles import ProfilePicker
-from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
+from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label, still_plot
 from poise.desktop.workers import run_in_background
 from poise.language.trends import LanguageCountCache, LanguageCounts
 from poise.report.format import row_numbers
@@ -115,12 +115,7 @@ class TrendsTab(QWidget):
         plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}, background="#ffffff")
         plot.setTitle(title, color=MUTED_TEXT.name(), size="10pt")
         plot.showGrid(x=False, y=True, alpha=0.15)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setPen(pg.mkPen("#c5cacd"))
-            plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
+        still_plot(plot)
         plot.getAxis("left").setWidth(44)
         return plot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from poise import theme
 from poise.report.format import DEFAULT_WPM_BAND
@@ -203,3 +203,30 @@ def status_label() -> QLabel:
     label = QLabel("", objectName="hint")
     label.setWordWrap(True)
     return label
+
+
+AXIS_LINE = "#c5cacd"  # the quiet grey of a still plot's axes
+
+
+def still_plot(plot: pg.PlotWidget | pg.PlotItem) -> pg.PlotWidget | pg.PlotItem:
+    """A plot the user reads, not handles: no auto-range button, menu or mouse panning, quiet axes."""
+    plot.hideButtons()
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setPen(pg.mkPen(AXIS_LINE))
+        plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
+    return plot
+
+
+def list_table(table: QAbstractItemView, selection: QAbstractItemView.SelectionMode) -> None:
+    """A read-only list of rows (history's calls, a batch's calls): whole rows selected, alternating
+    colours, fixed 24 px rows, columns the user resizes (never "to contents": that reads every row)."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(selection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(24)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
