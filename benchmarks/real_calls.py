@@ -147,7 +147,8 @@ class CueScore:
     cues: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # all cues per kind
     explained: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # cues a situation/truth event explains
     situations: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # per expected kind
-    hits_in_time: dict = field(default_factory=lambda: {k: 0 for k in KINDS})
+    hits_during: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # cued while the situation lasts (recall)
+    hits_in_time: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # cued within the latency target too
     hits_late: dict = field(default_factory=lambda: {k: 0 for k in KINDS})  # cued, but after the latency target
     latencies: dict = field(default_factory=lambda: {k: [] for k in KINDS})
     floor_takes: int = 0
@@ -161,7 +162,7 @@ class CueScore:
     unexplained: list = field(default_factory=list)  # (t, kind) of the cues nothing explains
 
     def add(self, other: CueScore) -> None:
-        for name in ("cues", "explained", "situations", "hits_in_time", "hits_late"):
+        for name in ("cues", "explained", "situations", "hits_during", "hits_in_time", "hits_late"):
             for k in KINDS:
                 getattr(self, name)[k] += getattr(other, name)[k]
         for k in KINDS:
@@ -179,6 +180,12 @@ class CueScore:
         return round(count / self.minutes * 10, 2) if self.minutes else None
 
     def recall(self, kind: str) -> float | None:
+        """Situations cued while they last / situations (issue 6's recall; its latency bars are medians)."""
+        n = self.situations[kind]
+        return round(self.hits_during[kind] / n, 3) if n else None
+
+    def recall_in_time(self, kind: str) -> float | None:
+        """Situations cued within the kind's latency target / situations (stricter than the issue's recall)."""
         n = self.situations[kind]
         return round(self.hits_in_time[kind] / n, 3) if n else None
 
@@ -197,8 +204,8 @@ class CueScore:
         for k in KINDS:
             lat = self.latencies[k]
             out["per_kind"][k] = {
-                "situations": self.situations[k], "hits_in_time": self.hits_in_time[k], "hits_late": self.hits_late[k],
-                "recall": self.recall(k), "cues": self.cues[k], "explained": self.explained[k], "precision": self.precision(k),
+                "situations": self.situations[k], "hits_during": self.hits_during[k], "hits_in_time": self.hits_in_time[k],
+                "hits_late": self.hits_late[k], "recall": self.recall(k), "recall_in_time": self.recall_in_time(k), "cues": self.cues[k], "explained": self.explained[k], "precision": self.precision(k),
                 "false": self.cues[k] - self.explained[k], "false_per_10min": self.per10(self.cues[k] - self.explained[k]),
                 "latency_median_s": percentile(lat, 50), "latency_p95_s": percentile(lat, 95),
             }
@@ -226,6 +233,7 @@ def score(cues: list[dict], conv: T.ConversationTruth, duration_s: float,
             explained[i] = True
         if ok:
             lat = cues[ok[0]]["t"] - o.onset
+            sc.hits_during["let_caller_finish"] += 1  # in the judge window with the caller still talking
             sc.latencies["let_caller_finish"].append(round(lat, 3))
             if lat <= LATENCY_TARGET_S["let_caller_finish"]:
                 sc.hits_in_time["let_caller_finish"] += 1
@@ -249,6 +257,7 @@ def score(cues: list[dict], conv: T.ConversationTruth, duration_s: float,
         for i in ok:
             explained[i] = True
         if ok:
+            sc.hits_during["dead_air"] += int(cues[ok[0]]["t"] <= e)
             sc.hits_in_time["dead_air"] += int(cues[ok[0]]["t"] <= e)
             sc.hits_late["dead_air"] += int(cues[ok[0]]["t"] > e)
             sc.latencies["dead_air"].append(round(cues[ok[0]]["t"] - s, 3))
@@ -258,6 +267,7 @@ def score(cues: list[dict], conv: T.ConversationTruth, duration_s: float,
         for i in ok:
             explained[i] = True
         if ok:
+            sc.hits_during["pause_for_caller"] += int(cues[ok[0]]["t"] <= e)
             sc.hits_in_time["pause_for_caller"] += 1
             sc.latencies["pause_for_caller"].append(round(cues[ok[0]]["t"] - s, 3))
     # built prosody situations
@@ -273,6 +283,7 @@ def score(cues: list[dict], conv: T.ConversationTruth, duration_s: float,
         if ok:
             lat = cues[ok[0]]["t"] - sit.start
             sc.latencies[kind].append(round(lat, 3))
+            sc.hits_during[kind] += int(cues[ok[0]]["t"] <= sit.end)
             in_time = lat <= LATENCY_TARGET_S[kind] if kind in LATENCY_TARGET_S else cues[ok[0]]["t"] <= sit.end
             sc.hits_in_time[kind] += int(in_time)
             sc.hits_late[kind] += int(not in_time)
@@ -326,11 +337,14 @@ DEFINITIONS = """
   onset but stops < 0.5 s after it; *handover* = the caller is silent at the onset and stopped <= 2 s before
   (gap = onset - caller's last sound; *quick* < 0.3 s).
 - **let_caller_finish** is correct when it falls in [onset, onset + 1.5 s] of a floor take while the caller
-  is speaking (truth) at the cue; recall = floor takes so cued within 0.6 s of the onset / floor takes; latency
-  = cue - onset. A let_caller_finish within 1.5 s after a backchannel or handover onset counts *on* it.
+  is speaking (truth) at the cue; recall = floor takes so cued / floor takes; *in time* = so cued within 0.6 s
+  of the onset; latency = cue - onset. A let_caller_finish within 1.5 s after a backchannel or handover onset
+  counts *on* it.
 - **Built situations** (benchmarks/built.py; placed from the truth, never from the engine): fast 1.4x (WSOLA)
-  -> slow_down in time if <= 4 s after the start; high +3.5 st -> lower_tone <= 3 s; loud +9 dB ->
-  lower_volume <= 2 s; quiet -10 dB -> speak_up while still quiet (before the stretch ends); interrupts are
+  -> slow_down, high +3.5 st -> lower_tone, loud +9 dB -> lower_volume, quiet -10 dB -> speak_up. *Recall* =
+  situations cued before they end / situations (issue 6's recall; its latency bars are medians, measured here
+  and by benchmarks/latency.py); *in time* = cued within the kind's latency bar (slow_down 4 s, lower_tone 3 s,
+  lower_volume 2 s after the start; speak_up before the end); interrupts are
   floor takes of the built truth; backchannels <= 0.5 s and quick handovers (0.1-0.2 s) must get no cue.
   A cue of the kind within [start, end + 8 s] (speak_up: [start, end]) is *explained* (late if after the
   target); latency = first such cue - start.
@@ -419,7 +433,7 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
                            "floor_takes_rttm": [round(x.onset, 2) for x in conv.of_kind("floor_take")], "floor_takes_pauses_out": fine_takes,
                            "conversation_engine": cuerun.conversation, "cues": cuerun.cues, "score": sc.summary()})
         rows.append([f"{AMI_SPEAKERS[a]} / {AMI_SPEAKERS[c]}", pa["f1"], pc["f1"], round(truth_ov, 1), eng_ov,
-                     sc.floor_takes, f"{lcf['hits_in_time']}/{lcf['situations']}", lcf["cues"], sc.on_backchannels + sc.on_handovers,
+                     sc.floor_takes, f"{lcf['hits_during']}/{lcf['situations']}", lcf["cues"], sc.on_backchannels + sc.on_handovers,
                      sc.prosody_agent_silent, sc.false_total])
     per_speaker = {}
     sp_rows = []
@@ -464,7 +478,7 @@ def section_ami(speech: Path, words: bool, tmp: Path, quick: bool) -> tuple[dict
            "Floor takes (agent onset s) by the RTTM / with the pauses out: "
            + "; ".join(f"{a} over {c}: {r} / {f}" for a, c, r, f in takes) + ".\n\n")
     md += table(["agent / caller", "agent F1", "caller F1", "overlap RTTM s", "overlap engine s", "floor takes",
-                 "lcf in time", "lcf cues", "lcf on bc/handover", "prosody cues, agent silent", "undeserved"], rows)
+                 "floor takes cued", "lcf cues", "lcf on bc/handover", "prosody cues, agent silent", "undeserved"], rows)
     md += "\n"
     data = {"truth_check": check, "pairs": data_pairs, "per_speaker": per_speaker, "overlap_truth_s": round(ov_truth, 2),
             "overlap_pauses_out_s": round(ov_fine, 2), "overlap_engine_s": round(ov_eng, 2), "cues": total.summary()}
@@ -620,7 +634,7 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
                 words_score.add(sc)
             pa, pc = T.prf(frames.agent_speech, call.ta), T.prf(frames.caller_speech, call.tc)
             s = sc.summary()
-            rec = " ".join(f"{s['per_kind'][k]['hits_in_time']}/{s['per_kind'][k]['situations']}" for k in KINDS)
+            rec = " ".join(f"{s['per_kind'][k]['hits_during']}/{s['per_kind'][k]['situations']}" for k in KINDS)
             rows.append([base_name, name + (" (words)" if transcribed else ""), fmt, pa["f1"], pc["f1"], round(conv.overlap_s, 1), cuerun.conversation.get("overlap_s"), rec,
                          sc.on_backchannels, sc.on_quick_handovers, sc.false_total, sc.per10(sc.false_total)])
             data_calls.append({"base": base_name, "variant": name, "format": fmt, "words": transcribed, "degradations": d.params, "agent_prf": pa,
@@ -644,12 +658,12 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
            "headset speech (FEE013, FEE016) as the caller, 0.6-1.5 s gaps.\n")
     md += md_bases
     s = total.summary()
-    kind_rows = [[k, s["per_kind"][k]["situations"], s["per_kind"][k]["hits_in_time"], s["per_kind"][k]["hits_late"],
-                  s["per_kind"][k]["recall"], s["per_kind"][k]["cues"], s["per_kind"][k]["precision"], s["per_kind"][k]["false_per_10min"],
+    kind_rows = [[k, s["per_kind"][k]["situations"], s["per_kind"][k]["hits_during"], s["per_kind"][k]["hits_in_time"],
+                  s["per_kind"][k]["hits_late"], s["per_kind"][k]["recall"], s["per_kind"][k]["cues"], s["per_kind"][k]["precision"], s["per_kind"][k]["false_per_10min"],
                   s["per_kind"][k]["latency_median_s"], s["per_kind"][k]["latency_p95_s"]] for k in KINDS]
     md += (f"\nAll built calls together ({s['minutes']:.0f} min). Cues come from `analyze_file` with words on the calls marked "
            f"(words) below, from the Session without words on the others; slow_down situations are scored on the transcribed calls only.\n\n")
-    md += table(["kind", "situations", "in time", "late", "recall", "cues", "precision", "false / 10 min", "latency median s", "p95 s"], kind_rows)
+    md += table(["kind", "situations", "cued while it lasts", "in time", "late", "recall", "cues", "precision", "false / 10 min", "latency median s", "p95 s"], kind_rows)
     md += (f"\n\nFalse cues, all kinds: **{s['false_cues']}** = **{s['false_per_10min']} per 10 min**; let_caller_finish on "
            f"backchannels {s['cues_on_backchannels']} / {s['backchannels']}, on quick handovers {s['cues_on_quick_handovers']} / "
            f"{s['quick_handovers']}, on all handovers {s['cues_on_handovers']} / {s['handovers']}; pace/pitch/volume cues with the agent silent "
@@ -716,15 +730,18 @@ def main(argv: list[str] | None = None) -> None:
     worst_recall = min((bs["per_kind"][k]["recall"] for k in KINDS if bs["per_kind"][k]["recall"] is not None), default=None)
     summary_rows = [
         ["real conversations: let_caller_finish precision", f"{lcf_precision} ({lcf['explained']}/{lcf['cues']} cues)", "≥ 0.9", check(lcf_precision, 0.9)],
-        ["real conversations: let_caller_finish recall (≤ 0.6 s)", f"{lcf_recall} ({lcf['hits_in_time']}/{lcf['situations']} floor takes)", "≥ 0.9", check(lcf_recall, 0.9)],
+        ["real conversations: let_caller_finish recall", f"{lcf_recall} ({lcf['hits_during']}/{lcf['situations']} floor takes; "
+         f"{lcf['hits_in_time']} within 0.6 s)", "≥ 0.9", check(lcf_recall, 0.9)],
         ["real conversations: cues on backchannels / handovers", f"{rs['cues_on_backchannels']} / {rs['cues_on_handovers']}", "0 / 0",
          check(rs["cues_on_backchannels"] + rs["cues_on_handovers"], 0, True)],
         ["real conversations: pace/pitch/volume cues, agent silent", rs["prosody_cues_agent_silent"], "0", check(rs["prosody_cues_agent_silent"], 0, True)],
         ["real conversations: undeserved cues per 10 min", f"{rs['false_per_10min']} ({rs['false_cues']} in {rs['minutes']:.0f} min: "
          + ", ".join(f"{k} {rs['per_kind'][k]['false']}" for k in KINDS if rs["per_kind"][k]["false"]) + ")", "≤ 1", check(rs["false_per_10min"], 1.0, True)],
         ["built calls: worst recall over kinds with situations", worst_recall, "≥ 0.95 each", check(worst_recall, 0.95)],
-    ] + [[f"built calls: {k} recall", f"{bs['per_kind'][k]['recall']} ({bs['per_kind'][k]['hits_in_time']}/{bs['per_kind'][k]['situations']})", "≥ 0.95",
-          check(bs["per_kind"][k]["recall"], 0.95)] for k in KINDS if bs["per_kind"][k]["situations"]] + [
+    ] + [[f"built calls: {k} recall (cued while it lasts)", f"{bs['per_kind'][k]['recall']} ({bs['per_kind'][k]['hits_during']}/"
+          f"{bs['per_kind'][k]['situations']}; in time {bs['per_kind'][k]['hits_in_time']}"
+          + (f", median {bs['per_kind'][k]['latency_median_s']} s vs {LATENCY_TARGET_S[k]} s" if k in LATENCY_TARGET_S else "") + ")",
+          "≥ 0.95", check(bs["per_kind"][k]["recall"], 0.95)] for k in KINDS if bs["per_kind"][k]["situations"]] + [
         ["built calls: false cues per 10 min, all kinds", f"{bs['false_per_10min']} ({bs['false_cues']} in {bs['minutes']:.0f} min: "
          + ", ".join(f"{k} {bs['per_kind'][k]['false']}" for k in KINDS if bs["per_kind"][k]["false"]) + ")", "≤ 1", check(bs["false_per_10min"], 1.0, True)],
         ["built calls: let_caller_finish on backchannels / quick handovers", f"{bs['cues_on_backchannels']}/{bs['backchannels']} / {bs['cues_on_quick_handovers']}/{bs['quick_handovers']}", "0 / 0",
