@@ -216,3 +216,30 @@ def test_the_calls_numbers_date_each_run_from_its_first_audible_frame():
     assert np.flatnonzero(track.speech[:n])[0] == 80 and not track.speech[:80].any()
     assert track.speech[150:190].all()  # the later run reaches back over the audible frames before it
     assert track.speech_frames_between(0, n) == int(track.speech[:n].sum())
+
+
+def test_the_calls_numbers_count_a_turns_own_pauses_as_talk():
+    # turn-level, as the floor rules and the AMI RTTM count it: silences of at most 0.5 s between two
+    # speech runs are talk; a longer one, and the silence before the first and after the last run, are not
+    from poise.audio.prosody import Frames
+    from poise.audio.stats import role_stats
+    from poise.audio.track import RoleTrack
+
+    n = 400
+    speech = np.zeros(n, bool)
+    speech[50:100] = speech[130:180] = True  # a 0.3 s pause
+    speech[230:280] = True  # a 0.5 s pause: still the same turn
+    speech[331:360] = True  # a 0.51 s silence: a new turn
+    nucleus = np.zeros(n, bool)
+    nucleus[np.flatnonzero(speech)[::20]] = True
+    track = RoleTrack()
+    track.append(Frames(0, np.zeros(n, np.float32), speech.copy(), np.full(n, np.nan, np.float32), nucleus,
+                        speech.copy(), speech.copy()))
+    rate_before = role_stats(track, None, "agent").articulation_rate_sps
+    assert track.bridge_pauses(50) == 30 + 50
+    assert track.speech[50:280].all() and not track.speech[280:331].any() and track.speech[331:360].all()
+    assert not track.speech[:50].any() and not track.speech[360:n].any()
+    assert track.speech_frames_between(0, n) == int(track.speech[:n].sum()) == 230 + 29
+    stats = role_stats(track, None, "agent")
+    assert stats.talk_time_s == pytest.approx(2.59)
+    assert stats.articulation_rate_sps == rate_before  # pauses are talk time, not articulation

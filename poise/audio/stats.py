@@ -51,7 +51,8 @@ def role_stats(track: RoleTrack, segments: list[Segment] | None, role: Role) -> 
     f0 = track.f0[:n]
     f0 = f0[np.isfinite(f0)]
     db = track.db[:n][np.isfinite(track.f0[:n])]  # voiced frames: the level a listener hears
-    rate = track.nucleus[:n].sum() / talk_time if talk_time > 0 else None
+    voicing_s = talk_time - track.pause_frames * FRAME_HOP_S  # articulation rate leaves a turn's pauses out
+    rate = track.nucleus[:n].sum() / voicing_s if voicing_s > 0 else None
     words = role_words(segments, role) if segments is not None else None
     return RoleStats(
         talk_time_s=round(talk_time, 2),

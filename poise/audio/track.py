@@ -23,6 +23,7 @@ class RoleTrack:
         self.active = np.zeros(cap, bool)
         self.audible = np.zeros(cap, bool)
         self.voiced_sound = np.zeros(cap, bool)
+        self.pause_frames = 0  # frames bridge_pauses marked as speech (pauses inside a turn)
         self._cum_speech = np.zeros(cap + 1, np.int64)  # speech frames before index i
         self._cum_voiced = np.zeros(cap + 1, np.int64)
 
@@ -84,6 +85,27 @@ class RoleTrack:
                 added += k - first
         if added:
             self._cum_speech[1 : n + 1] = np.cumsum(speech)
+        return added
+
+    def bridge_pauses(self, max_gap: int) -> int:
+        """Mark the pauses inside a turn (silences of at most `max_gap` frames between two speech runs)
+        as speech, the way turn-level annotations and the floor rules count them. For the whole-call
+        numbers at the end of a call; `pause_frames` keeps how many frames were pauses (articulation rate
+        leaves them out). Returns the frames added."""
+        n = self.n
+        speech = self.speech[:n]
+        if n < 3 or not speech.any():
+            return 0
+        changes = np.flatnonzero(np.diff(np.concatenate([[False], speech, [False]]).astype(np.int8)))
+        starts, ends = changes[::2], changes[1::2]  # speech runs [start, end)
+        added = 0
+        for end, start in zip(ends[:-1].tolist(), starts[1:].tolist()):
+            if start - end <= max_gap:
+                speech[end:start] = True
+                added += start - end
+        if added:
+            self._cum_speech[1 : n + 1] = np.cumsum(speech)
+        self.pause_frames += added
         return added
 
     def speech_frames_between(self, start: int, end: int) -> int:
