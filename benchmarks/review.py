@@ -10,14 +10,25 @@ Run from the repo root:  QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmark
 - (a) First lanes: from `ReviewWindow(...)` until the call lane is drawn (the `audio_ready`
   signal, then one synchronous repaint of the timeline). Target ≤ 2 s.
 - (b) The analysis: voice measures and cues only (`--transcribe` adds Whisper: the lead's full
-  timing), until every lane is drawn.
+  timing), from `ReviewWindow(...)` until every lane is drawn; and, side by side on the same file
+  with the same model and settings, `poise analyze CALL --quiet` (`--no-transcript` without
+  `--transcribe`; it saves nothing, the window saves the review to a throwaway history) as a
+  subprocess, once before the window and once after it (the load of the shared machine drifts):
+  the wall and CPU time of each, and the ratio window / analyze (target ≤ 1). The window's CPU is
+  the whole process's from opening it until every lane is drawn (UI thread included).
 - (c) Playing: the real event loop for `--play-s` seconds with the window's 30 fps timer; the
   intervals between paints of the timeline (frame times), and, from an independent 7 ms timer,
   the drawn playhead minus the player's position (`CallPlayer.position_s`, the stream clock).
   Playback goes to the private PulseAudio's null sink (tests/pulse.py) when there is one; else
   to the default output; with no output at all (c) is skipped and says so.
 - (d) Scrolling and zooming while playing: a 60 s view panned across the call in 100 steps and
-  zoomed in and out 40 times, each step one synchronous repaint (ms per frame).
+  zoomed in and out 40 times, each step one synchronous repaint (ms per frame). The range is set
+  with `ReviewTimeline.set_view`, the path a wheel zoom or a drag takes (the range, then every lane
+  settled before the paint); also counted: paints of the timeline per step (1 is the aim: pyqtgraph
+  painted every change twice until 2026-12-01).
+
+The script waits in a Qt event loop, as the app does (until 2026-12-01 it polled `processEvents`
+every 2 ms, 500 wake-ups a second of the UI thread competing with the analysis for the GIL).
 
 Writes benchmarks/results/review.json and review.md. These are measurements, not tests.
 """
@@ -26,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +57,21 @@ FPS_TARGET = 30.0
 PLAYHEAD_TARGET_S = 0.05
 SAMPLE_MS = 7  # ms: the playhead sampler's period (coprime-ish with the 33 ms frame timer)
 VIEW_S = 60.0  # s: the zoomed view panned in (d)
+REPO = Path(__file__).resolve().parents[1]
+WAIT_POLL_MS = 10  # ms: how often the event loop the script waits in checks whether it may go on
+
+
+def time_analyze(call: Path, transcribe: bool) -> dict:
+    """`poise analyze CALL --quiet` in a fresh interpreter: wall s, CPU s (user + system), exit code."""
+    cmd = [sys.executable, "-m", "poise.cli", "analyze", str(call), "--quiet"] + ([] if transcribe else ["--no-transcript"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=os.environ.copy())
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "rc": done.returncode, "load_1min": round(os.getloadavg()[0], 2),
+            "stderr": done.stderr.strip().splitlines()[-1:] if done.returncode else []}
 
 
 def build_call(speech: Path, minutes: float, folder: Path) -> Path:
@@ -92,7 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         output = f"default output (no PulseAudio harness: {exc})"
 
     call = build_call(speech, args.minutes, tmp)
-    from PySide6.QtCore import QEvent, QObject, QTimer
+    analyze_runs = [time_analyze(call, args.transcribe)]  # before the window (and once more after it)
+    print(f"poise analyze (before the window): {analyze_runs[0]['wall_s']:.1f} s wall, {analyze_runs[0]['cpu_s']:.1f} s CPU")
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
     from poise.desktop.app import create_app
@@ -102,14 +132,22 @@ def main(argv: list[str] | None = None) -> None:
     data: dict = {"minutes": args.minutes, "output": output, "transcribe": args.transcribe}
 
     def wait_for(predicate, timeout_s: float) -> bool:  # noqa: ANN001
+        """Run the event loop (as the app's) until `predicate()` or `timeout_s`."""
+        if predicate():
+            return True
         deadline = time.perf_counter() + timeout_s
-        while not predicate() and time.perf_counter() < deadline:
-            app.processEvents()
-            time.sleep(0.002)
+        loop = QEventLoop()
+        check = QTimer()
+        check.setInterval(WAIT_POLL_MS)
+        check.timeout.connect(lambda: loop.quit() if predicate() or time.perf_counter() >= deadline else None)
+        check.start()
+        loop.exec()
+        check.stop()
         return predicate()
 
     # (a) first lanes
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     win = ReviewWindow(call, transcribe=args.transcribe)
     win.resize(1000, 660)
     win.show()
@@ -121,8 +159,13 @@ def main(argv: list[str] | None = None) -> None:
     wait_for(lambda: win.result is not None or win.error is not None, 3600 if args.transcribe else 600)
     win.timeline.viewport().repaint()
     data["analysis_s"] = time.perf_counter() - t0
+    data["analysis_cpu_s"] = time.process_time() - cpu0
+    data["analysis_load_1min"] = round(os.getloadavg()[0], 2)
     data["analysis_error"] = win.error
-    print(f"first lanes {data['first_lanes_s']:.2f} s, analysis {data['analysis_s']:.1f} s ({win.error or 'ok'})")
+    reports = win.progress_reports
+    data["progress_reports"] = None if reports is None else {"sent": reports.sent, "dropped": reports.dropped}
+    print(f"first lanes {data['first_lanes_s']:.2f} s, analysis {data['analysis_s']:.1f} s wall, "
+          f"{data['analysis_cpu_s']:.1f} s CPU ({win.error or 'ok'}); progress reports {data['progress_reports']}")
 
     # (c) playing
     paints: list[float] = []
@@ -161,13 +204,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"playing skipped: {win.player_error}")
 
     # (d) scrolling and zooming (while playing, when it plays)
-    plot = win.timeline.plots["call"]
     steps: list[float] = []
+    paints.clear()
     span = min(VIEW_S, win.duration_s)
     for i in range(100):
         x0 = (win.duration_s - span) * i / 99
         t = time.perf_counter()
-        plot.setXRange(x0, x0 + span, padding=0)
+        win.timeline.set_view(x0, x0 + span)
         win._tick()
         win.timeline.viewport().repaint()
         app.processEvents()
@@ -175,20 +218,35 @@ def main(argv: list[str] | None = None) -> None:
     for i in range(40):
         width = span if i % 2 else win.duration_s
         t = time.perf_counter()
-        plot.setXRange(0, width, padding=0)
+        win.timeline.set_view(0, width)
         win.timeline.viewport().repaint()
         app.processEvents()
         steps.append((time.perf_counter() - t) * 1000)
     data["scroll_frame_ms"] = {"n": len(steps), "p50": pct(steps, 50), "p95": pct(steps, 95), "max": max(steps)}
-    print(f"scrolling/zooming: frame p50 {data['scroll_frame_ms']['p50']:.1f} ms, p95 {data['scroll_frame_ms']['p95']:.1f} ms")
+    data["scroll_paints_per_step"] = len(paints) / len(steps)
+    print(f"scrolling/zooming: frame p50 {data['scroll_frame_ms']['p50']:.1f} ms, p95 {data['scroll_frame_ms']['p95']:.1f} ms, "
+          f"{data['scroll_paints_per_step']:.2f} paints per step")
     win.pause()
     win.close()
     QApplication.processEvents()
+    analyze_runs.append(time_analyze(call, args.transcribe))  # after the window: the order alternates
+    print(f"poise analyze (after the window): {analyze_runs[1]['wall_s']:.1f} s wall, {analyze_runs[1]['cpu_s']:.1f} s CPU")
+    data["analyze"] = analyze_runs
+    ok = [r for r in analyze_runs if r["rc"] == 0]
+    analyze_wall = float(np.mean([r["wall_s"] for r in ok])) if ok else None
+    analyze_cpu = float(np.mean([r["cpu_s"] for r in ok])) if ok else None
+    data["window_vs_analyze_wall"] = data["analysis_s"] / analyze_wall if analyze_wall else None
+    data["window_vs_analyze_cpu"] = data["analysis_cpu_s"] / analyze_cpu if analyze_cpu else None
 
     fmt = lambda v, k=1.0, d=1: "—" if v is None else f"{v * k:.{d}f}"  # noqa: E731
     rows = [
         ["first lanes drawn", f"{data['first_lanes_s']:.2f} s", f"≤ {FIRST_LANES_TARGET_S:.0f} s"],
-        ["analysis (voice" + (" + Whisper" if args.transcribe else " only") + ")", f"{data['analysis_s']:.1f} s", "≤ poise analyze"],
+        ["analysis in the window (voice" + (" + Whisper" if args.transcribe else " only") + "), wall (CPU)",
+         f"{data['analysis_s']:.1f} s ({data['analysis_cpu_s']:.1f} s)", "≤ poise analyze"],
+        ["`poise analyze` on the same file, before / after the window, wall (CPU)",
+         " / ".join(f"{r['wall_s']:.1f} s ({r['cpu_s']:.1f} s)" if r["rc"] == 0 else f"failed ({r['rc']})" for r in analyze_runs), ""],
+        ["window / analyze (mean of the two), wall; CPU",
+         f"{fmt(data['window_vs_analyze_wall'], d=2)}; {fmt(data['window_vs_analyze_cpu'], d=2)}", "≤ 1"],
     ]
     if played:
         rows += [
@@ -201,8 +259,11 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(["playing", f"skipped: {data['playback_error']}", ""])
     rows.append(["scroll/zoom frame, p50 / p95", f"{fmt(data['scroll_frame_ms']['p50'])} / {fmt(data['scroll_frame_ms']['p95'])} ms",
                  f"≤ {1000 / FPS_TARGET:.0f} ms"])
+    rows.append(["paints of the timeline per scroll/zoom step", f"{data['scroll_paints_per_step']:.2f}", "1"])
     markdown = (header(f"Review window, a {args.minutes:g}-minute stereo call") + "\n\n"
-                + table(["measure", "result", "target"], rows) + f"\n\nPlayback: {output}.\n")
+                + table(["measure", "result", "target"], rows) + f"\n\nPlayback: {output}. "
+                + f"1-minute load average after the window's analysis {data['analysis_load_1min']}, after each `poise analyze` "
+                + ", ".join(str(r["load_1min"]) for r in analyze_runs) + " (2 cores, shared).\n")
     print("\n" + markdown)
     if not args.no_write:
         write_results("review", data, markdown)
