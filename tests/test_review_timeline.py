@@ -88,3 +88,56 @@ def test_a_calm_call_has_a_flat_lane_and_a_mono_call_says_why_it_is_empty(qtbot)
     qtbot.addWidget(tl2)
     tl2.set_result(mono, (125.0, 165.0), 3.0)
     assert tl2.message("heat") == "mono recording: no caller to hear" and len(tl2.moments) == 1
+
+
+def test_a_scroll_or_a_zoom_is_painted_once_and_every_lane_follows(qtbot) -> None:
+    """pyqtgraph moved the lanes' content inside the paint, which then asked for a second paint of every lane:
+    the timeline settles a range change before the paint (set_view, the wheel)."""
+    from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from poise.desktop.review_timeline import ReviewTimeline
+
+    result, _ = _replay(SEGMENTS)
+    tl = ReviewTimeline()
+    qtbot.addWidget(tl)
+    tl.resize(1000, 400)
+    tl.show()
+    qtbot.waitExposed(tl)
+    rng = np.random.default_rng(2)
+    level = rng.uniform(-60.0, -10.0, 16 * 10)  # 16 s of a level lane at 0.1 s a point
+    tl.set_duration(result.source.duration_s)
+    tl.set_audio(level, level.copy(), 0.1)
+    tl.set_result(result, (125.0, 165.0), 3.0)
+    for _ in range(3):
+        QApplication.processEvents()
+    paints = []
+
+    class Count(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+            if event.type() == QEvent.Type.Paint:
+                paints.append(1)
+            return False
+
+    counter = Count()
+    tl.viewport().installEventFilter(counter)
+
+    def painted_after(change) -> int:  # noqa: ANN001
+        paints.clear()
+        change()
+        for _ in range(4):
+            QApplication.processEvents()
+        return len(paints)
+
+    for x0 in (2.0, 5.0, 8.0):
+        assert painted_after(lambda: tl.set_view(x0, x0 + 4.0)) == 1
+        for key, plot in tl.plots.items():
+            (a, b), _ = plot.viewRange()
+            assert (round(a, 6), round(b, 6)) == (x0, x0 + 4.0), key
+    pos = QPointF(500, 30)
+    wheel = QWheelEvent(pos, tl.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    assert painted_after(lambda: QApplication.sendEvent(tl.viewport(), wheel)) == 1
+    (a, b), _ = tl.plots["loudness"].viewRange()
+    assert b - a > 4.0 + 1e-6  # it zoomed out, on every lane
