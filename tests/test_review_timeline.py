@@ -94,7 +94,7 @@ def test_a_scroll_or_a_zoom_is_painted_once_and_every_lane_follows(qtbot) -> Non
     """pyqtgraph moved the lanes' content inside the paint, which then asked for a second paint of every lane:
     the timeline settles a range change before the paint (set_view, the wheel)."""
     from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
-    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtGui import QMouseEvent, QWheelEvent
     from PySide6.QtWidgets import QApplication
 
     from poise.desktop.review_timeline import ReviewTimeline
@@ -141,3 +141,17 @@ def test_a_scroll_or_a_zoom_is_painted_once_and_every_lane_follows(qtbot) -> Non
     assert painted_after(lambda: QApplication.sendEvent(tl.viewport(), wheel)) == 1
     (a, b), _ = tl.plots["loudness"].viewRange()
     assert b - a > 4.0 + 1e-6  # it zoomed out, on every lane
+
+    def mouse(kind: QEvent.Type, x: float, buttons: Qt.MouseButton) -> QMouseEvent:
+        p = QPointF(x, 200)
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        return QMouseEvent(kind, p, tl.viewport().mapToGlobal(p), button, buttons, Qt.KeyboardModifier.NoModifier)
+
+    left = Qt.MouseButton.LeftButton
+    QApplication.sendEvent(tl.viewport(), mouse(QEvent.Type.MouseButtonPress, 600, left))
+    QApplication.processEvents()
+    for i in range(1, 4):  # a drag pans: each move painted once
+        assert painted_after(lambda: QApplication.sendEvent(tl.viewport(), mouse(QEvent.Type.MouseMove, 600 - 20 * i, left))) == 1
+    QApplication.sendEvent(tl.viewport(), mouse(QEvent.Type.MouseButtonRelease, 540, Qt.MouseButton.NoButton))
+    (a2, b2), _ = tl.plots["pitch"].viewRange()
+    assert a2 > a + 1e-6 and abs((b2 - a2) - (b - a)) < 1e-6  # panned later in the call, the same zoom
