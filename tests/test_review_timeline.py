@@ -155,3 +155,29 @@ def test_a_scroll_or_a_zoom_is_painted_once_and_every_lane_follows(qtbot) -> Non
     QApplication.sendEvent(tl.viewport(), mouse(QEvent.Type.MouseButtonRelease, 540, Qt.MouseButton.NoButton))
     (a2, b2), _ = tl.plots["pitch"].viewRange()
     assert a2 > a + 1e-6 and abs((b2 - a2) - (b - a)) < 1e-6  # panned later in the call, the same zoom
+
+
+def test_playback_pages_a_view_that_shows_it_and_leaves_one_the_user_scrolled_away(qtbot) -> None:
+    from poise.desktop.review_timeline import ReviewTimeline
+
+    result, _ = _replay(SEGMENTS)
+    tl = ReviewTimeline()
+    qtbot.addWidget(tl)
+    tl.resize(1000, 400)
+    tl.set_duration(result.source.duration_s)  # 16 s
+    tl.set_view(0.0, 4.0)
+
+    def view() -> tuple[float, float]:
+        (a, b), _ = tl.plots["call"].viewRange()
+        return round(a, 3), round(b, 3)
+
+    tl.set_position(1.0, follow=True, walking=True)
+    assert view() == (0.0, 4.0)
+    tl.set_position(3.9, follow=True, walking=True)  # playing on past the edge: the view pages along
+    assert view()[0] > 3.0 and view()[0] <= 3.9 <= view()[1]
+    tl.set_view(10.0, 14.0)  # the user scrolls ahead while listening
+    for t in (4.0, 4.03, 4.06):
+        tl.set_position(t, follow=True, walking=True)
+    assert view() == (10.0, 14.0)  # not pulled back on every frame
+    tl.set_position(5.0, follow=True)  # a seek (a click on a cue, ←/→) brings the playhead into view
+    assert view()[0] <= 5.0 <= view()[1]

@@ -384,14 +384,19 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
                     p.addItem(span, ignoreBounds=True)
                     self.gap_items.append((span, p))
 
-    def set_position(self, t: float, follow: bool = False) -> None:
-        """Move every lane's playhead to `t`; with `follow`, page the view along when zoomed in."""
+    def set_position(self, t: float, follow: bool = False, walking: bool = False) -> None:
+        """Move every lane's playhead to `t`; with `follow`, page the view along when zoomed in. `walking`
+        (playback moving it on): only a view that showed the playhead pages along; a view the user scrolled
+        elsewhere while listening stays where they put it (it was pulled back every frame, 30 times a second)."""
+        before = self._position
         self._position = float(t)
         for head in self.playheads.values():
             head.setValue(self._position)
         if follow:
             (x0, x1), _ = self.plots["call"].viewRange()
             span = x1 - x0
+            if walking and not (x0 <= before <= x1):
+                return
             if span < self.duration_s * 0.98 and not (x0 <= t <= x1 - span * FOLLOW_MARGIN):
                 start = min(max(t - span * FOLLOW_MARGIN, 0.0), max(self.duration_s - span, 0.0))
                 self.set_view(start, start + span)

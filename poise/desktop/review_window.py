@@ -656,7 +656,7 @@ class ReviewWindow(QMainWindow):
             return False
         self._frame.start()
         self._update_play_button()
-        self._tick()
+        self._tick(walking=False)  # playing starts where the user can see it
         return True
 
     def pause(self) -> None:
@@ -695,9 +695,10 @@ class ReviewWindow(QMainWindow):
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
 
-    def _tick(self) -> None:
+    def _tick(self, walking: bool = True) -> None:
+        """The frame timer: the playhead, clock and transcript line at the player's position."""
         t = self.position_s()
-        self.timeline.set_position(t, follow=True)
+        self.timeline.set_position(t, follow=True, walking=walking)
         self._show_position(t)
         if self.player is not None and not self.player.playing and self._frame.isActive():
             self._frame.stop()  # the end of the call, or the output went away
