@@ -90,6 +90,19 @@ def test_families_of_new_sentences(role: str, text: str, expected: set[str]) -> 
     assert families(text, role) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [  # an audit's misses (2026-12-01): a soothing imperative, a conditional end of the call, a rule, blame passed on
+        ("Just settle down.", {"defensive"}),
+        ("If you keep swearing I will have to end the call.", {"boundary"}),
+        ("Our rules do not allow that.", {"defensive"}),
+        ("That is not on me.", {"defensive"}),
+    ],
+)
+def test_the_audits_misses(text: str, expected: set[str]) -> None:
+    assert families(text, "agent") == expected
+
+
 # --- the cues through the engine's budget ----------------------------------------------------------
 
 

@@ -96,6 +96,17 @@ _COMMIT = (
 _STAFF = r"(?:supervisor|manager|team leader|specialists?|senior advisor|someone senior|(?:complaints?|technical|claims|fraud|billing|escalations?|specialist|resolutions?) (?:team|department)|formal complaint)"
 
 
+# The caller's abuse going on as the condition of a boundary: "if you keep swearing", "unless you stop
+# shouting", "if you carry on calling me names" (the audit's "If you keep swearing I will have to end the call").
+_ABUSIVE_ACT = r"(?:swear\w*|shout\w*|yell\w*|insult\w*|curs\w*|threaten\w*|abus\w*|using (?:that|this|such|bad|foul|abusive)\b|" \
+    r"calling me\b|talking to me like|speaking to me like|being (?:abusive|rude|offensive|aggressive|insulting))"
+_IF_ABUSE_GOES_ON = (
+    r"\b(?:if|unless) you (?:(?:keep|carry on|continue|go on|start|persist in)(?: on)?(?: with)? |(?:are going to|want to) (?:keep|carry on) |do not stop |can not stop )" + _ABUSIVE_ACT +
+    r"|\bunless you stop " + _ABUSIVE_ACT +
+    r"|\bif (?:the|this|that) (?:language|swearing|shouting|abuse|insults?|behaviour|yelling|cursing) (?:keeps (?:up|on|going)|goes on|does not stop|continues|carries on)\b"
+)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One pattern of a family; `negatable` rules are cancelled by a negator just before them."""
@@ -114,6 +125,20 @@ def _r(family: str, name: str, pattern: str, negatable: bool = True, unless: str
 
 _CLAUSE_START = r"(?:^|\b(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen)\s)"
 _TO_PERSON = r"(?:you (?:need|have|got|gotta|must|should) to|i need you to|can you|could you|will you|would you|try to|you really need to)"
+# Telling the caller to soothe themselves: "calm down" and the verbs said the same way (an audit's
+# "just settle down"); each is the verb + "down"/"out"/"it" an imperative takes, not "settle the bill".
+_SOOTHE = r"(?:settle|cool|simmer|quiet|pipe) down|chill(?: out)?|cool it|calm yourself(?: down)?|get a grip"
+# Blame passed on: "that is not on me", "not down to us", "not my call", "take it up with the courier".
+_NOT_MINE = (
+    r"\bnot (?:on|down to|up to) (?:me|us)\b|\bnot (?:my|our) (?:call|decision|area|remit|doing)\b|"
+    r"\b(?:it|that) was not (?:me|us)\b|\b(?:i am|i was|we are|we were) not the (?:one|ones) who\b|"
+    r"\b(?:somebody|someone) elses (?:fault|problem|job|department|responsibility|issue|mistake)\b|"
+    r"\btake (?:it|that|this) up with (?:the|them|your|someone|another)\b|"
+    r"\b(?:it is|that is|this is|its|thats) (?:all |entirely |really )?(?:the|their) (?:couriers?|banks?|systems?|manufacturers?|suppliers?|other departments?|post offices?) (?:fault|problem|mistake|doing)\b"
+)
+# A rule hidden behind: "our rules do not allow that", "that is against our procedures" (not "I am not
+# allowed to give that out": a security answer, not a deflection).
+_RULEBOOK = r"(?:rules?|regulations?|procedures?|guidelines|terms and conditions|policy|policies)"
 
 RULES: tuple[Rule, ...] = (
     # acknowledge
@@ -138,12 +163,17 @@ RULES: tuple[Rule, ...] = (
     # defensive
     _r("defensive", "calm down", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?(?:just )?calm down\b(?! (?:the|this|that|it|my|your|a|an|once|when|after|on its own|by itself)\b)",
        unless=r"\b(?:i am|i was|trying|try|hard|easy|difficult|impossible|help you|helps? me|while|time)\b(?: to)? calm down|\bcalm down (?:the|this|that|it|my|your|a|an)\b|\b(?:should|will|would|might) calm down\b"),
+    # the other soothing verbs only as an imperative: at the clause's start (after "sir", "just", "okay"...) or told ("I need you to")
+    _r("defensive", "settle down", r"(?:^(?:(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen|right|come on) )*|\b" + _TO_PERSON + r" (?:just )?)(?:" + _SOOTHE + r")\b(?! (?:the|this|that|it|my|your|a|an|in|into|for|with|here|there)\b)"),
     # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
     _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down(?: first| now| please| sir| madam)?$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
-    _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b", negatable=False),
+    _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b|" + _NOT_MINE, negatable=False,
+       unless=r"\b(?:do not|did not|does not|never) (?:have|has|had|keep|carry|got) (?:it|that|them|one|my \w+|the \w+) (?:\w+ )?on (?:me|us)\b|\bthis (?:one|call|coffee|round) is (?:not )?on (?:me|us)\b"),
     _r("defensive", "your fault", r"\b(?:it is|that is|this is|its|thats) (?:all |entirely |really )?(?:your|your own) (?:fault|mistake|problem|doing)\b"),
-    _r("defensive", "policy", r"\b(?:it is|that is|this is|thats|its|because of|according to|against) (?:just )?(?:the |our |a )?(?:company|company policy|companys|store|our)? ?(?:policy|policies|rules)\b(?! to (?!not))|\b(?:company|our) policy (?:is|says|states|does not|will not|allows?|requires?)\b|\bi do not make the rules\b|\brules are rules\b", negatable=False),
+    _r("defensive", "policy", r"\b(?:it is|that is|this is|thats|its|because of|according to|against) (?:just )?(?:the |our |a )?(?:company|company policy|companys|store|our)? ?(?:policy|policies|rules)\b(?! to (?!not))|\b(?:company|our) policy (?:is|says|states|does not|will not|allows?|requires?)\b|\bi do not make the rules\b|\brules are rules\b|"
+       r"\b(?:our|the|company|the companys|our companys|store|bank|banks)(?: \w+)? " + _RULEBOOK + r" (?:do|does|will|would|can|simply) not (?:allow|permit|let|cover|accept)\b|"
+       r"\b(?:it is|that is|this is|thats|its|that would be|that is) (?:just |simply |strictly )?(?:against|outside|not within|not in line with) (?:the |our |company |the companys )?" + _RULEBOOK + r"\b", negatable=False),
     _r("defensive", "nothing i can do", r"\bnothing (?:more |else |further )?(?:i|we) can (?:do|help)\b|\b(?:i|we) can not do anything\b|\bmy hands are tied\b|\bout of my hands\b", negatable=False),
     _r("defensive", "as i said", r"\b(?:as|like) i (?:already |just |have |did )?(?:said|told you|mentioned|explained|say)\b|\bi (?:already|just|have already|did already) (?:told|explained|said)\b|\bi (?:did|have) explain(?:ed)? (?:that|this|it) (?:to you )?already\b|\bhow many times\b", negatable=False),
     _r("defensive", "blame", r"\byou (?:must|should|probably|obviously|clearly|must not|would) (?:have )?(?:entered|typed|done|made|forgotten|forgot|misread|missed|deleted|clicked|put|used|ignored|misunderstood|changed|given|written|read|checked|called|known|noticed|paid|set)\b(?! (?:been|received))",
@@ -169,7 +199,9 @@ RULES: tuple[Rule, ...] = (
     _r("boundary", "keep it respectful", r"\bkeep (?:this|it|things|the conversation|the call) (?:\w+ )?(?:respectful|civil|polite|professional|calm)\b|\b(?:speak|talk) to me (?:respectfully|with respect)\b", negatable=False),
     _r("boundary", "will not accept", r"\b(?:i|we) (?:will not|do not|can not|am not going to) (?:accept|tolerate|put up with) (?:being|that|this|abuse|language|swearing|insults|personal|shouting)\b|\bi am not going to be (?:spoken|talked|sworn) (?:to|at)\b", negatable=False),
     _r("boundary", "do not swear", r"\bplease (?:do not|stop) (?:swear\w*|shout\w*|yell\w*|use that (?:kind of )?language|call me names|speak to me like that|talk to me like that)\b|\bplease do not call me (?:names|that)\b|\bdo not (?:talk|speak) to me like that\b", negatable=False),
-    _r("boundary", "end the call if", r"\b(?:have|need) to end (?:this|the) call if\b|\bif (?:you continue|the (?:language|swearing|shouting|abuse|insults) (?:continues?|carr\w+ on))\b", negatable=False),
+    _r("boundary", "end the call if", r"\b(?:have|need) to end (?:this|the) call if\b|\bif (?:you continue|the (?:language|swearing|shouting|abuse|insults) (?:continues?|carr\w+ on))\b|" + _IF_ABUSE_GOES_ON + r"|"
+       r"\b(?:have|need|going) to (?:end|terminate|disconnect|close|finish) (?:this|the|our) (?:call|conversation)\b(?! (?:now|there|here)\b(?!.*\b(?:language|swearing|shouting|abuse|insults|behaviour)\b))(?=.*\b(?:if|unless|language|swearing|shouting|abus\w*|insult\w*|behaviour|threat\w*|rude|spoken to)\b)|"
+       r"\b(?:end|terminate|disconnect|close) (?:this|the|our) (?:call|conversation) (?:if|unless|because of (?:the|your) (?:language|swearing|abuse|behaviour))\b|\bone more (?:insult|swear word|threat) and\b", negatable=False),
     _r("boundary", "i need you to stop", r"\bi need you to (?:stop (?:shouting|swearing|yelling|using that)|lower your voice|speak to me respectfully|not swear)\b|\bthere is no need for (?:that|that kind of|this kind of) (?:kind of )?language\b|\bthat language (?:is not|isnt) (?:acceptable|okay|ok)\b", negatable=False),
     # abuse
     _r("abuse", "insult", r"\byou(?: are| re|r)? (?:(?:an?|such an?|a total|a complete|an absolute|a bunch of|complete|total|absolutely|completely|so|just|bloody|fucking) )*(?:idiot|moron|useless|incompetent|pathetic|joke|clown|liar|liars|thie\w+|worthless|clueless|stupid|thick|disgrace|coward|imbecile)\b|\byou (?:people|lot|guys) are (?:\w+ )?(?:pathetic|useless|a joke|a disgrace|idiots|incompetent|thieves)\b|\b(?:you|your) (?:stupid|useless|incompetent|idiot|lying|fucking|bloody) (?:\w+)\b|\bare you (?:thick|stupid|deaf|an idiot)\b|\bwhat kind of idiot\b|\bin(?:competent)? moron\b|\bmoron\b|\byou coward\b", negatable=False,
