@@ -164,7 +164,7 @@ RULES: tuple[Rule, ...] = (
     _r("defensive", "calm down", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?(?:just )?calm down\b(?! (?:the|this|that|it|my|your|a|an|once|when|after|on its own|by itself)\b)",
        unless=r"\b(?:i am|i was|trying|try|hard|easy|difficult|impossible|help you|helps? me|while|time)\b(?: to)? calm down|\bcalm down (?:the|this|that|it|my|your|a|an)\b|\b(?:should|will|would|might) calm down\b"),
     # the other soothing verbs only as an imperative: at the clause's start (after "sir", "just", "okay"...) or told ("I need you to")
-    _r("defensive", "settle down", r"(?:^(?:(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen|right|come on) )*|\b" + _TO_PERSON + r" (?:just )?)(?:" + _SOOTHE + r")\b(?! (?:the|this|that|it|my|your|a|an|in|into|for|with|here|there)\b)"),
+    _r("defensive", "settle down", r"(?:^(?:(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen|right|come on) )*|\b" + _TO_PERSON + r" (?:just )?)(?:" + _SOOTHE + r")\b(?! (?:the|this|that|it|my|your|a|an|in|into|with|here|there)\b)"),
     # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
     _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down(?: first| now| please| sir| madam)?$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
