@@ -214,6 +214,19 @@ SCRIPTS: dict[str, list[tuple[str, str, bool]]] = {
         ("caller", "It is. I just want it working.", False),
         ("agent", "I'll book an engineer for tomorrow morning, and I'll call you by five to confirm.", False),
     ],
+    # the caller turns abusive: set_boundary, expected after the abusive turn; the agent then sets one
+    "abusive": OPENING + [
+        ("caller", "This is a joke. You are completely incompetent! Shut up and listen to me!", True),  # insults Whisper hears from espeak ("you're an idiot" became "you're ready to eat")
+        ("agent", "I'm sorry about the connection. I want to help, and I need us to keep this respectful.", False),
+        ("caller", "Fine. Just get it fixed.", False),
+        ("agent", "I'll book an engineer for tomorrow morning.", False),
+    ],
+    # acknowledged, but the call winds down with no step stated: next_steps, expected after the closing turn
+    "no_next_step": OPENING + HEATED + [
+        ("agent", "I'm so sorry, that sounds really frustrating.", False),
+        ("caller", "It is. I just want it working.", False),
+        ("agent", "I understand. Is there anything else I can help you with today?", False),
+    ],
     # short, for the live (real-time) replay: a heated caller, then "calm down"
     "short_calm_down": [
         ("caller", "Hi, I'm calling about my broadband.", False),
@@ -221,8 +234,10 @@ SCRIPTS: dict[str, list[tuple[str, str, bool]]] = {
         ("agent", "You need to calm down.", False),  # Whisper hears espeak's "calm" as "come"; "Sir, you need to..." became "come town"
     ],
 }
-EXPECTED = {"calm_down": "avoid_defensive", "no_acknowledgement": "acknowledge", "acknowledged": None, "short_calm_down": "avoid_defensive"}
-EXPECTED_AFTER_TURN = {"calm_down": 7, "no_acknowledgement": 7, "acknowledged": None, "short_calm_down": 2}  # index of the turn whose end starts the clock
+EXPECTED = {"calm_down": "avoid_defensive", "no_acknowledgement": "acknowledge", "acknowledged": None, "short_calm_down": "avoid_defensive",
+            "abusive": "set_boundary", "no_next_step": "next_steps"}
+EXPECTED_AFTER_TURN = {"calm_down": 7, "no_acknowledgement": 7, "acknowledged": None, "short_calm_down": 2,
+                       "abusive": 6, "no_next_step": 9}  # index of the turn whose end starts the clock
 
 
 @dataclass
@@ -232,10 +247,13 @@ class BuiltCall:
     turns: list[tuple[str, str, float, float]]  # (role, text, start s, end s)
     expected: str | None
     clock_from: float | None  # s: end of the turn the cue answers
+    answer_from: float | None = None  # s: start of that turn (a cue may answer its first sentence before the turn ends)
 
 
-def build_call(name: str, folder: Path) -> BuiltCall:
-    """A stereo 16 kHz WAV (agent left) of the script `name`, spoken by espeak-ng."""
+def build_call(name: str, folder: Path, line: str | None = None) -> BuiltCall:
+    """A stereo WAV (agent left) of the script `name`, spoken by espeak-ng: clean 16 kHz PCM, or with
+    `line` as a phone line carries it (each side leaking into the other, a noise floor and hum:
+    benchmarks/situations.realistic_line), written as `line` ("pcm16k", or "ulaw8k": G.711 at 8 kHz)."""
     script = SCRIPTS[name]
     pieces = {"agent": [], "caller": []}
     t = LEAD_S
@@ -251,10 +269,17 @@ def build_call(name: str, folder: Path) -> BuiltCall:
     for ch, role in enumerate(("agent", "caller")):
         for start, x in pieces[role]:
             stereo[start : start + len(x), ch] += x * 0.5
-    path = folder / f"heated_{name}.wav"
-    sf.write(str(path), stereo, SR, subtype="PCM_16")
+    if line:
+        from benchmarks.situations import realistic_line, write_call
+
+        agent, caller = realistic_line(stereo[:, 0], stereo[:, 1])
+        path = write_call(folder / f"heated_{name}_line_{line}.wav", agent, caller, line)
+    else:
+        path = folder / f"heated_{name}.wav"
+        sf.write(str(path), stereo, SR, subtype="PCM_16")
     after = EXPECTED_AFTER_TURN[name]
-    return BuiltCall(name, path, turns, EXPECTED[name], turns[after][3] if after is not None else None)
+    return BuiltCall(name, path, turns, EXPECTED[name], turns[after][3] if after is not None else None,
+                     turns[after][2] if after is not None else None)
 
 
 def judge_call(call: BuiltCall, cues: list[dict[str, Any]]) -> dict[str, Any]:
@@ -264,7 +289,10 @@ def judge_call(call: BuiltCall, cues: list[dict[str, Any]]) -> dict[str, Any]:
     if call.expected is None:
         out["ok"] = not language
         return out
-    hits = [c for c in language if c["kind"] == call.expected and c["t"] >= (call.clock_from or 0) - 0.5]
+    # a cue answers the turn once that turn has begun: "You're incompetent. Shut up and listen to me!" earns
+    # its boundary from the first sentence, before the turn ends (its latency is then negative)
+    since = call.answer_from if call.answer_from is not None else (call.clock_from or 0) - 0.5
+    hits = [c for c in language if c["kind"] == call.expected and c["t"] >= since]
     out["latency_s"] = round(hits[0]["t"] - call.clock_from, 2) if hits and call.clock_from is not None else None
     out["ok"] = bool(hits) and out["latency_s"] is not None and out["latency_s"] <= 3.0
     return out
@@ -312,7 +340,7 @@ def main() -> None:
 
         results = []
         with tempfile.TemporaryDirectory() as tmp:
-            for name in ("calm_down", "no_acknowledgement", "acknowledged"):
+            for name in ("calm_down", "no_acknowledgement", "acknowledged", "abusive", "no_next_step"):
                 call = build_call(name, Path(tmp))
                 doc = to_json(analyze_file(call.path))
                 results.append(judge_call(call, doc["cues"]))

@@ -1,7 +1,11 @@
 """Language cues on spoken calls (issue 10): built heated calls spoken by espeak-ng, transcribed by the
 bundled Whisper model, through `poise analyze` (review) and the live pipeline in real time (a demo-kind
 LiveCall: file source paced as live, streaming transcriber); and no language cue on the real booking
-call and on the demo call."""
+call and on the demo call.
+
+Every call's JSON is checked against the contract wherever this checkout finds it: ../shared/contracts
+beside the clone, beside the speech folder (POISE_SPEECH_DIR), else the copy in tests/data, so the
+check runs in CI too (the copy is compared with the shared file whenever that is found)."""
 
 from __future__ import annotations
 
@@ -9,18 +13,53 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from benchmarks.language import build_call, judge_call
-from conftest import REPO, speech_path
-from test_cli import run_poise, validate
+from benchmarks.language import BuiltCall, build_call, judge_call
+from conftest import REPO, SPEECH_DIR, speech_path
+from test_cli import run_poise
 
 MAX_LATENCY_S = 3.0  # s from the end of the words the cue answers (issue 10)
 LANGUAGE_KINDS = ("acknowledge", "avoid_defensive", "set_boundary", "next_steps")
 DEMO_CALL = REPO / "poise" / "assets" / "demo_call.ogg"
 BOOKING_CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"
 
+SCHEMA_NAME = "poise.analysis-1.schema.json"
+SCHEMA_COPY = REPO / "tests" / "data" / SCHEMA_NAME  # the contract as of issue 10, for checkouts without ../shared
+SHARED_SCHEMAS = (REPO.parent / "shared" / "contracts" / SCHEMA_NAME, SPEECH_DIR.parent / "contracts" / SCHEMA_NAME)
+LINE = "pcm16k"  # the built calls as a line carries them: the other side leaking in, a noise floor, hum
+
 pytestmark = pytest.mark.slow
+
+
+def shared_schema() -> Path | None:
+    """The team's contract file where this checkout can see it, else None."""
+    return next((p for p in SHARED_SCHEMAS if p.is_file()), None)
+
+
+def validate(doc: dict) -> None:
+    """`doc` against the JSON contract (the shared file if found, else the checked-in copy)."""
+    schema = json.loads((shared_schema() or SCHEMA_COPY).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def test_the_contract_copy_is_the_shared_contract() -> None:
+    copy = json.loads(SCHEMA_COPY.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(copy)
+    shared = shared_schema()
+    if shared is not None:  # CI without ../shared checks against the copy; with it, the copy must not drift
+        assert copy == json.loads(shared.read_text(encoding="utf-8")), f"update {SCHEMA_COPY} from {shared}"
+
+
+def analyze(call: BuiltCall, tmp_path: Path) -> dict:
+    """`poise analyze CALL --json` as a subprocess: its document, checked against the contract."""
+    out = tmp_path / f"{call.name}.json"
+    proc = run_poise("analyze", call.path, "--json", out, "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    validate(doc)
+    return doc
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +71,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_analyze_cues_calm_down_and_the_missing_acknowledgement(built: Path, tmp_path: Path) -> None:
     call = build_call("calm_down", built)
-    out = tmp_path / "calm.json"
-    proc = run_poise("analyze", call.path, "--json", out, "--quiet", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(out.read_text(encoding="utf-8"))
-    validate(doc)  # the contract schema still holds with the new kinds and the language section
+    doc = analyze(call, tmp_path)  # the contract schema still holds with the new kinds and the language section
     verdict = judge_call(call, doc["cues"])
     assert verdict["ok"], verdict
     assert verdict["latency_s"] <= MAX_LATENCY_S
@@ -50,6 +85,33 @@ def test_analyze_cues_calm_down_and_the_missing_acknowledgement(built: Path, tmp
     assert language["next_steps_stated"] is False
     assert language["summary"][0].startswith("Not acknowledged after the caller's first complaint")
     assert language["notes"]["concern"]
+
+
+def test_analyze_sets_a_boundary_when_the_caller_turns_abusive(built: Path, tmp_path: Path) -> None:
+    call = build_call("abusive", built, line=LINE)
+    doc = analyze(call, tmp_path)
+    verdict = judge_call(call, doc["cues"])
+    assert verdict["ok"], verdict
+    (cue,) = [c for c in doc["cues"] if c["kind"] == "set_boundary"]  # once: the agent then sets the boundary herself
+    abusive_turn = call.turns[6]
+    assert abusive_turn[2] <= cue["evidence"]["said_at"] <= abusive_turn[3], (cue, abusive_turn)
+    assert "respectful" in cue["message"]
+    moments = doc["language"]["moments"]
+    assert any(m["family"] == "abuse" and m["role"] == "caller" for m in moments), moments
+    assert any(m["family"] == "boundary" and m["role"] == "agent" for m in moments), moments
+    assert not [c for c in doc["cues"] if c["kind"] in ("acknowledge", "next_steps")], doc["cues"]  # she apologised, and stated a step
+
+
+def test_analyze_asks_for_next_steps_when_the_call_winds_down_without_one(built: Path, tmp_path: Path) -> None:
+    call = build_call("no_next_step", built, line=LINE)
+    doc = analyze(call, tmp_path)
+    verdict = judge_call(call, doc["cues"])
+    assert verdict["ok"], verdict
+    assert 0 <= verdict["latency_s"] <= MAX_LATENCY_S, verdict  # after "anything else I can help you with?" ends
+    assert [c["kind"] for c in doc["cues"] if c["kind"] in LANGUAGE_KINDS] == ["next_steps"], doc["cues"]  # acknowledged: no other
+    language = doc["language"]
+    assert language["next_steps_stated"] is False
+    assert any(line.startswith("Next steps stated: no") for line in language["summary"]), language["summary"]
 
 
 def test_live_replay_cues_calm_down_within_three_seconds(built: Path) -> None:
