@@ -91,6 +91,8 @@ _COMMIT = (
     r"|\b(?:i|we) (?:have|am|are) (?:booked|scheduled|arranged|sending|posting|booking|raising|dispatching|going)\b"
     r"|\b(?:i am|we are) (?:sending|posting|booking|raising|dispatching|emailing|calling)\b"
     r"|\bexpect (?:a|an|the|it|your)\b|\blet me (?:book|schedule|arrange|send)\b|\bi will make sure\b"
+    # Whisper drops a spoken "'ve" ("I've booked a technician" -> "I book technician"): a visit booked for a time
+    r"|\b(?:i|we) (?:book|booked|schedule|scheduled|arrange|arranged)\b(?= (?:(?:a|an|the|your|you|in) )?(?:\w+ )?(?:technician|engineer|visit|appointment|callback|call|delivery|collection|replacement|courier)\b)"
     r"|\b(?:is|are) scheduled\b|\bwill be (?:dispatched|sent|posted|delivered|with you|out)\b"
 )
 _STAFF = r"(?:supervisor|manager|team leader|specialists?|senior advisor|someone senior|(?:complaints?|technical|claims|fraud|billing|escalations?|specialist|resolutions?) (?:team|department)|formal complaint)"
@@ -166,7 +168,7 @@ RULES: tuple[Rule, ...] = (
     # the other soothing verbs only as an imperative: at the clause's start (after "sir", "just", "okay"...) or told ("I need you to")
     _r("defensive", "settle down", r"(?:^(?:(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen|right|come on) )*|\b" + _TO_PERSON + r" (?:just )?)(?:" + _SOOTHE + r")\b(?! (?:the|this|that|it|my|your|a|an|in|into|with|here|there)\b)"),
     # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
-    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come down(?: first| now| please| sir| madam)?$"),
+    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come (?:down|town)(?: first| now| please| sir| madam)?$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
     _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b|" + _NOT_MINE, negatable=False,
        unless=r"\b(?:do not|did not|does not|never) (?:have|has|had|keep|carry|got) (?:it|that|them|one|my \w+|the \w+) (?:\w+ )?on (?:me|us)\b|\bthis (?:one|call|coffee|round) is (?:not )?on (?:me|us)\b"),
@@ -184,6 +186,9 @@ RULES: tuple[Rule, ...] = (
     _r("confirm", "what i am hearing", r"\b(?:so )?what i am hearing\b|\bwhat i understand is\b|\bso you are saying\b|\bif i (?:understand|understood|have|got|heard)(?: you| this| that| it)? (?:correctly|right)\b|\bcorrect me if i am wrong\b|\b(?:so )?to (?:recap|summari[sz]e|sum up)\b", negatable=False),
     _r("confirm", "make sure i understand", r"\blet me (?:just )?(?:make sure|check|confirm) (?:that )?i (?:understand|understood|have|got|heard)\b|\blet me (?:just )?(?:repeat|read) (?:that|this|it|them)(?: \w+)? back\b|\b(?:did|have) i (?:got|get|understood|understand)(?: that| this| it| you)? (?:right|correctly)\b", negatable=False),
     _r("confirm", "is that right", r"\b(?:is that|was that|was it|is it) (?:right|correct)\s*\??$", negatable=False),
+    # the tag misheard (tiny.en on espeak: ", is that correct?" -> ", is not correct."): a subjectless clause is only a tag
+    _r("confirm", "is that right", r"^(?:is|was) not (?:right|correct)$", negatable=False),
+    _r("confirm", "just to confirm", r"^just so unclear\b", negatable=False),  # "just so I'm clear" as Whisper hears espeak say it
     _r("confirm", "so you ...?", r"^(?:ok |okay |right |alright )?so (?:you|the|basically|your)\b", negatable=False, needs_question=True),
     # a reflected statement without its "?" (Whisper often drops it): "okay, so you've tried restarting it"
     _r("confirm", "so you have ...", r"^(?:ok |okay |right |alright )?so you (?:have|had|were|did|are saying|mean|paid|ordered|received|got|called|tried|never)\b", negatable=False),
@@ -191,7 +196,7 @@ RULES: tuple[Rule, ...] = (
     # next steps (a commitment in the same sentence as a time: see classify)
     # escalation
     _r("escalation", "offer",
-       r"\b(?:i can|i could|i will|i am going to|let me|i would be happy to|i am happy to|i can certainly|shall i|should i|do you want me to|would you like me to|would it help if i|i can have|i am|i have)(?: \w+)? (?:transfer|transferr\w*|put|pass|connect|escalat\w*|refer\w*|rais\w*|bring|get|got|ask|hand|open|call)\b.{0,40}?\b" + _STAFF + r"\b",
+       r"\b(?:i can|i could|i will|i am going to|let me|i would be happy to|i am happy to|i can certainly|shall i|should i|do you want me to|would you like me to|(?:would|will) it help if i|i can have|i am|i have)(?: \w+)? (?:transfer|transferr\w*|put|pass|connect|escalat\w*|refer\w*|rais\w*|bring|get|got|ask|hand|open|call)\b.{0,40}?\b" + _STAFF + r"\b",
        unless=r"\b(?:transfer|put|pass|get|ask) (?:the|your) (?:money|funds|payment|refund|balance)\b|\bpriority list\b"),
     _r("escalation", "escalate", r"\b(?:i|we) (?:will|can|am going to|could|shall|am|are)(?: \w+)? escalat\w* (?:this|it|your)\b|\bescalat\w* (?:it|this) (?:today|now|for you)\b"),
     _r("escalation", "would you like to speak", r"\bwould you (?:like|prefer) to (?:speak|talk) (?:to|with) (?:my|a|the|our)\b|\bwould you like me to (?:transfer|escalate|get)\b|\bi can have (?:a|my|the) (?:supervisor|manager|team leader|specialist)\b|\bformal complaint for you\b|\bopen a (?:formal )?complaint\b"),
@@ -202,7 +207,7 @@ RULES: tuple[Rule, ...] = (
     _r("boundary", "end the call if", r"\b(?:have|need) to end (?:this|the) call if\b|\bif (?:you continue|the (?:language|swearing|shouting|abuse|insults) (?:continues?|carr\w+ on))\b|" + _IF_ABUSE_GOES_ON + r"|"
        r"\b(?:have|need|going) to (?:end|terminate|disconnect|close|finish) (?:this|the|our) (?:call|conversation)\b(?! (?:now|there|here)\b(?!.*\b(?:language|swearing|shouting|abuse|insults|behaviour)\b))(?=.*\b(?:if|unless|language|swearing|shouting|abus\w*|insult\w*|behaviour|threat\w*|rude|spoken to)\b)|"
        r"\b(?:end|terminate|disconnect|close) (?:this|the|our) (?:call|conversation) (?:if|unless|because of (?:the|your) (?:language|swearing|abuse|behaviour))\b|\bone more (?:insult|swear word|threat) and\b", negatable=False),
-    _r("boundary", "i need you to stop", r"\bi need you to (?:stop (?:shouting|swearing|yelling|using that)|lower your voice|speak to me respectfully|not swear)\b|\bthere is no need for (?:that|that kind of|this kind of) (?:kind of )?language\b|\bthat language (?:is not|isnt) (?:acceptable|okay|ok)\b", negatable=False),
+    _r("boundary", "i need you to stop", r"\bi need you to (?:stop (?:shouting|swearing|yelling|using that)|lower your voice|speak to me respectfully|not swear)\b|\bno need for (?:that|this|such|(?:that|this|\w+) (?:kind|sort) of|(?:that|this) (?:bad|foul|abusive)) language\b|\bthat language (?:is not|isnt) (?:acceptable|okay|ok)\b", negatable=False),
     # abuse
     _r("abuse", "insult", r"\byou(?: are| re|r)? (?:(?:an?|such an?|a total|a complete|an absolute|a bunch of|complete|total|absolutely|completely|so|just|bloody|fucking) )*(?:idiot|moron|useless|incompetent|pathetic|joke|clown|liar|liars|thie\w+|worthless|clueless|stupid|thick|disgrace|coward|imbecile)\b|\byou (?:people|lot|guys) are (?:\w+ )?(?:pathetic|useless|a joke|a disgrace|idiots|incompetent|thieves)\b|\b(?:you|your) (?:stupid|useless|incompetent|idiot|lying|fucking|bloody) (?:\w+)\b|\bare you (?:thick|stupid|deaf|an idiot)\b|\bwhat kind of idiot\b|\bin(?:competent)? moron\b|\bmoron\b|\byou coward\b", negatable=False,
        unless=r"\bi (?:am|feel like|was|felt like) (?:such |a |an |bit of )*(?:idiot|moron|joke)|\bidiot light\b"),
@@ -239,7 +244,7 @@ _DELIVERED = frozenset({
 })
 _FOR_CALLER = re.compile(r"\b(?:you|your|yours)\b")
 _DELIVERY_VERB = re.compile(r"\b(?:arrive|reach|be (?:delivered|sent|dispatched|posted|credited|refunded|fixed|repaired|restored|"
-                            r"back|ready|processed|done|sorted|resolved|active|working|live|confirmed)|show|come through|go out)\b")
+                            r"back|ready|processed|done|sorted|resolved|active|working|live|confirmed)|show|come through|go out|be within)\b")  # "be with you in", heard as "be within"
 
 
 def _for_the_caller(clause: str, commit: re.Match[str]) -> bool:
