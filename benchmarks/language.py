@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.language                  # text P/R (dev and test) and cost
     .venv/bin/python -m benchmarks.language --spoken 60      # + 60 test sentences spoken by espeak-ng, Whisper tiny.en
     .venv/bin/python -m benchmarks.language --calls          # + the built heated calls through analyze_file
+    .venv/bin/python -m benchmarks.language --calls --line pcm16k   # ... over a line: leak, noise floor, hum
     .venv/bin/python -m benchmarks.language --json out.json
 
 The labelled set is tests/data/language_phrases.tsv: hand-written, hand-labelled sentences; the
@@ -305,6 +306,7 @@ def main() -> None:
                     help="start the spoken subset at this test sentence (1 or 2: the sentences offset 0 never speaks, "
                          "for rules tuned on offset 0's mishearings)")
     ap.add_argument("--calls", action="store_true", help="run the built heated calls through analyze_file")
+    ap.add_argument("--line", choices=("pcm16k", "ulaw8k"), help="build the calls as a line carries them (leak, floor, hum)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     rows = load_rows()
@@ -348,7 +350,7 @@ def main() -> None:
         results = []
         with tempfile.TemporaryDirectory() as tmp:
             for name in ("calm_down", "no_acknowledgement", "acknowledged", "abusive", "no_next_step"):
-                call = build_call(name, Path(tmp))
+                call = build_call(name, Path(tmp), line=args.line)
                 doc = to_json(analyze_file(call.path))
                 results.append(judge_call(call, doc["cues"]))
                 print(f"\nbuilt call {name}: {results[-1]}")

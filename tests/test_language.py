@@ -116,6 +116,8 @@ def test_the_audits_misses(text: str, expected: set[str]) -> None:
         ("There's no need for net kind of language.", {"boundary"}),  # "that kind of language"
         ("There is no need for language skills.", set()),
         ("Sir, you need to come town.", {"defensive"}),  # "calm down"
+        ("Sir, you need to calm town.", {"defensive"}),  # the same over a line with the caller leaking in
+        ("It's a calm town.", set()),
         ("We need to come to town tomorrow.", set()),
         ("I'm sending the confirmation now. It should be within five minutes.", {"next_steps"}),  # "with you in"
         ("The price should be within five pounds of the quote.", set()),

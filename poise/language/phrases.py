@@ -168,7 +168,7 @@ RULES: tuple[Rule, ...] = (
     # the other soothing verbs only as an imperative: at the clause's start (after "sir", "just", "okay"...) or told ("I need you to")
     _r("defensive", "settle down", r"(?:^(?:(?:please|just|ok|okay|look|sir|madam|mam|now|so|well|oh|alright|all right|hey|listen|right|come on) )*|\b" + _TO_PERSON + r" (?:just )?)(?:" + _SOOTHE + r")\b(?! (?:the|this|that|it|my|your|a|an|in|into|with|here|there)\b)"),
     # Whisper hears "calm down" as "come down" now and then (tiny.en on the built calls): only the bare imperative at a clause end
-    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?come (?:down|town)(?: first| now| please| sir| madam)?$"),
+    _r("defensive", "calm down", r"(?:^|\b(?:please|just|sir|madam|okay|ok)\s|\b(?:you need to|i need you to|you have to|you must) )(?:just )?(?:come (?:down|town)|calm town)(?: first| now| please| sir| madam)?$"),
     _r("defensive", "relax", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?relax\b(?! (?:the|your|a))", unless=r"\b(?:can|may|could) relax\b"),
     _r("defensive", "not my fault", r"\bnot (?:my|our|the companys|our companys|my own) (?:fault|problem|department|job|responsibility|issue|concern)\b|\bnothing to do with (?:me|us)\b|\bdo not blame (?:me|us)\b|" + _NOT_MINE, negatable=False,
        unless=r"\b(?:do not|did not|does not|never) (?:have|has|had|keep|carry|got) (?:it|that|them|one|my \w+|the \w+) (?:\w+ )?on (?:me|us)\b|\bthis (?:one|call|coffee|round) is (?:not )?on (?:me|us)\b"),
