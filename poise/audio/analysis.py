@@ -13,14 +13,22 @@ from .coach import CoachConfig
 from .recorder import recording_gaps
 from .session import Session
 from .sources import open_call
-from .transcribe import load_model, release_free_memory, transcribe_batch
-from .types import SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
+from .track import RoleTrack
+from .transcribe import load_model, release_free_memory, transcribe_batch, transcribe_utterance
+from .types import FRAME_HOP_S, SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
 TRANSCRIBE_SHARE = 0.9  # share of the progress bar given to Whisper (it takes most of the time)
 ANALYSIS_CPU_THREADS = 2  # Whisper threads for a recording: both cores (live calls use one)
 TRANSCRIBE_CHUNK_S = 300.0  # s of a channel per Whisper call: bounds memory on long calls
 CUT_SEARCH_S = 5.0  # s either side of a chunk's nominal end searched for the quietest point
+HEARD_MARGIN_S = 0.3  # s around a word in which its own side must be heard (speech or voiced sound); a word
+#   with none is the other side leaking into this microphone (on the AMI headsets 17 of 233 words, all of
+#   them another talker's by the RTTM). Live, such words never reach Whisper: utterances are cut on speech.
+MISSED_SPEECH_MIN_S = 1.5  # s of one side's speech (its pauses < 0.5 s included) with no word: the batched
+#   pass skipped it (a loud caller turn on a mu-law line; 3-5 s caller turns of a noisy built call)
+MISSED_PAD_S = 0.2  # s of audio kept either side of missed speech, as a live utterance's pre-roll
+TURN_PAUSE_FRAMES = 50  # 0.5 s: a shorter pause keeps one stretch of speech together
 
 Progress = Callable[[float, str], None]
 
@@ -69,6 +77,68 @@ class Cancelled(Exception):
     """The user stopped the analysis."""
 
 
+def _frames(track: RoleTrack, start_s: float, end_s: float) -> slice:
+    return slice(max(0, int(start_s / FRAME_HOP_S)), min(track.n, int(end_s / FRAME_HOP_S) + 1))
+
+
+def words_heard(segments: list[Segment], tracks: dict[str, RoleTrack]) -> list[Segment]:
+    """The segments with only the words their own side was heard saying (speech or voiced sound within
+    HEARD_MARGIN_S); a segment left without words is dropped, one left with fewer is re-joined from them."""
+    out: list[Segment] = []
+    for seg in segments:
+        track = tracks.get(seg.role)
+        if track is None or not seg.words:
+            out.append(seg)
+            continue
+        heard = []
+        for word in seg.words:
+            near = _frames(track, word.start - HEARD_MARGIN_S, word.end + HEARD_MARGIN_S)
+            if track.speech[near].any() or track.voiced_sound[near].any():
+                heard.append(word)
+        if len(heard) == len(seg.words):
+            out.append(seg)
+        elif heard:
+            text = " ".join(w.word for w in heard)
+            out.append(Segment(role=seg.role, start=heard[0].start, end=max(w.end for w in heard), text=text, words=heard))
+    return out
+
+
+def missed_speech(segments: list[Segment], track: RoleTrack, role: str) -> list[tuple[float, float]]:
+    """(start s, end s) of this side's speech, at least MISSED_SPEECH_MIN_S long, that no word covers."""
+    n = track.n
+    covered = np.zeros(n, bool)
+    for seg in segments:
+        if seg.role == role:
+            for word in seg.words:
+                covered[_frames(track, word.start - HEARD_MARGIN_S, word.end + HEARD_MARGIN_S)] = True
+    uncovered = track.speech[:n] & ~covered
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], uncovered, [False]]).astype(np.int8)))
+    runs: list[list[int]] = []
+    for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+        if runs and start - runs[-1][1] <= TURN_PAUSE_FRAMES and not covered[runs[-1][1] : start].any():
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    return [(s * FRAME_HOP_S, e * FRAME_HOP_S) for s, e in runs if (e - s) * FRAME_HOP_S >= MISSED_SPEECH_MIN_S]
+
+
+def _read_spans(call, spans: list[tuple[str, float, float]]) -> list[np.ndarray]:
+    """The samples of each (role, start s, end s), in one pass over the file."""
+    bounds = [(role, int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for role, a, b in spans]
+    parts: list[list[np.ndarray]] = [[] for _ in bounds]
+    pos = 0
+    for agent, caller in call.pieces():
+        end = pos + len(agent)
+        for i, (role, lo, hi) in enumerate(bounds):
+            if lo < end and hi > pos:
+                piece = agent if role == "agent" else caller
+                parts[i].append(piece[max(lo - pos, 0) : min(hi, end) - pos])
+        pos = end
+        if all(hi <= pos for _, _, hi in bounds):
+            break
+    return [np.concatenate(p) if p else np.zeros(0, np.float32) for p in parts]
+
+
 def analyze_file(
     path: str | Path,
     caller_path: str | Path | None = None,
@@ -106,9 +176,11 @@ def analyze_file(
         share = TRANSCRIBE_SHARE if transcribe else 0.0
         report(min(1.0, share * done["words"] + (1 - share) * done["prosody"]), label)
 
+    loaded: dict[str, object] = {}
+
     def transcribe_all() -> None:
         try:
-            model = load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
+            model = loaded["model"] = load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
             total_s = max(call.length * len(roles) / SAMPLE_RATE, 1e-9)
             done_s = 0.0
             for role in roles:
@@ -158,6 +230,9 @@ def analyze_file(
                     raise Cancelled()
             if failure:
                 raise failure[0]
+            segments[:] = words_heard(segments, session.tracks)
+            segments.extend(_transcribe_missed(call, session, segments, loaded["model"], roles, cancel, report))
+            segments.sort(key=lambda seg: (seg.start, seg.role))
             session.admit_transcript(list(segments))
         session.run_rules()
     finally:
@@ -171,3 +246,19 @@ def analyze_file(
         raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")
     report(1.0, "done")
     return result
+
+
+def _transcribe_missed(call, session: Session, segments: list[Segment], model, roles: list[str],
+                       cancel: threading.Event | None, report: Progress) -> list[Segment]:
+    """Speech the batched pass left without words, transcribed as live utterances are (one clip each)."""
+    spans = [(role, max(0.0, a - MISSED_PAD_S), b + MISSED_PAD_S)
+             for role in roles for a, b in missed_speech(segments, session.tracks[role], role)]
+    if not spans:
+        return []
+    report(TRANSCRIBE_SHARE, "transcribing missed speech")
+    found: list[Segment] = []
+    for (role, start_s, _), clip in zip(spans, _read_spans(call, spans)):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        found.extend(transcribe_utterance(model, clip, role, start_s))  # type: ignore[arg-type]
+    return words_heard(found, session.tracks)
