@@ -14,7 +14,9 @@ if ! bash scripts/pulse_null_sinks.sh; then
 fi
 
 export QT_QPA_PLATFORM=offscreen
-.venv/bin/python -m pytest -q -ra "$@"
+# Two workers (POISE_TEST_WORKERS): many tests wait on real time (live calls, subprocesses, players), and the
+# tests that share PulseAudio or Ray run on one worker (tests/conftest.py SERIAL_GROUPS).
+.venv/bin/python -m pytest -q -ra -n "${POISE_TEST_WORKERS:-2}" --dist loadgroup "$@"
 status=$?
 if [[ $status -eq 5 ]]; then
     echo "test: pytest collected no tests; check the arguments and the tests/ folder." >&2

@@ -13,6 +13,25 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # windows are tested offscreen unless told otherwise
 
+# scripts/test.sh runs the suite on two pytest-xdist workers (`--dist loadgroup`). Tests that share one
+# machine-wide thing run on one worker, one after the other: the PulseAudio harness (its daemon, its null
+# sinks and the ALSA PCMs it writes into ~/.asoundrc; a capture test must not hear another test's
+# playback) and Ray's local cluster (its test counts the Ray processes left on the machine).
+SERIAL_GROUPS = {
+    "pulse": {"test_capture_live", "test_desktop_live", "test_headless_live", "test_review_player",
+              "test_review_window", "test_trust_faults", "test_trust_live"},
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+        for group, modules in SERIAL_GROUPS.items():
+            if module in modules:
+                item.add_marker(pytest.mark.xdist_group(group))
+        if "ray" in item.name:
+            item.add_marker(pytest.mark.xdist_group("ray"))
+
 REPO = Path(__file__).resolve().parents[1]
 SPEECH_DIR = Path(os.environ.get("POISE_SPEECH_DIR", REPO.parent / "shared" / "speech"))
 
