@@ -26,9 +26,50 @@ class DataDirError(OSError):
         return self.strerror or super().__str__()
 
 
+_user_umask: int | None = None  # the umask Poise was started with: what the user's own files elsewhere get
+
+
 def private_umask() -> None:
     """Make every file and folder Poise creates from now on private to the user (umask 077)."""
-    os.umask(PRIVATE_UMASK)
+    global _user_umask
+    previous = os.umask(PRIVATE_UMASK)
+    if _user_umask is None:
+        _user_umask = previous
+
+
+def user_umask() -> int:
+    """The user's umask from before `private_umask` (the current one if it was never applied)."""
+    if _user_umask is not None:
+        return _user_umask
+    mask = os.umask(PRIVATE_UMASK)
+    os.umask(mask)
+    return mask
+
+
+def _data_dir_path() -> Path:
+    override = os.environ.get("POISE_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_file_mode(target: Path) -> int:
+    """The mode of a new file the user asked for (a report, an export): 0600 inside the data folder, elsewhere
+    what the user's own umask gives (0666 & ~umask: 0644 under umask 022), never wider."""
+    try:
+        inside = Path(target).resolve().parent.is_relative_to(_data_dir_path().resolve())
+    except OSError:
+        inside = False
+    return PRIVATE_FILE_MODE if inside else 0o666 & ~user_umask() & 0o777
+
+
+def give_to_user(target: Path, existed: bool) -> None:
+    """A file Poise just wrote for the user under its private umask gets `user_file_mode` (one that existed
+    keeps its own mode); never raises."""
+    if existed:
+        return
+    try:
+        os.chmod(target, user_file_mode(target))
+    except OSError:
+        pass
 
 
 def make_private(path: Path) -> None:
@@ -61,9 +102,7 @@ def data_dir() -> Path:
 
     Raises `DataDirError` (one sentence) when it cannot be created.
     """
-    override = os.environ.get("POISE_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return _make_dir(path, "data folder")
+    return _make_dir(_data_dir_path(), "data folder")
 
 
 def secure_data_dir() -> None:

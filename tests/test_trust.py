@@ -330,4 +330,6 @@ def test_data_folder_and_its_files_are_private(tmp_path: Path, spoken_wav: Path)
             wide.append(f"{path.relative_to(tmp_path)} {mode:o}")
     assert not wide, f"readable by others: {wide}"
     assert (data / "history.sqlite").exists() and (data / "poise.log").exists()
-    assert stat.S_IMODE(out.stat().st_mode) & 0o077 == 0, "a report holds a caller's words"
+    umask = os.umask(0o077)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask, "a report elsewhere gets the user's umask (test_trust_permissions)"

@@ -21,6 +21,7 @@ from ..audio.recorder import Gap
 from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
 from ..audio.store import HistoryStore, StoreError
+from .. import paths
 from ..report.format import CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers
 from .errors import describe, is_bad_input
 from .history import History
@@ -284,21 +285,25 @@ def find_segments(segments: list[Segment], query: str) -> list[int]:
 
 def write_cues_csv(result: AnalysisResult, path: Path) -> None:
     """The cues as CSV: time (s and mm:ss), kind, message, the evidence in plain words."""
+    existed = Path(path).exists()
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["t_s", "time", "kind", "message", "evidence"])
         for cue in sorted(result.cues, key=lambda c: c.t):
             w.writerow([f"{cue.t:.3f}", fmt_clock(cue.t), cue.kind, cue.message, explain_cue(cue)])
+    paths.give_to_user(Path(path), existed)  # the user's umask, not the data folder's 077
 
 
 def write_segments_csv(result: AnalysisResult, path: Path) -> None:
     """The transcript as CSV: start and end (s), who spoke, words, text."""
+    existed = Path(path).exists()
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["start_s", "end_s", "start", "role", "words", "text"])
         for seg in sorted(result.segments, key=lambda s: s.start):
             w.writerow([f"{seg.start:.3f}", f"{seg.end:.3f}", fmt_clock(seg.start), seg.role,
                         len(seg.words) or len(seg.text.split()), seg.text.strip()])
+    paths.give_to_user(Path(path), existed)  # the user's umask, not the data folder's 077
 
 
 GAP_SOURCE = {"agent": "Microphone", "caller": "Caller audio"}  # what each role's capture device is to the agent

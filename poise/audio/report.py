@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .types import AnalysisResult, Cue, RoleStats, Segment, Timeline
+from poise import paths
 from poise.language.summary import language_json
 
 SCHEMA_ID = "poise.analysis/1"
@@ -172,12 +173,6 @@ def to_json(result: AnalysisResult) -> dict[str, Any]:
     }
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` to `path` through a temp file in the same folder, so readers see all or nothing."""
     target = Path(path)
@@ -188,9 +183,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp makes the file 0600; a new report gets what the user's umask allows (Poise
-        # sets 077 at start: a report holds a caller's words), an existing one keeps its mode.
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_current_umask()
+        # mkstemp makes the file 0600; a new report gets what the user's own umask allows (not the
+        # 077 Poise sets for its data folder; inside that folder 0600), an existing one keeps its mode.
+        mode = target.stat().st_mode & 0o777 if target.exists() else paths.user_file_mode(target)
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, target)
     except BaseException:

@@ -786,7 +786,9 @@ class ReviewWindow(QMainWindow):
             elif kind == "segments":
                 write_segments_csv(exported, target)
             elif kind == "pdf":
+                existed = target.exists()
                 self.write_pdf(target)  # the cards and the timeline: no transcript text
+                paths.give_to_user(target, existed)  # the user's umask, not the data folder's 077
             else:
                 write_html(exported, target)
             message = f"Report saved to {target}"
