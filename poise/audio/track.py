@@ -7,43 +7,37 @@ import numpy as np
 from .prosody import Frames
 from .types import FRAME_HOP_S
 
-_INITIAL_CAPACITY = 6000  # frames (1 min); grows by doubling
+_INITIAL_CAPACITY = 6000  # frames (1 min)
+_GROW_MIN_FRAMES = 30_000  # frames (5 min): the arrays grow by this much or by an eighth, whichever is more, so a
+#   long call never holds more than ~12% of empty room (doubling held up to 2x: +28 MB/h on a 3-hour replay)
+_BLOCK = 256  # frames: the speech and voiced counts are kept at every 256th frame (8 bytes per 2.56 s, not 16 per frame)
+_FIELDS = (("db", np.float32, 0.0), ("speech", np.bool_, False), ("f0", np.float32, np.nan), ("nucleus", np.bool_, False),
+           ("active", np.bool_, False), ("audible", np.bool_, False), ("voiced_sound", np.bool_, False))
 
 
 class RoleTrack:
-    """Append-only per-frame arrays of one role, plus cumulative counts for O(log n) windows."""
+    """Append-only per-frame arrays of one role (13 bytes a frame), plus the speech and voiced counts at every
+    `_BLOCK`-th frame, so a count up to any frame costs at most one block's sum."""
 
     def __init__(self) -> None:
         self.n = 0
-        cap = _INITIAL_CAPACITY
-        self.db = np.zeros(cap, np.float32)
-        self.speech = np.zeros(cap, bool)
-        self.f0 = np.full(cap, np.nan, np.float32)
-        self.nucleus = np.zeros(cap, bool)
-        self.active = np.zeros(cap, bool)
-        self.audible = np.zeros(cap, bool)
-        self.voiced_sound = np.zeros(cap, bool)
+        for name, dtype, fill in _FIELDS:
+            setattr(self, name, np.full(_INITIAL_CAPACITY, fill, dtype))
+        self._blocks_speech = [0]  # speech frames before frame j * _BLOCK
+        self._blocks_voiced = [0]  # voiced frames (finite f0) before frame j * _BLOCK
         self.pause_frames = 0  # frames bridge_pauses marked as speech (pauses inside a turn)
-        self._cum_speech = np.zeros(cap + 1, np.int64)  # speech frames before index i
-        self._cum_voiced = np.zeros(cap + 1, np.int64)
 
     def _grow(self, needed: int) -> None:
         cap = len(self.db)
         if needed <= cap:
             return
-        while cap < needed:
-            cap *= 2
-        for name, fill in (("db", 0.0), ("speech", False), ("f0", np.nan), ("nucleus", False), ("active", False), ("audible", False),
-                           ("voiced_sound", False)):
+        cap = max(needed, cap + max(_GROW_MIN_FRAMES, cap // 8))
+        for name, dtype, fill in _FIELDS:  # one array at a time: the copy never holds two whole tracks
             old = getattr(self, name)
-            new = np.full(cap, fill, old.dtype)
+            new = np.full(cap, fill, dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
-        for name in ("_cum_speech", "_cum_voiced"):
-            old = getattr(self, name)
-            new = np.zeros(cap + 1, np.int64)
-            new[: self.n + 1] = old[: self.n + 1]
-            setattr(self, name, new)
+            del old
 
     def append(self, frames: Frames) -> None:
         k = len(frames)
@@ -54,10 +48,24 @@ class RoleTrack:
         s = slice(self.n, self.n + k)
         self.db[s], self.speech[s], self.f0[s], self.nucleus[s] = frames.db, frames.speech, frames.f0, frames.nucleus
         self.active[s], self.audible[s], self.voiced_sound[s] = frames.active, frames.audible, frames.voiced_sound
-        self._cum_speech[self.n + 1 : self.n + k + 1] = self._cum_speech[self.n] + np.cumsum(frames.speech)
-        voiced = np.isfinite(frames.f0)
-        self._cum_voiced[self.n + 1 : self.n + k + 1] = self._cum_voiced[self.n] + np.cumsum(voiced)
         self.n += k
+        self._count_blocks(len(self._blocks_speech))
+
+    def _count_blocks(self, first: int) -> None:
+        """The block counts from block `first` (whose start count is known) up to the last complete block."""
+        del self._blocks_speech[first:], self._blocks_voiced[first:]
+        for j in range(first, self.n // _BLOCK + 1):
+            lo, hi = (j - 1) * _BLOCK, j * _BLOCK
+            self._blocks_speech.append(self._blocks_speech[-1] + int(np.count_nonzero(self.speech[lo:hi])))
+            self._blocks_voiced.append(self._blocks_voiced[-1] + int(np.count_nonzero(np.isfinite(self.f0[lo:hi]))))
+
+    def _speech_before(self, i: int) -> int:
+        j = i // _BLOCK
+        return self._blocks_speech[j] + int(np.count_nonzero(self.speech[j * _BLOCK : i]))
+
+    def _voiced_before(self, i: int) -> int:
+        j = i // _BLOCK
+        return self._blocks_voiced[j] + int(np.count_nonzero(np.isfinite(self.f0[j * _BLOCK : i])))
 
     def date_onsets_back(self, max_back: int, max_gap: int) -> int:
         """Extend every speech run back over the own-level sound just before it (up to `max_back` frames,
@@ -84,7 +92,7 @@ class RoleTrack:
                 speech[first:k] = True
                 added += k - first
         if added:
-            self._cum_speech[1 : n + 1] = np.cumsum(speech)
+            self._count_blocks(1)
         return added
 
     def bridge_pauses(self, max_gap: int) -> int:
@@ -104,26 +112,38 @@ class RoleTrack:
                 speech[end:start] = True
                 added += start - end
         if added:
-            self._cum_speech[1 : n + 1] = np.cumsum(speech)
+            self._count_blocks(1)
         self.pause_frames += added
         return added
 
     def speech_frames_between(self, start: int, end: int) -> int:
-        return int(self._cum_speech[end] - self._cum_speech[max(start, 0)])
+        start = max(start, 0)
+        if end - start <= 2 * _BLOCK:
+            return int(np.count_nonzero(self.speech[start:end]))
+        return self._speech_before(end) - self._speech_before(start)
 
     def window_by_speech(self, end: int, speech_s: float, max_span_s: float) -> int:
         """Start index of the shortest window ending at `end` holding `speech_s` of speech,
         but reaching back no further than `max_span_s` of audio."""
-        need = int(round(speech_s / FRAME_HOP_S))
-        target = self._cum_speech[end] - need
-        start = int(np.searchsorted(self._cum_speech[: end + 1], target, side="right")) - 1 if target > 0 else 0
-        return max(start, 0, end - int(max_span_s / FRAME_HOP_S))
+        return self._window(self.speech, self._speech_before, end, speech_s, max_span_s)
 
     def window_by_voiced(self, end: int, voiced_s: float, max_span_s: float) -> int:
-        need = int(round(voiced_s / FRAME_HOP_S))
-        target = self._cum_voiced[end] - need
-        start = int(np.searchsorted(self._cum_voiced[: end + 1], target, side="right")) - 1 if target > 0 else 0
-        return max(start, 0, end - int(max_span_s / FRAME_HOP_S))
+        return self._window(None, self._voiced_before, end, voiced_s, max_span_s)
+
+    def _window(self, flags: np.ndarray | None, before, end: int, need_s: float, max_span_s: float) -> int:  # noqa: ANN001
+        """The last start i <= end whose window [i, end) still holds `need_s` (counted by `flags`; None: finite f0),
+        clamped to `max_span_s` before `end`: searched only within that span."""
+        need = int(round(need_s / FRAME_HOP_S))
+        lo = max(0, end - int(max_span_s / FRAME_HOP_S))
+        target = before(end) - need
+        if target <= 0:
+            return lo
+        below = target - before(lo)  # frames the window [lo, start) may hold
+        if below < 0:
+            return lo  # even the whole span holds less than `need_s`
+        span = self.speech[lo:end] if flags is not None else np.isfinite(self.f0[lo:end])
+        counts = np.concatenate(([0], np.cumsum(span)))  # frames in [lo, lo + i)
+        return lo + int(np.searchsorted(counts, below, side="right")) - 1
 
     def rate_sps(self, start: int, end: int) -> tuple[float | None, float]:
         """Syllable nuclei per second of speech in [start, end), and the speech seconds it rests on."""
