@@ -50,9 +50,10 @@ RUN_TIMEOUT_S = 600  # s: one CLI run, generous
 REPLAY_HOURS = 3.0  # h: a long shift-length call (issue 9)
 REPLAY_SAMPLE_S = 600.0  # s of call between memory samples (every simulated 10 minutes)
 # MB/h: the replay's memory counts as flat below this slope. Session keeps per-frame arrays for the
-# whole call by design (2 roles x 100 frames/s x 28 bytes = 20 MB/h, grown by doubling: up to 2x);
-# anything more is a leak.
-FLAT_MB_PER_HOUR = 40.0
+# whole call by design (the end-of-call medians need every frame): 2 roles x 100 frames/s x 13 bytes =
+# 9.4 MB/h, grown by an eighth at a time (at most 10.5 MB/h resident); anything more is a leak (before
+# the compact RoleTrack: 28 bytes a frame in arrays that doubled, 28 MB/h measured).
+FLAT_MB_PER_HOUR = 15.0
 TEXT = "Thank you for calling. How can I help you today? I can see two payments on your account this month."
 
 
