@@ -54,11 +54,24 @@ def _data_dir_path() -> Path:
 def user_file_mode(target: Path) -> int:
     """The mode of a new file the user asked for (a report, an export): 0600 inside the data folder, elsewhere
     what the user's own umask gives (0666 & ~umask: 0644 under umask 022), never wider."""
+    return PRIVATE_FILE_MODE if _inside_data_dir(target) else 0o666 & ~user_umask() & 0o777
+
+
+def _inside_data_dir(target: Path) -> bool:
     try:
-        inside = Path(target).resolve().parent.is_relative_to(_data_dir_path().resolve())
+        return Path(target).resolve().parent.is_relative_to(_data_dir_path().resolve())
     except OSError:
-        inside = False
-    return PRIVATE_FILE_MODE if inside else 0o666 & ~user_umask() & 0o777
+        return False
+
+
+def make_user_dir(path: Path) -> None:
+    """`mkdir -p` for a folder the user asked for (`poise batch --out`): each folder made gets what the user's
+    umask gives (0755 under 022; 0700 inside the data folder), not Poise's 077. Raises OSError as mkdir does."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        give_to_user(folder, existed=False)
 
 
 def give_to_user(target: Path, existed: bool) -> None:
@@ -67,7 +80,10 @@ def give_to_user(target: Path, existed: bool) -> None:
     if existed:
         return
     try:
-        os.chmod(target, user_file_mode(target))
+        if Path(target).is_dir():
+            os.chmod(target, PRIVATE_DIR_MODE if _inside_data_dir(target) else 0o777 & ~user_umask() & 0o777)
+        else:
+            os.chmod(target, user_file_mode(target))
     except OSError:
         pass
 

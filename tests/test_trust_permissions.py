@@ -88,3 +88,23 @@ def test_user_file_mode_is_never_wider_than_the_users_umask(tmp_path: Path, monk
         monkeypatch.setattr(paths, "_user_umask", umask)
         assert paths.user_file_mode(tmp_path / "r.html") == 0o666 & ~umask
         assert paths.user_file_mode(tmp_path / "data" / "sub" / "r.html") == 0o600
+
+
+def test_a_batch_folder_and_its_reports_get_the_users_umask(tmp_path: Path, spoken_wav: Path) -> None:
+    """`poise batch --out`: the folders it makes and every file in them (reports, summary, manifest)."""
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (calls / "one.wav").write_bytes(spoken_wav.read_bytes())
+    out = tmp_path / "out" / "batch"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONWARNINGS")}
+    env.update(PYTHONPATH=str(REPO), POISE_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "poise.cli", "batch", str(calls), "--out", str(out), "--no-transcript", "--workers", "1", "--quiet"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509
+    )
+    assert proc.returncode == 0, proc.stderr
+    made = [out.parent, out, *out.rglob("*")]
+    assert len(made) >= 5, made  # the two folders, the call's report, the summary, the manifest
+    wrong = [f"{p.relative_to(tmp_path)} {_mode(p):o}" for p in made if _mode(p) != (0o755 if p.is_dir() else 0o644)]
+    assert not wrong, wrong

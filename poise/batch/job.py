@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import paths
 from ..app.spec import CallKind, CallSpec
 from .discover import CallFiles, PairRule, discover
 from .fingerprint import batch_settings
@@ -147,7 +148,7 @@ class _Writer:
             row.update({f"cue_{k}": v for k, v in cues.items()})
             target = out / f"{call.name}.json"
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                paths.make_user_dir(target.parent)  # the user's umask, not the data folder's 077
                 write_atomic(target, done.json_text or "")
                 row["json"] = os.path.relpath(target, out)
                 if done.html_text is not None:
@@ -265,7 +266,7 @@ def run_batch(
     cancel = cancel or threading.Event()
     on_progress = on_progress or (lambda p: None)
     calls = discover(options.inputs, options.pair_rule)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
+    paths.make_user_dir(options.out_dir)  # the user's umask, not the data folder's 077
     manifest = Manifest(options.out_dir)
     keep_numbers = options.keep_numbers
     if keep_numbers is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import paths
 from ..audio.report import write_atomic
 
 MANIFEST_NAME = "poise-batch.jsonl"
@@ -129,7 +130,9 @@ class Manifest:
         """Append one finished call (flushed at once)."""
         self.entries[entry.key] = entry
         if self._file is None:
+            existed = self.path.exists()
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            paths.give_to_user(self.path, existed)  # the user's umask, not the data folder's 077
         line = {
             "v": MANIFEST_VERSION, "key": entry.key, "settings": entry.settings, "content": entry.content,
             "ok": entry.ok, "saved": entry.saved, "final": entry.final, "row": entry.row,
