@@ -11,10 +11,10 @@ import numpy as np
 
 from .coach import CoachConfig
 from .recorder import recording_gaps
-from .session import Session
-from .sources import open_call
+from .session import TURN_PAUSE_MAX_FRAMES, Session
+from .sources import StreamedCall, open_call
 from .track import RoleTrack
-from .transcribe import load_model, release_free_memory, transcribe_batch, transcribe_utterance
+from .transcribe import WhisperModel, load_model, release_free_memory, transcribe_batch, transcribe_utterance
 from .types import FRAME_HOP_S, SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
@@ -28,7 +28,6 @@ HEARD_MARGIN_S = 0.3  # s around a word in which its own side must be heard (spe
 MISSED_SPEECH_MIN_S = 1.5  # s of one side's speech (its pauses < 0.5 s included) with no word: the batched
 #   pass skipped it (a loud caller turn on a mu-law line; 3-5 s caller turns of a noisy built call)
 MISSED_PAD_S = 0.2  # s of audio kept either side of missed speech, as a live utterance's pre-roll
-TURN_PAUSE_FRAMES = 50  # 0.5 s: a shorter pause keeps one stretch of speech together
 
 Progress = Callable[[float, str], None]
 
@@ -115,14 +114,14 @@ def missed_speech(segments: list[Segment], track: RoleTrack, role: str) -> list[
     edges = np.flatnonzero(np.diff(np.concatenate([[False], uncovered, [False]]).astype(np.int8)))
     runs: list[list[int]] = []
     for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
-        if runs and start - runs[-1][1] <= TURN_PAUSE_FRAMES and not covered[runs[-1][1] : start].any():
+        if runs and start - runs[-1][1] <= TURN_PAUSE_MAX_FRAMES and not covered[runs[-1][1] : start].any():
             runs[-1][1] = end
         else:
             runs.append([start, end])
     return [(s * FRAME_HOP_S, e * FRAME_HOP_S) for s, e in runs if (e - s) * FRAME_HOP_S >= MISSED_SPEECH_MIN_S]
 
 
-def _read_spans(call, spans: list[tuple[str, float, float]]) -> list[np.ndarray]:
+def _read_spans(call: StreamedCall, spans: list[tuple[str, float, float]]) -> list[np.ndarray]:
     """The samples of each (role, start s, end s), in one pass over the file."""
     bounds = [(role, int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for role, a, b in spans]
     parts: list[list[np.ndarray]] = [[] for _ in bounds]
@@ -176,7 +175,7 @@ def analyze_file(
         share = TRANSCRIBE_SHARE if transcribe else 0.0
         report(min(1.0, share * done["words"] + (1 - share) * done["prosody"]), label)
 
-    loaded: dict[str, object] = {}
+    loaded: dict[str, WhisperModel] = {}
 
     def transcribe_all() -> None:
         try:
@@ -231,7 +230,7 @@ def analyze_file(
             if failure:
                 raise failure[0]
             segments[:] = words_heard(segments, session.tracks)
-            segments.extend(_transcribe_missed(call, session, segments, loaded["model"], roles, cancel, report))
+            segments.extend(_transcribe_missed(call, session, segments, loaded["model"], roles, cancel, update))
             segments.sort(key=lambda seg: (seg.start, seg.role))
             session.admit_transcript(list(segments))
         session.run_rules()
@@ -248,14 +247,14 @@ def analyze_file(
     return result
 
 
-def _transcribe_missed(call, session: Session, segments: list[Segment], model, roles: list[str],
-                       cancel: threading.Event | None, report: Progress) -> list[Segment]:
+def _transcribe_missed(call: StreamedCall, session: Session, segments: list[Segment], model: WhisperModel,
+                       roles: list[str], cancel: threading.Event | None, say: Callable[[str], None]) -> list[Segment]:
     """Speech the batched pass left without words, transcribed as live utterances are (one clip each)."""
     spans = [(role, max(0.0, a - MISSED_PAD_S), b + MISSED_PAD_S)
              for role in roles for a, b in missed_speech(segments, session.tracks[role], role)]
     if not spans:
         return []
-    report(TRANSCRIBE_SHARE, "transcribing missed speech")
+    say("transcribing speech the first pass skipped")
     found: list[Segment] = []
     for (role, start_s, _), clip in zip(spans, _read_spans(call, spans)):
         if cancel is not None and cancel.is_set():
