@@ -113,10 +113,10 @@ def speech_dir_or_exit() -> Path:
     return SPEECH_DIR
 
 
-def write_results(name: str, data: dict, markdown: str) -> None:
-    """benchmarks/results/NAME.json and NAME.md."""
+def write_results(name: str, data: dict, markdown: str, indent: int | None = 2) -> None:
+    """benchmarks/results/NAME.json and NAME.md (`indent=None`: one line, for results of many calls)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=indent) + "\n")
     (RESULTS_DIR / f"{name}.md").write_text(markdown)
     print(f"\nwrote {RESULTS_DIR / (name + '.json')} and {name}.md")
 

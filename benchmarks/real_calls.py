@@ -765,7 +765,7 @@ def main(argv: list[str] | None = None) -> None:
     print(md)
     data = {"state": state, "args": vars(args), "words": words, "run_time_s": round(elapsed, 1), "summary": summary_rows,
             "real_conversations": rs, "ami": ami, "booking": booking, "built": built}
-    write_results("real_calls", _jsonable(data), md)
+    write_results("real_calls", _jsonable(data), md, indent=None)  # 34 calls: ~240 KB on one line, 415 KB indented
 
 
 def _jsonable(obj):
