@@ -20,6 +20,7 @@ from poise.app.practice import (
     score_trend,
 )
 from poise.audio.store import HistoryStore
+from poise.report.format import fmt_length
 
 READER_CLIPS = [f"ps_librivox_sense_and_sensibility_01_austen_64kb-{n}.wav" for n in ("0870", "0880", "0890", "0920", "0930")]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -130,6 +131,7 @@ def test_a_finished_take_is_scored_saved_for_the_trainee_and_listed(qtbot, natur
     row = [takes.table.item(0, j).text() for j in range(takes.table.columnCount())]
     assert row[1] == "Next steps with a timeline" and row[2] == "155 wpm" and row[3] == f"{score.overall:.0f}"
     assert row[4] == f"{score.time_in_band * 100:.0f} %"
+    assert row[-1] == fmt_length(takes.takes[0].duration_s) and ":" in row[-1]  # a recording's length is m:ss, as the player counts
     assert takes.stack.currentIndex() == 1 and "1 take" in takes.summary.text()
     with HistoryStore() as store:
         assert [r.id for r in store.list_practice_takes("sam")] == [take_id]

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label, still_plot
-from poise.report.format import fmt_duration
+from poise.report.format import fmt_length
 
 TAKES_SHOWN = 200  # the trainee's latest takes listed and drawn (a term of daily practice)
 
@@ -210,7 +210,7 @@ class TakesTab(QWidget):
                 pct(s.time_in_band),
                 pct(s.steadiness),
                 pct(s.pitch_calm),
-                fmt_duration(take.duration_s),
+                fmt_length(take.duration_s),
             )
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -17,9 +17,7 @@ the cues and of the transcript, or a PDF of the cards and the timeline.
 
 from __future__ import annotations
 
-import base64
 import bisect
-import json
 import logging
 import threading
 import time
@@ -29,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QMarginsF, QPoint, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QMarginsF, QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -94,6 +92,7 @@ from poise.desktop.review_timeline import ReviewTimeline
 from poise.desktop.settings import Settings
 from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
 from poise.desktop.window_actions import RECORDING_FILTER, RecordingDrop, quit_poise, show_about
+from poise.desktop.window_geometry import place, save_geometry
 from poise.desktop.workers import on_ui_thread, run_in_background
 from poise.report.format import call_numbers, fmt_clock, fmt_length
 from poise.report.html import write_html
@@ -121,27 +120,6 @@ LISTEN_CHOICES = [(Listen.BOTH, "Both sides"), (Listen.AGENT, "Agent only"), (Li
 
 _open_windows: list[ReviewWindow] = []  # windows opened by `open_review` (kept alive until closed)
 _workers: weakref.WeakSet = weakref.WeakSet()  # every review's analysis thread, joined at exit
-
-
-def _geometry_path() -> Path:
-    return paths.settings_path().parent / GEOMETRY_FILE
-
-
-def _load_geometry() -> QByteArray | None:
-    try:
-        data = json.loads(_geometry_path().read_text(encoding="utf-8"))
-        return QByteArray(base64.b64decode(data["geometry"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _save_geometry(data: QByteArray) -> None:
-    try:
-        path = _geometry_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"geometry": base64.b64encode(bytes(data.data())).decode("ascii")}), encoding="utf-8")
-    except OSError:
-        log.warning("could not save the review window's geometry", exc_info=True)
 
 
 def open_review(path: str | Path, caller_path: str | Path | None = None, **options) -> ReviewWindow:  # noqa: ANN003
@@ -277,7 +255,7 @@ class ReviewWindow(QMainWindow):
         self.installEventFilter(self._drop)
         self._build_ui()
         self._build_menus()
-        self._place()
+        place(self, GEOMETRY_FILE, DEFAULT_SIZE)  # the last geometry if still on a screen, else fits 1024×700
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._tick)
@@ -448,23 +426,6 @@ class ReviewWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(action("About Poise", None, lambda: show_about(self)))
-
-    def _place(self) -> None:
-        """Last geometry if it is still on a screen, else a size that fits a 1024×700 screen."""
-        geometry = _load_geometry()
-        if geometry is not None and self.restoreGeometry(geometry) and self._on_screen():
-            return
-        screen = (QApplication.primaryScreen().availableGeometry() if QApplication.primaryScreen()
-                  else QRect(0, 0, 1024, 700))
-        w, h = min(DEFAULT_SIZE[0], screen.width() - 24), min(DEFAULT_SIZE[1], screen.height() - 40)
-        self.resize(w, h)
-        self.move(screen.center() - QPoint(w // 2, h // 2))
-
-    def _on_screen(self) -> bool:
-        frame = self.frameGeometry()
-        return any(s.availableGeometry().intersected(frame).width() > 200 and
-                   s.availableGeometry().contains(frame.topLeft() + QPoint(frame.width() // 2, 10))
-                   for s in QApplication.screens())
 
     # --- reading the audio (worker thread, then UI) -------------------------------------------
     def _load(self) -> tuple[LoadedCall, object, object]:
@@ -850,7 +811,7 @@ class ReviewWindow(QMainWindow):
         self._frame.stop()
         if self.player is not None:
             self.player.close()
-        _save_geometry(self.saveGeometry())
+        save_geometry(GEOMETRY_FILE, self)
         super().closeEvent(event)
 
 
