@@ -225,7 +225,7 @@ def test_test_script_runs_pytest_offscreen_and_fails_when_nothing_is_collected(
     assert result.returncode == expected, result.stdout + result.stderr
     assert "setup-ran" in result.stdout
     assert "live-capture tests will be skipped" in result.stdout  # pulse set-up failed, run went on
-    assert calls.read_text().split() == ["offscreen", "-m", "pytest", "-q", "-ra", "-k", "demo"]
+    assert calls.read_text().split() == ["offscreen", "-m", "pytest", "-q", "-ra", "-n", "2", "--dist", "loadgroup", "-k", "demo"]
     if pytest_status == 5:
         assert "no tests" in result.stderr
 
