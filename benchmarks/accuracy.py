@@ -2,9 +2,9 @@
 
 Run from the repo root:  .venv/bin/python -m benchmarks.accuracy
 
-- Speaking rate: reference wpm = words of the known transcript / speech span (from our
-  VAD: first speech frame to last, internal silences >= 2 s removed, the VAD's release
-  hangover taken off each run's end); measured = `analyze_file(...).agent.wpm`.
+- Speaking rate: reference wpm = words of the known transcript / speech span (an energy-and-
+  voicing truth independent of the engine, `benchmarks/truth.energy_speech`: first speech frame
+  to last, internal silences >= 2 s removed); measured = `analyze_file(...).agent.wpm`.
 - Tempo: each clip time-stretched with sox WSOLA (`tempo -s 0.8` / `1.25`); the measured
   wpm and articulation-rate ratios against the clip's own measured values.
 - Pitch: `analyze_file(..., transcribe=False).agent.pitch_median_hz` against Praat's
@@ -58,7 +58,7 @@ TARGET_PITCH_REL_ERR = 0.03  # median |ours / Praat - 1|, and |ratio / 2^(st/12)
 class RateRow:
     clip: str
     words_ref: int
-    speech_span_s: float  # VAD span, silences >= 2 s and hangover removed
+    speech_span_s: float  # truth span (energy and voicing), silences >= 2 s removed
     wpm_ref: float
     words_measured: int | None
     wpm_measured: float | None
@@ -204,22 +204,18 @@ def sox(src: Path, dst: Path, *effect: str) -> Path:
 
 
 def vad_speech_span(path: Path) -> float:
-    """Seconds of speech by the engine's VAD: first speech frame to last, minus silences >= TURN_GAP_S.
-
-    The VAD keeps `speech` on for HANGOVER_FRAMES after the voice stops (causal release),
-    which is not speech: it is taken off the end of every run before measuring.
-    """
-    from poise.audio.prosody import ProsodyTracker
-    from poise.audio.vad import HANGOVER_FRAMES
+    """Seconds of speech by an energy-and-voicing truth independent of the engine (`truth.energy_speech`:
+    speech-band level cores that Praat calls voiced, extended over their consonants): first speech frame
+    to last, minus silences >= TURN_GAP_S. (It was the engine's own VAD with its hangover taken off; when
+    the VAD's release changed, the reference moved with it.)"""
+    from benchmarks import truth as T
     from poise.audio.sources import load_call
     from poise.audio.types import FRAME_HOP_S
 
-    call = load_call(path)
-    speech = ProsodyTracker().process(call.agent).speech
+    speech = T.energy_speech(load_call(path).agent).speech
     padded = np.concatenate([[False], speech, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    runs = [(int(s), int(e) - HANGOVER_FRAMES) for s, e in zip(edges[::2], edges[1::2])]
-    runs = [(s, e) for s, e in runs if e > s]
+    runs = [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2])]
     if not runs:
         return 0.0
     span = runs[-1][1] - runs[0][0]
@@ -401,7 +397,7 @@ def main() -> None:
     md = [header("Accuracy"), ""]
     md += ["## Speaking rate (wpm) against the known transcript", ""]
     md.append(table(
-        ["clip", "words (ref)", "span s (VAD)", "wpm ref", "words (Whisper)", "wpm measured", "error", "artic. syl/s"],
+        ["clip", "words (ref)", "span s (truth)", "wpm ref", "words (Whisper)", "wpm measured", "error", "artic. syl/s"],
         [[short(r.clip), r.words_ref, r.speech_span_s, r.wpm_ref, r.words_measured, r.wpm_measured, pct(r.wpm_rel_err),
           r.articulation_sps] for r in rate_rows],
     ))

@@ -209,6 +209,14 @@ class ProsodyTracker:
         if candidates.any():
             rows = np.flatnonzero(candidates)
             pitch, aperiodicity = yin(windows[rows])
+            # low-frequency noise (rumble, pink noise) fills YIN's dips on the full band (a voice under 10 dB
+            # SNR pink noise: 20 % of its speech frames periodic on the full band, 38 % on the speech band),
+            # while a low male voice has its fundamental only on the full band: frames the full band leaves
+            # unvoiced are tried again on the band
+            retry = aperiodicity >= VOICED_MAX_APERIODICITY
+            if retry.any():
+                band_pitch, band_aperiodicity = yin(band_windows[rows[retry]])
+                pitch[retry], aperiodicity[retry] = band_pitch, band_aperiodicity
             ok = (aperiodicity < VOICED_MAX_APERIODICITY) & (pitch >= F0_MIN_HZ) & (pitch <= F0_MAX_HZ)
             f0[rows[ok]] = pitch[ok]
         return Measured(start, db, prob, f0, band_db)
