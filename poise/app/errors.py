@@ -17,7 +17,7 @@ from types import TracebackType
 from .. import paths
 from ..audio import errors as engine_errors
 from ..audio.store import StoreError
-from ..audio.transcribe import ModelError
+from ..audio.errors import ModelError
 from ..audio.types import AudioInputError
 from ..audio.vad import SpeechModelError
 

@@ -18,6 +18,11 @@ from .types import AudioInputError
 log = logging.getLogger("poise")
 
 
+class ModelError(Exception):
+    """The Whisper model cannot be used; the message is one plain sentence for the user. (Here, not in
+    transcribe.py, so that naming it does not import faster-whisper and PyAV: the app's start did.)"""
+
+
 def log_path() -> Path:
     """Where tracebacks go (`paths.log_path`)."""
     return paths.log_path()

@@ -23,6 +23,7 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment as WhisperSegment
 
 from .types import SAMPLE_RATE, Role, Segment, Word
+from .errors import ModelError  # noqa: F401 - raised here; defined with the engine's other errors
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,6 @@ BATCH_SIZE = 8  # speech pieces per batched decode: faster-whisper's default; me
 # Live utterances are already cut on voice activity by the session: a second VAD pass
 # would only cost time and clip word onsets.
 STREAMING_OPTIONS: dict[str, Any] = {**WHISPER_OPTIONS, "vad_filter": False}
-
-
-class ModelError(Exception):
-    """The Whisper model cannot be used; the message is one plain sentence for the user."""
 
 
 # ---------------------------------------------------------------------------- model
