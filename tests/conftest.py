@@ -24,8 +24,10 @@ SERIAL_GROUPS = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests of SERIAL_GROUPS' modules, and Ray's, in their xdist group."""
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+        module = getattr(item, "module", None)
+        module = module.__name__.rsplit(".", 1)[-1] if module is not None else ""
         for group, modules in SERIAL_GROUPS.items():
             if module in modules:
                 item.add_marker(pytest.mark.xdist_group(group))
