@@ -118,6 +118,19 @@ def test_quieter_speech_fires_speak_up():
     assert 10.0 < cues[0].t <= 13.0
 
 
+def test_a_quiet_voice_that_keeps_its_pitch_in_a_third_of_its_speech_fires_speak_up():
+    # under line noise a quiet voice is pitched in about one speech frame in three (booking call, 10 dB SNR pink):
+    # her level is judged over her last 2 s of speech, not over 2 s of voiced frames reaching back to her normal voice
+    agent = Stream(30).talk(0, 10)
+    for start in (11.0, 13.0):
+        agent.talk(start, start + 1.5, db=-40.0)
+        lo, hi = int(start * FPS), int((start + 1.5) * FPS)
+        agent.f0[lo:hi] = np.where(np.arange(hi - lo) % 3 == 0, 200.0, np.nan)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["speak_up"]
+    assert 13.0 < cues[0].t <= 15.0
+
+
 @pytest.mark.parametrize("pitch_hz, expect", [(240.0, ["lower_tone"]), (215.0, [])])
 def test_raised_pitch_fires_lower_tone_only_past_the_threshold(pitch_hz, expect):
     agent = Stream(30).talk(0, 10).talk(10, 20, f0=pitch_hz)

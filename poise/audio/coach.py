@@ -48,8 +48,9 @@ PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch med
 VOLUME_WINDOW_SPEECH_S = 1.2  # s of recent voiced agent speech for the loudness median (one stressed word is < half)
 PHRASE_MIN_VOICED_S = 0.2  # s of voiced frames in the current phrase before its own level counts
 VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a raised voice, not an exclamation)
-QUIET_WINDOW_SPEECH_S = 2.0  # s for "speak up": quietness must last longer than a trailing-off word
+QUIET_WINDOW_SPEECH_S = 2.0  # s of speech for "speak up": quietness must last longer than a trailing-off word
 QUIET_SUSTAIN_STEPS = 10  # 1 s
+QUIET_MIN_VOICED_S = 0.5  # s of voiced frames in that window: fewer give no level worth judging
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
 CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 0.55 s hold: a 1 s+ utterance)
@@ -359,9 +360,15 @@ class Coach:
         return self._emit("lower_volume", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "rise_db": round(rise, 1)})
 
     def _speak_up(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
-        start = agent.window_by_voiced(k + 1, QUIET_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
-        db, speech_s = agent.median_db(start, k + 1)
-        if db is None or speech_s < QUIET_WINDOW_SPEECH_S * 0.8 or baseline.db is None:
+        """Her voiced level over the last QUIET_WINDOW_SPEECH_S of *speech*: a quiet voice in line noise keeps
+        its pitch in only a third of its speech, so a window of 2 s of voiced frames reached back 15-20 s into
+        her normal voice and two of four quiet stretches under 10 dB SNR pink noise went uncued."""
+        if baseline.db is None:
+            return None
+        start = agent.window_by_speech(k + 1, QUIET_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
+        db, voiced_s = agent.median_db(start, k + 1)
+        speech_s = agent.speech_frames_between(start, k + 1) * FRAME_HOP_S
+        if db is None or voiced_s < QUIET_MIN_VOICED_S or speech_s < QUIET_WINDOW_SPEECH_S * 0.8:
             return None
         drop = baseline.db - db
         triggered = self._sustained("speak_up", drop >= self.config.volume_drop_db, QUIET_SUSTAIN_STEPS)
