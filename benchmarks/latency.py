@@ -84,9 +84,9 @@ XCORR_MIN = 0.5  # normalised cross-correlation below which the recording is not
 # The medians are issue 6's bar ("still fast enough live"), measured from the sound reaching the sink.
 TARGETS: dict[str, tuple[str, float | None, float | None]] = {
     "let_caller_finish": ("interrupt", 0.600, None),
-    "lower_volume": ("high_loud", 2.0, None),
+    "lower_volume": ("loud", 2.0, None),
     "slow_down": ("fast", 4.0, None),
-    "lower_tone": ("high_loud", 3.0, None),
+    "lower_tone": ("high", 3.0, None),
     "dead_air": ("dead_air", None, None),  # by definition after 6 s of silence (CoachConfig.dead_air_s)
 }
 MATCH_BEFORE_S = 0.5  # s: a cue this much before its situation (in file time) still belongs to it

@@ -4,8 +4,10 @@
 A scripted support call (a double charge on an energy bill) spoken by espeak-ng in two
 voices: the agent on the LEFT channel, the caller on the RIGHT, 16 kHz, Ogg/Opus. It
 contains the situations Poise coaches: after about 30 s of normal agent speech, a fast
-stretch, the agent interrupting a long caller turn, a raised and louder stretch, short
-backchannels inside the other's turn, and dead air. demo_call.txt (TSV) says what is
+stretch, the agent interrupting a long caller turn, a raised-pitch stretch, then (after a caller
+turn) a louder one, short backchannels inside the other's turn, and dead air. Pitch and
+loudness rise in separate stretches so each cue shows on its own (one cue on screen at a
+time: in one stretch, *Lower your tone* waited 4 s behind *Soften your voice*). demo_call.txt (TSV) says what is
 said, by whom and when, so tests can check Poise against it.
 
 The output is deterministic for a given espeak-ng and ffmpeg (Ogg muxed bit-exact).
@@ -127,8 +129,11 @@ SCRIPT: list[Say | Backchannel | Interrupt | Silence] = [
     Say(CALLER, "Three to five days? That's not good enough. My rent is due on Friday, "
                 "and I need that money back now.", after=0.5),
     Interrupt(AGENT, "I understand, but refunds always take a few days."),
-    Say(AGENT, "As I said, the refund is already approved. It isn't something I can speed up, "
-               "the bank decides how long it takes.", situation="high_loud", after=0.5),
+    Say(AGENT, "As I said, the refund is already approved, and you will see it on your account "
+               "this week.", situation="high", after=0.5),
+    Say(CALLER, "This week? I was hoping for something sooner than that.", after=0.6),
+    Say(AGENT, "It isn't something I can speed up, the bank decides how long it takes.",
+        situation="loud", after=0.5),
     Say(CALLER, "Fine. I'll wait for the email then.", after=0.6),
     Say(AGENT, "Thank you, David. Goodbye.", after=0.5),
 ]
@@ -144,8 +149,10 @@ def speak(role: str, text: str, situation: str, workdir: Path) -> np.ndarray:
         wpm += BACKCHANNEL_EXTRA_WPM
     elif situation == "fast":
         wpm = FAST_WPM
-    elif situation == "high_loud":
-        pitch, gain_db = HIGH_PITCH, gain_db + LOUD_GAIN_DB
+    elif situation == "high":
+        pitch = HIGH_PITCH
+    elif situation == "loud":
+        gain_db += LOUD_GAIN_DB
     wav = workdir / "utterance.wav"
     subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(wav), text],
@@ -224,7 +231,7 @@ def write_tsv(rows: list[Row], out: Path) -> None:
 
 def summary(rows: list[Row], duration_s: float, size: int) -> str:
     agent = [r for r in rows if r.role == AGENT and r.situation != "backchannel"]
-    first_special = min(r.start_s for r in rows if r.situation in ("fast", "high_loud", "interrupt"))
+    first_special = min(r.start_s for r in rows if r.situation in ("fast", "high", "loud", "interrupt"))
     calm = sum(r.end_s - r.start_s for r in agent if r.end_s <= first_special)
     lines = [f"demo call: {duration_s:.1f} s, {size / 1000:.0f} kB; "
              f"agent speaks normally for {calm:.1f} s before the first situation"]
