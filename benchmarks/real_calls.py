@@ -78,6 +78,7 @@ class EngineRun:
     conversation: dict
     words: bool
     wall_s: float
+    agent_words: list[tuple[str, float, float]] = field(default_factory=list)  # (word, start s, end s) when transcribed
 
 
 def run_session(agent: np.ndarray, caller: np.ndarray) -> EngineRun:
@@ -103,8 +104,9 @@ def run_analyze(path: Path, frames: EngineRun | None = None) -> EngineRun:
     started = time.monotonic()
     result = analyze_file(path, transcribe=True)
     empty = np.zeros(0, bool)
+    words = [(w.word, w.start, w.end) for seg in result.segments if seg.role == "agent" for w in seg.words]
     return EngineRun(frames.agent_speech if frames else empty, frames.caller_speech if frames else empty,
-                     [c.to_json() for c in result.cues], asdict(result.conversation), True, time.monotonic() - started)
+                     [c.to_json() for c in result.cues], asdict(result.conversation), True, time.monotonic() - started, words)
 
 
 def load_stereo(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +139,59 @@ def engine(path: Path, words: bool) -> tuple[EngineRun, EngineRun]:
 
 def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
+
+
+PACE_TRUTH_WORDS = 12  # words per window, as the coach's pace (poise/audio/pace.py PACE_WINDOW_WORDS)
+PACE_TRUTH_FAST = 1.3  # x her normal by the truth measure: a window this fast deserves "Slow down" (the coach cues at 1.35x)
+
+
+def truth_pace(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Her pace with the engine's timing taken out: syllables of each 12 transcribed words (their text only) per
+    second of *truth* speech (benchmarks/truth.py energy masks, pauses excluded) between the first word's start and
+    the last word's end, against the median of the windows that end before calibration. Returns (end time of each
+    window's last word, ratio to her normal)."""
+    from poise.audio.pace import syllables
+
+    words = [w for w in words if syllables(w[0])]
+    if len(words) < PACE_TRUTH_WORDS:
+        return np.zeros(0), np.zeros(0)
+    csum = np.concatenate(([0], np.cumsum(ta.astype(bool))))
+    syl = np.array([syllables(w[0]) for w in words])
+    ends, rates = [], []
+    for i in range(PACE_TRUTH_WORDS, len(words) + 1):
+        a = int(words[i - PACE_TRUTH_WORDS][1] / T.HOP_S)
+        b = min(int(np.ceil(words[i - 1][2] / T.HOP_S)), len(ta))
+        speech_s = (csum[b] - csum[min(a, b)]) * T.HOP_S
+        ends.append(words[i - 1][2])
+        rates.append(syl[i - PACE_TRUTH_WORDS : i].sum() / speech_s if speech_s > 0 else np.nan)
+    ends_a, rates_a = np.array(ends), np.array(rates)
+    normal = np.nanmedian(rates_a[ends_a < calibration_end_s]) if (ends_a < calibration_end_s).any() else np.nanmedian(rates_a)
+    return ends_a, rates_a / normal
+
+
+def pace_truth_check(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float,
+                     cues: list[dict], situations: list) -> dict:
+    """Whether the built call's pace labels agree with her pace by the truth measure: the fastest window of each
+    fast stretch (most of its words inside), and the window each slow_down cue read (words admitted by then)."""
+    from poise.audio.pace import WORD_DELAY_S
+
+    ends, ratio = truth_pace(words, ta, calibration_end_s)
+    if not len(ends):
+        return {}
+    out = {"fast_stretches": [], "slow_down_cues": []}
+    for sit in situations:
+        if sit.kind != "fast":
+            continue
+        inside = [r for e, r in zip(ends, ratio) if sit.start <= e <= sit.end + WORD_DELAY_S]
+        out["fast_stretches"].append({"start": sit.start, "end": sit.end, "max_ratio": round(float(np.nanmax(inside)), 2) if inside else None})
+    for c in cues:
+        if c["kind"] != "slow_down":
+            continue
+        i = int(np.searchsorted(ends, c["t"] - WORD_DELAY_S, side="right")) - 1
+        in_fast = any(x.kind == "fast" and x.start <= c["t"] <= x.end + SEARCH_AFTER_S for x in situations)
+        out["slow_down_cues"].append({"t": c["t"], "in_fast_stretch": in_fast, "engine_ratio": c["evidence"].get("ratio"),
+                                      "truth_ratio": round(float(ratio[i]), 2) if i >= 0 else None})
+    return out
 
 
 @dataclass
@@ -639,7 +694,9 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
                          sc.on_backchannels, sc.on_quick_handovers, sc.false_total, sc.per10(sc.false_total)])
             data_calls.append({"base": base_name, "variant": name, "format": fmt, "words": transcribed, "degradations": d.params, "agent_prf": pa,
                                "caller_prf": pc, "overlap_truth_s": round(conv.overlap_s, 2), "conversation_engine": cuerun.conversation,
-                               "cues": cuerun.cues, "score": s, "engine_wall_s": round(cuerun.wall_s, 1)})
+                               "cues": cuerun.cues, "score": s, "engine_wall_s": round(cuerun.wall_s, 1),
+                               "pace_truth": pace_truth_check(cuerun.agent_words, call.ta, calib, cuerun.cues, call.situations)
+                               if transcribed else {}})
             print(f"  built {base_name}/{name}/{fmt}: {len(cuerun.cues)} cues, false {sc.false_total}, {cuerun.wall_s:.0f} s", flush=True)
         sit_rows = [[x.kind, x.start, x.end, x.expected or "none", x.detail or ""] for x in call.situations]
         counts = {k: sum(x.kind == k for x in call.situations) for k in B.EXPECTED_CUE}
@@ -680,6 +737,14 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
         md += (f"\n\nOn the transcribed calls alone ({ws['minutes']:.0f} min): false cues {ws['false_cues']} = {ws['false_per_10min']} per 10 min, "
                f"of which slow_down {ws['per_kind']['slow_down']['false']} ({ws['per_kind']['slow_down']['false_per_10min']} per 10 min); "
                f"without words the other calls give {s['false_cues'] - ws['false_cues']} false cues in {s['minutes'] - ws['minutes']:.0f} min.")
+    pace = pace_truth_summary(data_calls)
+    if pace:
+        md += (f"\n\n**Pace labels against her pace** (syllables of the transcribed words per second of truth speech, 12-word "
+               f"windows, against her calibration median; `pace_truth` per call in the JSON): of {pace['fast_stretches']} fast "
+               f"stretches, {pace['fast_below']} never read {PACE_TRUTH_FAST}x her normal (fastest windows {pace['fast_max_ratios']}); "
+               f"of {pace['false_slow_down']} slow_down cues outside them, {pace['false_but_fast']} came after words that do read "
+               f"{PACE_TRUTH_FAST}x or more (truth ratios {pace['false_truth_ratios']}).")
+        ws["pace_truth"] = pace
     md += f"\n\nPer call (in time / situations, kinds in the order {', '.join(KINDS)}):\n\n"
     md += table(["base", "degradation", "format", "agent F1", "caller F1", "overlap truth s", "overlap engine s", "recall per kind",
                  "lcf on bc", "lcf on quick ho", "false", "false / 10 min"], rows)
@@ -687,6 +752,18 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
     data = {"bases": data_bases, "calls": data_calls, "cues": s, "per_degradation": {k: v.summary() for k, v in by_variant.items()},
             "transcribed_calls": ws}
     return data, md, total
+
+
+def pace_truth_summary(calls: list[dict]) -> dict:
+    """The transcribed calls' `pace_truth` checks, counted."""
+    fast = [f for c in calls for f in c.get("pace_truth", {}).get("fast_stretches", [])]
+    false = [q for c in calls for q in c.get("pace_truth", {}).get("slow_down_cues", []) if not q["in_fast_stretch"]]
+    if not fast and not false:
+        return {}
+    return {"fast_stretches": len(fast), "fast_below": sum((f["max_ratio"] or 0) < PACE_TRUTH_FAST for f in fast),
+            "fast_max_ratios": sorted(f["max_ratio"] for f in fast if f["max_ratio"] is not None),
+            "false_slow_down": len(false), "false_but_fast": sum((q["truth_ratio"] or 0) >= PACE_TRUTH_FAST for q in false),
+            "false_truth_ratios": sorted(q["truth_ratio"] for q in false if q["truth_ratio"] is not None)}
 
 
 # ----------------------------------------------------------------------------- main
