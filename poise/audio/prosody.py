@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 
 from .types import FRAME_HOP, SAMPLE_RATE
 from .vad import NoiseFloor, SileroStream, VoiceJudge
@@ -107,6 +105,8 @@ def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = frames.shape[0]
     if n == 0:
         return np.empty(0, np.float32), np.empty(0, np.float32)
+    import scipy.fft  # here, not at the top: scipy costs ~0.7 s of the desktop's start (cached after)
+
     x = frames.astype(np.float32, copy=False)
     spec_full = scipy.fft.rfft(x, FFT_SIZE, axis=1)
     spec_head = scipy.fft.rfft(x[:, :YIN_WINDOW], FFT_SIZE, axis=1)
@@ -157,6 +157,8 @@ class ProsodyTracker:
     def __init__(self) -> None:
         self._pending = np.zeros(0, np.float32)
         self._pending_band = np.zeros(0, np.float32)
+        import scipy.signal  # here, not at the top: see yin()
+
         self._band_sos = scipy.signal.butter(SPEECH_BAND_ORDER, SPEECH_BAND_HZ, "bandpass", fs=SAMPLE_RATE, output="sos")
         self._band_state = scipy.signal.sosfilt_zi(self._band_sos) * 0.0
         self._next_index = 0
@@ -184,6 +186,8 @@ class ProsodyTracker:
         """Loudness, speech probability and candidate pitch of every frame completed by `samples`."""
         samples = np.asarray(samples, np.float32)
         self._vad.process(samples)
+        import scipy.signal  # (loaded by __init__: a dictionary look-up here)
+
         band, self._band_state = scipy.signal.sosfilt(self._band_sos, samples, zi=self._band_state)
         buf = np.concatenate([self._pending, samples])
         band_buf = np.concatenate([self._pending_band, band.astype(np.float32)])
