@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from poise.app.batch_summary import DEFAULT_SORT, BatchSummary, SummaryError, Su
 from poise.app.review import CUES_WARN_PER_10_MIN
 from poise.audio.coach import CUE_MESSAGES
 from poise.desktop.widgets import list_table, status_label
+from poise.desktop.window_menus import install_batch_menu  # (here for old callers)
 from poise.report.format import fmt_length
 
 SUMMARY_FILTER = "Batch summaries (summary.csv summary.parquet *.csv *.parquet);;All files (*)"
@@ -336,25 +336,6 @@ def open_batch_summary(parent: QWidget, path: Path | None = None, opener: Opener
     window.destroyed.connect(lambda *_: windows.remove(window) if window in windows else None)
     window.show()
     return window
-
-
-def install_batch_menu(window: QMainWindow, opener: Opener | None = None) -> QAction:
-    """Add "Open batch summary…" after "Open recording…" in `window`'s Call menu (or a File menu if it has none)."""
-    action = QAction("Open batch summary…", window)
-    action.setToolTip("A `poise batch` run's summary as a table, worst calls first")
-    action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-    action.triggered.connect(lambda: open_batch_summary(window, opener=opener))
-    window.addAction(action)
-    anchor = getattr(window, "open_action", None)
-    for menu in window.menuBar().findChildren(QMenu):  # (QAction.menu() hands Python a menu it then deletes)
-        if anchor is not None and anchor in menu.actions():
-            after = menu.actions()[menu.actions().index(anchor) + 1:]
-            menu.insertAction(after[0], action) if after else menu.addAction(action)
-            break
-    else:
-        window.menuBar().addMenu("&File").addAction(action)
-    window.batch_summary_action = action  # type: ignore[attr-defined]
-    return action
 
 
 __all__ = ["BatchSummaryWindow", "BatchTableModel", "install_batch_menu", "open_batch_summary"]

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
 from poise.desktop.widgets import list_table, status_label
 from poise.desktop.window_actions import RecordingDrop, open_for_review
+from poise.desktop.window_menus import apply_retention_soon, install_history_menu  # (here for old callers)
 from poise.report.format import fmt_length
 
 ALL_AGENTS = ""  # the agent filter's "All agents"
@@ -604,71 +605,4 @@ class HistoryWindow(QMainWindow):
             self.store = None
 
 
-def install_history_menu(window: QMainWindow, opener: Callable[[Path], object] | None = None) -> None:
-    """Give `window` a History menu: Call history (Ctrl+H) and Agent profiles; sets `window.history_window`."""
-    window.history_window = None  # type: ignore[attr-defined]
-
-    def show(tab: str) -> None:
-        current = window.history_window  # type: ignore[attr-defined]
-        if current is None or current.store is None:
-            current = HistoryWindow(opener=opener)
-            current.setWindowIcon(window.windowIcon())
-            window.history_window = current  # type: ignore[attr-defined]
-        else:
-            current.refresh()
-        current.show_tab(tab)
-        current.show()
-        current.raise_()
-        current.activateWindow()
-
-    history = QAction("Call history…", window)
-    history.setShortcut(QKeySequence("Ctrl+H"))
-    history.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-    history.setToolTip("Every call kept: reopen, compare, delete (Ctrl+H)")
-    history.triggered.connect(lambda: show("calls"))
-    trends = QAction("Trends…", window)
-    trends.triggered.connect(lambda: show("trends"))
-    agents = QAction("Agent profiles…", window)
-    agents.triggered.connect(lambda: show("profiles"))
-    window.history_action = history  # type: ignore[attr-defined]
-    window.addAction(history)
-    menu = window.menuBar().addMenu("&History")
-    for action in (history, trends, agents):
-        menu.addAction(action)
-    finished = getattr(window, "call_finished", None)
-    if finished is not None:  # a call just saved shows in an open history window
-
-        def call_saved(_result: object) -> None:
-            current = window.history_window  # type: ignore[attr-defined]
-            if current is not None and current.store is not None and current.isVisible():
-                current.refresh()
-
-        finished.connect(call_saved)
-    QTimer.singleShot(0, lambda: apply_retention_soon(window))
-
-
-def apply_retention_soon(window: QMainWindow) -> None:
-    """Apply the retention setting off the UI thread (at start; every saved call applies it too)."""
-    from poise import paths
-    from poise.desktop.workers import run_in_background
-
-    try:
-        db = paths.history_db_path()
-    except OSError:
-        return
-    if not db.exists():
-        return
-
-    def work() -> str:
-        with HistoryStore(db) as store:
-            done = forget.apply_retention(store)
-        return done.describe() if done.calls else ""
-
-    def show(message: str) -> None:
-        if message and hasattr(window, "statusBar"):
-            window.statusBar().showMessage(f"Retention: {message}", 8000)
-
-    run_in_background(work, done=show, failed=lambda _m: None, owner=window, name="poise-retention")
-
-
-__all__ = ["CallTableModel", "HistoryWindow", "install_history_menu"]
+__all__ = ["CallTableModel", "HistoryWindow", "apply_retention_soon", "install_history_menu"]

@@ -31,8 +31,9 @@ from poise.report.format import call_numbers
 from poise.desktop.overlay import CueOverlay
 from poise.desktop.settings import Settings
 from poise.desktop.icons import app_icon
-from poise.desktop.settings_dialog import fill_device_combo
+from poise.desktop.device_combo import fill_device_combo
 from poise.desktop.window_actions import STATUS_MESSAGE_MS, WindowActions
+from poise.desktop.window_menus import install_batch_menu, install_history_menu
 from poise.desktop.workers import on_ui_thread
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,9 @@ class MainWindow(QMainWindow, WindowActions):
         self.live_view.set_target_band(self.coach_config.target_wpm_low, self.coach_config.target_wpm_high)
 
         self._build_actions()  # WindowActions
-        from poise.desktop.history_window import install_history_menu
-
-        install_history_menu(self, opener=self.open_recording)  # the History menu, Ctrl+H (history_window.py)
-        from poise.desktop.batch_window import install_batch_menu
-
-        install_batch_menu(self, opener=self.open_recording)  # Call → Open batch summary… (batch_window.py)
+        # the History menu (Ctrl+H) and Call → Open batch summary…: their windows load when first opened
+        install_history_menu(self, opener=self.open_recording)
+        install_batch_menu(self, opener=self.open_recording)
         self._build_ui()
         self.refresh_devices()
         self._update_title()

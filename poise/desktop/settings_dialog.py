@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poise.desktop.device_combo import fill_device_combo  # (also here for old callers)
 from poise.desktop.settings import Settings
 
 
@@ -83,35 +84,6 @@ CUE_ROWS: tuple[tuple[str, str, tuple[Threshold, ...]], ...] = (
     ("set_boundary", "Set a calm boundary when the caller is abusive", ()),
     ("next_steps", "State the next step before the call ends", ()),
 )
-
-
-def _device_label(dev: Any) -> str:
-    label = dev.name
-    if getattr(dev, "is_monitor", False):
-        label += "  (caller audio)"
-    if getattr(dev, "is_default", False):
-        label += "  (default)"
-    return label
-
-
-def fill_device_combo(combo: QComboBox, devices: list[Any], selected: str, *, allow_none: bool) -> None:
-    """Fill a combo with input devices (item data = device name) and select `selected` if present."""
-    combo.blockSignals(True)
-    combo.clear()
-    if allow_none:
-        combo.addItem("None (agent only)", "")
-    else:
-        combo.addItem("System default", "")
-    for dev in devices:
-        combo.addItem(_device_label(dev), dev.name)
-        if getattr(dev, "is_monitor", False):
-            combo.setItemData(combo.count() - 1, "Looks like a loopback/monitor: the other side of the call", Qt.ItemDataRole.ToolTipRole)
-    index = combo.findData(selected) if selected else 0
-    if index < 0:  # a device that is gone now: keep it visible, so the choice is not silently lost
-        combo.addItem(f"{selected}  (not connected)", selected)
-        index = combo.count() - 1
-    combo.setCurrentIndex(index)
-    combo.blockSignals(False)
 
 
 class SettingsDialog(QDialog):

@@ -13,7 +13,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from poise import __version__, paths
-from poise.desktop.settings_dialog import SettingsDialog
 from poise.desktop.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -172,6 +171,8 @@ class WindowActions:
 
     def open_settings(self) -> None:
         """Show the settings dialog; applies the new settings when it is accepted."""
+        from poise.desktop.settings_dialog import SettingsDialog  # (loaded when first opened)
+
         dialog = SettingsDialog(self, devices=self.devices)
         if dialog.exec():
             self.coach_config = self.settings.load_coach_config()
