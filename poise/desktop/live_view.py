@@ -3,18 +3,22 @@ sounds: a quiet indicator, never a cue), transcript, cues; after the call, the c
 
 The pace gauge shows what `poise.app.live_pace` says: the acoustic estimate (labelled so) until the
 agent's words arrive, then the words' pace, and after the call the call's own number
-(`report.format.call_numbers`), the one the end-of-call message, the review and history show."""
+(`report.format.call_numbers`), the one the end-of-call message, the review and history show.
+
+The traces are pyqtgraph's: they are built right after the view's first paint (`build_plots`), so the
+main window shows without waiting for pyqtgraph's import; anything that needs them earlier builds them."""
 
 from __future__ import annotations
 
 import html
 import math
 from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtGui import QColor, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -41,7 +45,6 @@ from poise.desktop.widgets import (
     TEXT_COLOR,
     PaceGauge,
     TalkIndicator,
-    TimeAxis,
     card,
 )
 from poise.desktop.language_panel import LanguagePanel
@@ -58,8 +61,27 @@ NO_PACE = "–"  # shown until the agent has said enough for a pace
 UNIT_WORDS = "wpm"
 NOTES_TRACES_SHARE = 0.45  # of the view's height left to the traces once the call's notes are shown
 UNIT_ESTIMATE = "wpm (estimate)"  # the acoustic estimate says it is one
+PLOT_MIN_HEIGHT_PX = 120  # px: a trace's card keeps this height before and after its plot is built
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
+
+
+@dataclass
+class Traces:
+    """The live view's pyqtgraph items (built by `LiveView.build_plots`)."""
+
+    pitch_plot: Any
+    loudness_plot: Any
+    pitch_curve: Any
+    loudness_curve: Any
+    caller_loudness_curve: Any
+    pitch_baseline: Any
+    loudness_baseline: Any
+
+
+def _trace(name: str) -> property:
+    """A `Traces` item as an attribute of the view (built on first use)."""
+    return property(lambda self: getattr(self.traces(), name), doc=f"The traces' `{name}` (builds them if needed).")
 
 
 class LiveView(QWidget):
@@ -135,38 +157,23 @@ class LiveView(QWidget):
         clock_row.addWidget(self.clock_label)
         talk_layout.addLayout(clock_row)
 
-        # Traces
-        self.pitch_plot = self._make_plot("Hz")
-        self.loudness_plot = self._make_plot("dBFS")
-        self.loudness_plot.setXLink(self.pitch_plot)
-        self.pitch_curve = self.pitch_plot.plot(pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent")
-        self.loudness_curve = self.loudness_plot.plot(
-            pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent"
-        )
-        caller_pen = pg.mkPen(CALLER_COLOR, width=1.5)
-        self.caller_loudness_curve = self.loudness_plot.plot(pen=caller_pen, connect="finite", name="caller")
-        dash = pg.mkPen(TEXT_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
-        self.pitch_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
-        self.loudness_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
-        self.pitch_plot.addItem(self.pitch_baseline, ignoreBounds=True)
-        self.loudness_plot.addItem(self.loudness_baseline, ignoreBounds=True)
-        self.pitch_baseline.hide()
-        self.loudness_baseline.hide()
-        self._cue_lines: list[pg.InfiniteLine] = []
-        self.pitch_plot.setYRange(80, 300, padding=0)
-        self.loudness_plot.setYRange(-60, -10, padding=0)
-        self.pitch_plot.setXRange(0, WINDOW_S, padding=0)
-
+        # Traces: the cards now, their plots right after the first paint (build_plots)
+        self._traces: Traces | None = None
+        self._cue_lines: list[Any] = []
+        self._plots_scheduled = False
         pitch_card, pitch_layout = card("Pitch")
-        pitch_layout.addWidget(self.pitch_plot, 1)
         loud_card, loud_layout = card("Loudness")
+        self._pitch_layout, self._loud_layout = pitch_layout, loud_layout
+        for plot_card in (pitch_card, loud_card):
+            plot_card.setMinimumHeight(PLOT_MIN_HEIGHT_PX)
+        pitch_layout.addStretch(1)  # (the plot takes this place: build_plots)
         legend = QLabel(
             f'<span style="color:{AGENT_COLOR.name()}">━ agent</span>&nbsp;&nbsp;'
             f'<span style="color:{CALLER_COLOR.name()}">━ caller</span>&nbsp;&nbsp;'
             f'<span style="color:{TEXT_COLOR.name()}">┅ your normal</span>'
         )
         legend.setObjectName("hint")
-        loud_layout.addWidget(self.loudness_plot, 1)
+        loud_layout.addStretch(1)  # (the plot takes this place: build_plots)
         loud_layout.addWidget(legend)
 
         # Transcript and cues
@@ -226,7 +233,69 @@ class LiveView(QWidget):
         self._redraw_timer.start()
         self._update_cue_empty()
 
-    def _make_plot(self, unit: str) -> pg.PlotWidget:
+    # Traces -----------------------------------------------------------------------
+
+    pitch_plot = _trace("pitch_plot")
+    loudness_plot = _trace("loudness_plot")
+    pitch_curve = _trace("pitch_curve")
+    loudness_curve = _trace("loudness_curve")
+    caller_loudness_curve = _trace("caller_loudness_curve")
+    pitch_baseline = _trace("pitch_baseline")
+    loudness_baseline = _trace("loudness_baseline")
+
+    def plots_built(self) -> bool:
+        """Whether the pitch and loudness plots exist yet."""
+        return self._traces is not None
+
+    def traces(self) -> Traces:
+        """The pitch and loudness plots, built now if they are not yet."""
+        if self._traces is None:
+            self.build_plots()
+        assert self._traces is not None
+        return self._traces
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if self._traces is None and not self._plots_scheduled:  # the window is on screen: now the plots
+            self._plots_scheduled = True
+            QTimer.singleShot(0, self, self.build_plots)
+
+    def build_plots(self) -> None:
+        """Build the pitch and loudness plots into their cards (once; pyqtgraph is imported here)."""
+        if self._traces is not None:
+            return
+        from poise.desktop.plots import pg
+
+        pitch_plot = self._make_plot("Hz")
+        loudness_plot = self._make_plot("dBFS")
+        loudness_plot.setXLink(pitch_plot)
+        pitch_curve = pitch_plot.plot(pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent")
+        loudness_curve = loudness_plot.plot(pen=pg.mkPen(AGENT_COLOR, width=2), connect="finite", name="agent")
+        caller_pen = pg.mkPen(CALLER_COLOR, width=1.5)
+        caller_loudness_curve = loudness_plot.plot(pen=caller_pen, connect="finite", name="caller")
+        dash = pg.mkPen(TEXT_COLOR, width=1.2, style=Qt.PenStyle.DashLine)
+        pitch_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
+        loudness_baseline = pg.InfiniteLine(angle=0, pen=dash, movable=False)
+        pitch_plot.addItem(pitch_baseline, ignoreBounds=True)
+        loudness_plot.addItem(loudness_baseline, ignoreBounds=True)
+        pitch_baseline.hide()
+        loudness_baseline.hide()
+        pitch_plot.setYRange(80, 300, padding=0)
+        loudness_plot.setYRange(-60, -10, padding=0)
+        pitch_plot.setXRange(0, WINDOW_S, padding=0)
+        for layout, plot in ((self._pitch_layout, pitch_plot), (self._loud_layout, loudness_plot)):
+            layout.removeItem(layout.itemAt(1))  # the place kept for the plot, under the card's title
+            layout.insertWidget(1, plot, 1)
+        self._traces = Traces(pitch_plot, loudness_plot, pitch_curve, loudness_curve, caller_loudness_curve,
+                              pitch_baseline, loudness_baseline)
+        for cue in self._cues:  # cues that came before the plots (a view fed before it was shown)
+            self._add_cue_line(cue)
+        self._dirty = True
+        self._redraw()
+
+    def _make_plot(self, unit: str) -> Any:
+        from poise.desktop.plots import TimeAxis, pg
+
         plot = pg.PlotWidget(axisItems={"bottom": TimeAxis(orientation="bottom")})
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
@@ -234,7 +303,7 @@ class LiveView(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("left", unit)
         plot.getPlotItem().getViewBox().setDefaultPadding(0.0)
-        plot.setMinimumHeight(120)
+        plot.setMinimumHeight(PLOT_MIN_HEIGHT_PX)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(GRID_COLOR))
@@ -263,13 +332,15 @@ class LiveView(QWidget):
         self._cues.clear()
         self.transcript.clear()
         self.cue_list.clear()
-        for line in self._cue_lines:
-            self.pitch_plot.removeItem(line)
+        traces = self._traces  # (not built yet: nothing drawn to forget)
+        if traces is not None:
+            for line in self._cue_lines:
+                traces.pitch_plot.removeItem(line)
+            traces.pitch_baseline.hide()
+            traces.loudness_baseline.hide()
         self._cue_lines.clear()
         self._baseline_pitch = self._baseline_db = None
         self._last_spoke = {"agent": -1e9, "caller": -1e9}
-        self.pitch_baseline.hide()
-        self.loudness_baseline.hide()
         self._now = 0.0
         self.pace_gauge.set_value(None)
         self.pace_gauge._last_wpm = None
@@ -369,11 +440,17 @@ class LiveView(QWidget):
         item.setForeground(TEXT_COLOR)
         self.cue_list.addItem(item)
         self.cue_list.scrollToBottom()
-        line = pg.InfiniteLine(pos=cue.t, angle=90, pen=pg.mkPen(CUE_COLOR, width=1, style=Qt.PenStyle.DotLine))
-        self.pitch_plot.addItem(line, ignoreBounds=True)
-        self._cue_lines.append(line)
+        if self._traces is not None:  # else build_plots draws it
+            self._add_cue_line(cue)
         self._update_cue_empty()
         self._dirty = True
+
+    def _add_cue_line(self, cue: Cue) -> None:
+        from poise.desktop.plots import pg
+
+        line = pg.InfiniteLine(pos=cue.t, angle=90, pen=pg.mkPen(CUE_COLOR, width=1, style=Qt.PenStyle.DotLine))
+        self.traces().pitch_plot.addItem(line, ignoreBounds=True)
+        self._cue_lines.append(line)
 
     def show_call_result(self, result: AnalysisResult | None, call_id: int | None = None) -> None:
         """The call has ended: the gauge shows the call's pace (the end-of-call message's number) and, when the
@@ -418,7 +495,8 @@ class LiveView(QWidget):
         return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
 
     def redraw_now(self) -> None:
-        """Redraw the traces without waiting for the timer."""
+        """Redraw the traces without waiting for the timer (building them if they are not yet)."""
+        self.traces()
         self._dirty = True
         self._redraw()
 
@@ -472,7 +550,7 @@ class LiveView(QWidget):
         self.cue_list.setVisible(not empty)
 
     def _redraw(self) -> None:
-        if not self._dirty:
+        if not self._dirty or self._traces is None:  # (build_plots draws what came before it)
             return
         self._dirty = False
         t = np.fromiter(self._t, dtype=float, count=len(self._t))
@@ -511,7 +589,7 @@ class LiveView(QWidget):
                 self._cue_lines.remove(line)
 
     @staticmethod
-    def _set_baseline(line: pg.InfiniteLine, value: float | None) -> None:
+    def _set_baseline(line: Any, value: float | None) -> None:
         if value is None:
             line.hide()
         else:

@@ -46,7 +46,8 @@ from poise.audio.playback import play_audio, stop_audio
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.audio.types import SAMPLE_RATE
 from poise.desktop.workers import run_in_background
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis, status_label, still_plot
+from poise.desktop.plots import TimeAxis, still_plot
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
 
 FIRST_COLOR = QColor(CALLER_COLOR)  # the earlier take: muted purple
 SECOND_COLOR = QColor(AGENT_COLOR)  # the later take: Poise's teal (the one to look at)

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from poise.app.practice import PITCH_CALM_ST
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, MUTED_TEXT, TimeAxis, still_plot
+from poise.desktop.plots import TimeAxis, still_plot
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, MUTED_TEXT
 
 PACE_RANGE_WPM = (60.0, 260.0)  # as the live gauge
 PITCH_RANGE_ST = (-7.0, 7.0)  # semitones from the take's own median

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
-from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label, still_plot
+from poise.desktop.plots import still_plot
+from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label
 from poise.report.format import fmt_length
 
 TAKES_SHOWN = 200  # the trainee's latest takes listed and drawn (a term of daily practice)

@@ -30,7 +30,8 @@ from poise.audio.types import AnalysisResult, Segment
 from poise.language.coach import PhraseMoment
 from poise.language.heat import HEATED
 from poise.language.summary import summarize
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, TimeAxis
+from poise.desktop.plots import TimeAxis
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
 from poise.report.format import fmt_clock
 
 LABEL_WIDTH_PX = 84  # px: the lanes' names, in a column of their own, left of the plots

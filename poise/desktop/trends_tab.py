@@ -34,7 +34,8 @@ from poise import paths
 from poise.audio.coach import wpm_from_rate
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.profiles import ProfilePicker
-from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label, still_plot
+from poise.desktop.plots import still_plot
+from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
 from poise.desktop.workers import run_in_background
 from poise.language.trends import LanguageCountCache, LanguageCounts
 from poise.report.format import row_numbers

@@ -1,15 +1,16 @@
-"""The desktop's small shared widgets and the palette as QColors: pace gauge, talk pill, cards, plots."""
+"""The desktop's small shared widgets and the palette as QColors: pace gauge, talk pill, cards, tables.
+
+Free of pyqtgraph (the plots' helpers are `plots.py`): the main window imports this before it is shown.
+"""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from poise import theme
 from poise.report.format import DEFAULT_WPM_BAND
-from poise.report.format import fmt_mmss as format_mmss
 
 GAUGE_MIN_WPM = 60.0  # the gauge's scale: slower than this is a pause, not a pace
 GAUGE_MAX_WPM = 260.0  # faster than this is off any useful scale
@@ -22,21 +23,6 @@ CUE_COLOR = QColor(theme.CUE)
 TEXT_COLOR = QColor(theme.TEXT)
 MUTED_TEXT = QColor(theme.MUTED)
 GRID_COLOR = QColor(theme.GRID)
-
-
-def configure_plots() -> None:
-    """pyqtgraph's process-wide options, set once at app start (`create_app`), not per widget.
-
-    No antialiasing: the traces redraw ten times a second and smoothing them doubled the paint time.
-    """
-    pg.setConfigOptions(antialias=False, background="w", foreground=MUTED_TEXT)
-
-
-class TimeAxis(pg.AxisItem):
-    """A bottom axis that labels audio time as mm:ss."""
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
-        return [format_mmss(v) if v >= 0 else "" for v in values]
 
 
 class PaceGauge(QWidget):
@@ -203,20 +189,6 @@ def status_label() -> QLabel:
     label = QLabel("", objectName="hint")
     label.setWordWrap(True)
     return label
-
-
-AXIS_LINE = "#c5cacd"  # the quiet grey of a still plot's axes
-
-
-def still_plot(plot: pg.PlotWidget | pg.PlotItem) -> pg.PlotWidget | pg.PlotItem:
-    """A plot the user reads, not handles: no auto-range button, menu or mouse panning, quiet axes."""
-    plot.hideButtons()
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(x=False, y=False)
-    for name in ("left", "bottom"):
-        plot.getAxis(name).setPen(pg.mkPen(AXIS_LINE))
-        plot.getAxis(name).setTextPen(pg.mkPen(MUTED_TEXT))
-    return plot
 
 
 def list_table(table: QAbstractItemView, selection: QAbstractItemView.SelectionMode) -> None:
