@@ -14,9 +14,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from poise import __version__
 from poise.app.calls import claim_data_folder
 from poise.app.errors import configure_logging, log_uncaught
-from poise.desktop.widgets import configure_plots
 from poise.desktop.icons import app_icon
-from poise.desktop.main_window import MainWindow
+from poise.desktop.main_window import WARM_AFTER_SHOW_MS, MainWindow, warm_call_modules
 from poise.desktop.settings import APPLICATION, ORGANIZATION
 from poise.desktop.style import stylesheet
 
@@ -54,7 +53,6 @@ def create_app(argv: list[str]) -> QApplication:
     app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
-    configure_plots()  # once per process: pyqtgraph's options are global
     return app
 
 
@@ -81,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if running:
         QMessageBox.warning(None, "Poise is already running", running)
         return 1
-    window = MainWindow()
+    window = MainWindow()  # without pyqtgraph, scipy or faster-whisper: the plots follow the first paint
     window.show()
+    QTimer.singleShot(WARM_AFTER_SHOW_MS, warm_call_modules)  # then what a call needs, off the UI thread
     _keep_signals_alive(app, window.close)  # the timer is the app's child: it lives as long
     if args.demo:
         QTimer.singleShot(0, window.start_demo)
