@@ -9,6 +9,8 @@ Run from the repo root:  .venv/bin/python -m benchmarks.batch            (the ti
 - (a) Throughput: `poise batch FOLDER --workers W` as a subprocess (start-up, model loads and
   the summary included), W = 1 and 2, then `--ray local` with 2 workers. Audio hours analysed per
   wall-clock hour, and the scaling 2 workers / 1 worker. Each run writes to a fresh output folder.
+  "Once started" takes the start-up measured in (b) off the wall time: the throughput of a long
+  batch, where the start-up is paid once (issue 11 states Ray's start separately).
 - (b) Ray's start: `ray.init(num_cpus=2)`, two actors loading the model, `ray.shutdown()`, in a
   fresh interpreter; the same for two process-pool workers (forkserver) for comparison.
 - (c) Memory: the peak resident memory of each batch worker (`worker_peak_rss_mb` in the
@@ -255,8 +257,17 @@ def main() -> None:
     data["scaling_2_over_1"] = two["audio_h_per_h"] / one["audio_h_per_h"]
     ray_run = runs[2] if have_ray else None
     data["ray_over_pool"] = ray_run["audio_h_per_h"] / two["audio_h_per_h"] if ray_run else None
+    # once started: the start-up measured in (b) taken off each run's wall time (a week's archive pays it once)
+    for r in runs:
+        start = data["ray_start"] if r["runner"] == "ray" else data["pool_start"]
+        start_s = (start or {}).get("total_s" if r["runner"] == "ray" else "workers_ready_s")
+        r["start_s"] = start_s
+        r["audio_h_per_h_started"] = r["audio_s"] / (r["wall_s"] - start_s) if start_s and r["wall_s"] > start_s else None
+    started = ray_run and ray_run["audio_h_per_h_started"] and two["audio_h_per_h_started"]
+    data["ray_over_pool_started"] = ray_run["audio_h_per_h_started"] / two["audio_h_per_h_started"] if started else None
 
-    rows = [[r["runner"], r["workers"], round(r["wall_s"], 1), round(r["audio_h_per_h"], 1), round(r["mean_analysis_s"], 2),
+    rows = [[r["runner"], r["workers"], round(r["wall_s"], 1), round(r["audio_h_per_h"], 1),
+             round(r["audio_h_per_h_started"], 1) if r["audio_h_per_h_started"] else "—", round(r["mean_analysis_s"], 2),
              r["worker_peak_rss_mb"], r["load_before"]] for r in runs]
     wer = data["word_error"]
     single = data["single_call"]
@@ -264,9 +275,12 @@ def main() -> None:
         header("poise batch: throughput, scaling, Ray, memory, single-call speed"),
         f"{n} calls of {seconds:.0f} s (the booking call repeated, 8 kHz µ-law stereo); wall time of "
         "`poise batch` as a subprocess, start-up and summary included.",
-        table(["runner", "workers", "wall s", "audio h per h", "mean s per call in a worker", "worker peak RSS MB", "load before"], rows),
+        table(["runner", "workers", "wall s", "audio h per h", "audio h per h once started", "mean s per call in a worker",
+               "worker peak RSS MB", "load before"], rows),
         f"Scaling 2 workers / 1 worker: **{data['scaling_2_over_1']:.2f}x** (target ≥ {TARGET_SCALING}x). "
-        + (f"Ray / process pool at 2 workers: **{data['ray_over_pool']:.2f}** (target ≥ {TARGET_RAY})." if ray_run else "Ray: not measured."),
+        + (f"Ray / process pool at 2 workers: {data['ray_over_pool']:.2f} with the start-up in the wall time, **"
+           + (f"{data['ray_over_pool_started']:.2f}" if data["ray_over_pool_started"] else "—")
+           + f"** once started (target ≥ {TARGET_RAY}; the start-up, below, is paid once per batch)." if ray_run else "Ray: not measured."),
         f"Start-up, two workers with the model loaded: process pool {data['pool_start'].get('workers_ready_s', float('nan')):.1f} s; "
         + (f"Ray {data['ray_start'].get('total_s', float('nan')):.1f} s in all (init {data['ray_start'].get('init_s', float('nan')):.1f} s, "
            f"actors ready {data['ray_start'].get('actors_ready_s', float('nan')):.1f} s, shutdown {data['ray_start'].get('shutdown_s', float('nan')):.1f} s)."
