@@ -46,7 +46,7 @@ CALLER_PITCH = 45
 CALLER_GAIN_DB = -9.0
 
 FAST_WPM = 260  # 1.6x the agent's normal: far past the ~15 % a listener notices
-HIGH_PITCH = 80  # espeak -p 80 is ~4.8 semitones above -p 50 for this voice (> 2.5 st cue)
+HIGH_PITCH = 90  # espeak -p 90: the raised sentence reads ~4 st over her normal (-p 80 read 3.0-3.1 st in the 3 s window when the cue is due)
 LOUD_GAIN_DB = 9.0  # above the ~6 dB "Soften your voice" threshold
 DEAD_AIR_S = 7.0  # longer than the ~6 s dead-air cue
 INTERRUPT_AFTER_S = 1.0  # the agent cuts in this long after the caller starts
@@ -110,7 +110,8 @@ SCRIPT: list[Say | Backchannel | Interrupt | Silence] = [
     Say(AGENT, "I'm sorry to hear that, let's get it sorted out for you. "
                "Can I have your account number, please?", after=0.6),
     Say(CALLER, "Sure, it's four seven two, nine one.", after=0.6),
-    Say(AGENT, "Thank you. Let me pull up your account, it will only take a moment.", after=0.5),
+    Say(AGENT, "Thank you. Let me pull up your account, it will only take a moment. "
+               "I'll stay on the line with you while it loads.", after=0.5),
     Silence(DEAD_AIR_S),
     Say(AGENT, "Thanks for waiting. I can see two payments of sixty two dollars this month.", after=0.0),
     Backchannel(CALLER, "Right.", after=0.15),
@@ -120,7 +121,7 @@ SCRIPT: list[Say | Backchannel | Interrupt | Silence] = [
     Say(CALLER, "Then the same amount came out again three days later, "
                 "and now my bank has charged me an overdraft fee as well.", after=0.45),
     Say(AGENT, "I completely understand how frustrating that is, and I'm sorry it happened. "
-               "Let me see what went wrong.", after=0.6),
+               "Let me have a look at both payments and see what went wrong.", after=0.6),
     Say(AGENT, "So what happened is that our payment system retried your March payment after "
                "a timeout from your bank, and the retry went through even though the first "
                "payment had already cleared. The second charge is a duplicate, and it will be "

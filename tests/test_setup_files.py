@@ -274,7 +274,7 @@ def test_demo_call_is_small_stereo_16k_and_decodes(demo) -> None:
     audio, rate = demo
     assert DEMO_OGG.stat().st_size < 300_000
     assert audio.shape[1] == 2 and rate == 16000
-    assert 60 <= len(audio) / rate <= 100  # about a minute and a half: a demo, not a call
+    assert 60 <= len(audio) / rate <= 105  # under two minutes: a demo, not a call
     assert np.abs(audio).max() < 1.0
 
 
