@@ -14,8 +14,10 @@ from .recorder import recording_gaps
 from .session import TURN_PAUSE_MAX_FRAMES, Session
 from .sources import StreamedCall, open_call
 from .track import RoleTrack
-from .transcribe import WhisperModel, load_model, release_free_memory, transcribe_batch, transcribe_utterance
+from .transcribe import (WhisperModel, load_model, pipeline_speech, release_free_memory, transcribe_batch,
+                         transcribe_utterance)
 from .types import FRAME_HOP_S, SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
+from .vad import SILERO_CHUNK, SileroStream, SpeechMap
 
 ANALYSIS_BLOCK_S = 1.0  # s per block when replaying a file: larger blocks, fewer Python calls, same frames
 TRANSCRIBE_SHARE = 0.9  # share of the progress bar given to Whisper (it takes most of the time)
@@ -29,7 +31,32 @@ MISSED_SPEECH_MIN_S = 1.5  # s of one side's speech (its pauses < 0.5 s included
 #   pass skipped it (a loud caller turn on a mu-law line; 3-5 s caller turns of a noisy built call)
 MISSED_PAD_S = 0.2  # s of audio kept either side of missed speech, as a live utterance's pre-roll
 
+SPEECH_MAP_WAIT_S = 0.2  # s between the transcription's looks at whether the analysis is stopping while it waits
+#   for the speech map of its next chunk
+
 Progress = Callable[[float, str], None]
+
+
+def chunk_speech(model: WhisperModel, speech_map: SpeechMap, lo: int, n: int) -> list[dict[str, int]]:
+    """The pipeline's speech pieces of samples lo..lo+n of a channel from its speech map (which must know
+    them): for the chunk from the start, exactly the pieces faster-whisper's own VAD pass finds; a later
+    chunk reads the model's state carried from the call's start, as the prosody does, where that pass
+    would start cold at the cut."""
+    first = -(-lo // SILERO_CHUNK)  # the first Silero chunk starting inside this piece of audio
+    probabilities = speech_map.probabilities(first, (lo + n) // SILERO_CHUNK + 1)
+    return pipeline_speech(model, probabilities, n, first * SILERO_CHUNK - lo)
+
+
+def find_speech(call: StreamedCall, roles: list[str], maps: dict[str, SpeechMap], stop: Callable[[], None]) -> None:
+    """Fill each role's speech map: the Silero model over that channel, one pass over the file per role (the
+    agent's first, the channel the transcription starts with). `stop()` raises to leave early."""
+    for role in roles:
+        stream = SileroStream()
+        for agent, caller in call.pieces():
+            stop()
+            maps[role].add(stream.process(agent if role == "agent" else caller))  # type: ignore[arg-type]
+        maps[role].add(stream.finish())
+        maps[role].close()
 
 
 def transcription_chunks(audio: np.ndarray) -> list[tuple[int, int]]:
@@ -176,6 +203,9 @@ def analyze_file(
         report(min(1.0, share * done["words"] + (1 - share) * done["prosody"]), label)
 
     loaded: dict[str, WhisperModel] = {}
+    # Silero runs once per channel, before the rest: its probabilities give the transcription its speech
+    # pieces (faster-whisper's pipeline would run it again) and the prosody its speech probability
+    maps = {role: SpeechMap() for role in roles} if transcribe else {}
 
     def transcribe_all() -> None:
         try:
@@ -184,8 +214,12 @@ def analyze_file(
             done_s = 0.0
             for role in roles:
                 for lo, audio in streamed_chunks(side(role)):
+                    while not maps[role].wait((lo + len(audio)) // SILERO_CHUNK + 1, SPEECH_MAP_WAIT_S):
+                        if stopping.is_set():
+                            return
                     if stopping.is_set() or (cancel is not None and cancel.is_set()):
                         return
+                    speech = chunk_speech(model, maps[role], lo, len(audio))
                     span_s = len(audio) / SAMPLE_RATE
 
                     def on_progress(fraction: float, span_s: float = span_s, role: str = role, before: float = done_s) -> None:
@@ -193,7 +227,8 @@ def analyze_file(
                         update(f"transcribing {role}")
 
                     segments.extend(
-                        transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress)  # type: ignore[arg-type]
+                        transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress,  # type: ignore[arg-type]
+                                         speech=speech)
                     )
                     del audio  # this chunk's samples, before the heap is trimmed
                     release_free_memory()  # what Whisper freed goes back: the next chunk starts from the same RSS
@@ -203,22 +238,30 @@ def analyze_file(
 
     stopping = threading.Event()  # the analysis is leaving early: Whisper stops at its next chunk
     worker = threading.Thread(target=transcribe_all, name="poise-transcribe", daemon=True)
-    session = Session(has_caller=call.has_caller, config=config, baseline=baseline)
-    # a recording Poise made carries where a device dropped out (`.gaps.json` beside it): that side is silence there
-    gaps = recording_gaps(Path(path), call.duration_s)
-    for gap in gaps:
-        session.mark_gap(gap)
+
+    def stop_if_asked() -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        if failure:  # no model, a damaged file: say so now, not after measuring the whole call
+            raise failure[0]
+
+    gaps = []
     try:
         if transcribe:
             worker.start()
+            update("finding speech")
+            find_speech(call, roles, maps, stop_if_asked)
+        session = Session(has_caller=call.has_caller, config=config, baseline=baseline,
+                          speech_maps={role: m.probabilities() for role, m in maps.items()})  # type: ignore[misc]
+        # a recording Poise made carries where a device dropped out (`.gaps.json` beside it): that side is silence there
+        gaps = recording_gaps(Path(path), call.duration_s)
+        for gap in gaps:
+            session.mark_gap(gap)
         # the sound is measured while Whisper transcribes (the rules need the words, the sound does not);
         # the rules then judge every frame with the transcript admitted as it would have arrived live
         total = max(call.duration_s, 1e-9)
         for block in call.blocks(ANALYSIS_BLOCK_S):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            if failure:  # no model, a damaged file: say so now, not after measuring the whole call
-                raise failure[0]
+            stop_if_asked()
             session.measure(block)
             done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
             update("measuring voice")
@@ -237,6 +280,8 @@ def analyze_file(
     finally:
         # CTranslate2 aborts the process if it is torn down mid-decode: let the running chunk finish
         stopping.set()
+        for speech_map in maps.values():
+            speech_map.close()  # a transcription waiting for speech the pass did not reach stops waiting
         if worker.is_alive():
             worker.join()
     result = session.finish(call.info, segments if transcribe else None)

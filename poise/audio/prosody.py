@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .types import FRAME_HOP, SAMPLE_RATE
-from .vad import NoiseFloor, SileroStream, VoiceJudge
+from .vad import NoiseFloor, SileroReplay, SileroStream, VoiceJudge
 
 FRAME_LEN = 640  # samples (40 ms): two periods of the lowest pitch plus YIN's integration window
 F0_MIN_HZ = 70.0  # lowest male speaking pitch; below is creak, which has no reliable period
@@ -154,7 +154,9 @@ class ProsodyTracker:
     both for a role heard alone.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, speech: SileroStream | SileroReplay | None = None) -> None:
+        """`speech`: where the speech probabilities come from (a `SileroReplay` of probabilities computed
+        before: a recording's analysis runs the model once per channel); by default the model, streamed."""
         self._pending = np.zeros(0, np.float32)
         self._pending_band = np.zeros(0, np.float32)
         import scipy.signal  # here, not at the top: see yin()
@@ -162,7 +164,7 @@ class ProsodyTracker:
         self._band_sos = scipy.signal.butter(SPEECH_BAND_ORDER, SPEECH_BAND_HZ, "bandpass", fs=SAMPLE_RATE, output="sos")
         self._band_state = scipy.signal.sosfilt_zi(self._band_sos) * 0.0
         self._next_index = 0
-        self._vad = SileroStream()
+        self._vad = speech if speech is not None else SileroStream()
         self.judge = VoiceJudge()
         self._loudness_floor = NoiseFloor()  # broadband: the noise power taken out of the voice's loudness
         # syllable-nucleus peak picker state

@@ -31,7 +31,7 @@ from .prosody import FRAME_LEN, ProsodyTracker, frame_end_time
 from .stats import build_timeline, conversation_stats, role_stats
 from .pace import WORD_DELAY_S
 from .track import RoleTrack
-from .vad import LeakageEstimator
+from .vad import LeakageEstimator, SileroReplay
 from .types import (
     FRAME_HOP,
     FRAME_HOP_S,
@@ -136,7 +136,10 @@ class Session:
         baseline: Baseline | None = None,
         transcriber: Transcriber | None = None,
         recorder: Recorder | None = None,
+        speech_maps: dict[Role, np.ndarray] | None = None,
     ) -> None:
+        """`speech_maps`: a role's Silero probabilities computed before (`vad.SpeechMap`), replayed instead
+        of running the model again."""
         self.has_caller = has_caller
         self.config = config or CoachConfig()
         self.coach = Coach(self.config, has_caller)
@@ -145,7 +148,8 @@ class Session:
         self.transcriber = transcriber
         self.recorder = recorder
         self._recorder_error_reported = False
-        self._prosody = {role: ProsodyTracker() for role in ROLES}
+        maps = speech_maps or {}
+        self._prosody = {role: ProsodyTracker(SileroReplay(maps[role]) if role in maps else None) for role in ROLES}
         self._leakage = {role: LeakageEstimator() for role in ROLES}  # the other side as heard in this role's channel
         self.tracks: dict[Role, RoleTrack] = {role: RoleTrack() for role in ROLES}
         self._cutters = {role: _UtteranceCutter(role) for role in ROLES} if transcriber else {}

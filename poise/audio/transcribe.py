@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import faster_whisper.transcribe as fw_transcribe
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment as WhisperSegment
+from faster_whisper.vad import VadOptions
 
 from .types import SAMPLE_RATE, Role, Segment, Word
+from .vad import speech_timestamps
 from .errors import ModelError  # noqa: F401 - raised here; defined with the engine's other errors
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ WHISPER_OPTIONS: dict[str, Any] = {
 # 8.9 s against 15.4 s for a 9.5-minute stereo call). The batched pipeline has no
 # previous-text conditioning and no temperature fallback; both are off in WHISPER_OPTIONS anyway.
 BATCH_SIZE = 8  # speech pieces per batched decode: faster-whisper's default; memory grows with it
+PIPELINE_MIN_SILENCE_MS = 160  # the pipeline's own VAD setting (BatchedInferencePipeline.transcribe, 1.2.1)
 
 # Live utterances are already cut on voice activity by the session: a second VAD pass
 # would only cost time and clip word onsets.
@@ -303,6 +307,53 @@ def _to_segment(seg: WhisperSegment, role: Role, duration: float, offset_s: floa
     return Segment(role=role, start=start, end=end, text=seg.text.strip(), words=words)
 
 
+def pipeline_speech(
+    model: WhisperModel, probabilities: np.ndarray, n_samples: int, first_sample: int = 0
+) -> list[dict[str, int]]:
+    """The speech pieces BatchedInferencePipeline's own VAD would cut from `n_samples` of audio, from Silero
+    probabilities already computed (`vad.SpeechMap`): chunk i covers samples first_sample + 512 i.. of that
+    audio. With first_sample 0 they are exactly the pipeline's pieces."""
+    options = VadOptions(
+        max_speech_duration_s=model.feature_extractor.chunk_length, min_silence_duration_ms=PIPELINE_MIN_SILENCE_MS
+    )
+    pieces = speech_timestamps(
+        probabilities,
+        n_samples - first_sample,
+        threshold=options.threshold,
+        neg_threshold=options.neg_threshold,
+        min_speech_duration_ms=options.min_speech_duration_ms,
+        max_speech_duration_s=options.max_speech_duration_s,
+        min_silence_duration_ms=options.min_silence_duration_ms,
+        speech_pad_ms=options.speech_pad_ms,
+    )
+    return [{"start": p["start"] + first_sample, "end": p["end"] + first_sample} for p in pieces]
+
+
+_given_speech_lock = threading.Lock()
+
+
+def _pipeline(model: WhisperModel, audio: np.ndarray, options: dict[str, Any], speech: list[dict[str, int]] | None):
+    """BatchedInferencePipeline.transcribe; with `speech`, on those pieces instead of its own Silero pass.
+
+    The pipeline takes no speech map of its own (its `clip_timestamps` decode each piece as it is, silences
+    inside, so the text changes): its module's `get_speech_timestamps` answers `speech` for the length of
+    the call, which builds the pieces' features before it returns (decoding happens later, as segments are
+    read). Poise runs one batched transcription at a time per process; the lock keeps two apart.
+    """
+    pipeline = BatchedInferencePipeline(model)
+    if speech is None:
+        return pipeline.transcribe(audio, batch_size=BATCH_SIZE, **options)
+    if not options.get("vad_filter"):
+        raise ValueError("a speech map replaces the pipeline's VAD filter, which these options turn off")
+    with _given_speech_lock:
+        own = fw_transcribe.get_speech_timestamps
+        fw_transcribe.get_speech_timestamps = lambda *_args, **_kwargs: [dict(piece) for piece in speech]
+        try:
+            return pipeline.transcribe(audio, batch_size=BATCH_SIZE, **options)
+        finally:
+            fw_transcribe.get_speech_timestamps = own
+
+
 def _transcribe(
     model: WhisperModel,
     audio: np.ndarray,
@@ -311,13 +362,14 @@ def _transcribe(
     options: dict[str, Any],
     progress: Callable[[float], None] | None = None,
     batched: bool = False,
+    speech: list[dict[str, int]] | None = None,
 ) -> list[Segment]:
     audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     duration = audio.size / SAMPLE_RATE
     out: list[Segment] = []
     if audio.size:
         if batched:
-            raw, _info = BatchedInferencePipeline(model).transcribe(audio, batch_size=BATCH_SIZE, **options)
+            raw, _info = _pipeline(model, audio, options, speech)
         else:
             raw, _info = model.transcribe(audio, **options)
         done = 0.0
@@ -338,6 +390,7 @@ def transcribe_batch(
     offset_s: float = 0.0,
     progress: Callable[[float], None] | None = None,
     batched: bool = True,
+    speech: list[dict[str, int]] | None = None,
 ) -> list[Segment]:
     """Transcribe one whole channel (float32, 16 kHz) with WHISPER_OPTIONS and the guards.
 
@@ -345,8 +398,10 @@ def transcribe_batch(
     gets the fraction done (0..1) as segments come in, and 1.0 at the end. `batched`
     (the default for recordings) decodes BATCH_SIZE speech pieces at a time; False decodes
     30 s windows one after the other, as faster-whisper's `WhisperModel.transcribe` does.
+    `speech` (batched only): the speech pieces in samples of `audio` (`pipeline_speech`), so the
+    pipeline does not run Silero over the channel a second time.
     """
-    return _transcribe(model, audio, role, offset_s, WHISPER_OPTIONS, progress, batched=batched)
+    return _transcribe(model, audio, role, offset_s, WHISPER_OPTIONS, progress, batched=batched, speech=speech)
 
 
 def transcribe_utterance(model: WhisperModel, audio: np.ndarray, role: Role, start_t: float) -> list[Segment]:

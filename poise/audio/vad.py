@@ -110,24 +110,32 @@ class SileroStream:
         self._first_chunk = 0
         self.chunks_done = 0
 
-    def process(self, samples: np.ndarray) -> None:
-        """Run the model over every chunk completed by `samples`."""
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        """Run the model over every chunk completed by `samples`; their probabilities (float32)."""
         buf = np.concatenate([self._pending, np.asarray(samples, np.float32)])
         count = len(buf) // SILERO_CHUNK
         self._pending = buf[count * SILERO_CHUNK :]
         if count == 0:
-            return
+            return np.zeros(0, np.float32)
         chunks = buf[: count * SILERO_CHUNK].reshape(count, SILERO_CHUNK)
         context = np.concatenate([self._context[None, :], chunks[:-1, -SILERO_CONTEXT:]], axis=0)
         inputs = np.ascontiguousarray(np.concatenate([context, chunks], axis=1), np.float32)
         probs, self._h, self._c = self._session.run(None, {"input": inputs, "h": self._h, "c": self._c})
+        probs = np.asarray(probs, np.float32).ravel()
         self._context = chunks[-1, -SILERO_CONTEXT:].copy()
         self.chunks_done += count
         keep = 64  # chunks (2 s): frames never ask further back than the block they belong to
-        merged = np.concatenate([self._probs, np.asarray(probs, np.float32).ravel()])
+        merged = np.concatenate([self._probs, probs])
         drop = max(0, len(merged) - keep - count)
         self._probs = merged[drop:]
         self._first_chunk += drop
+        return probs
+
+    def finish(self) -> np.ndarray:
+        """The probability of the last chunk, the samples still pending padded with zeros to a whole chunk (a
+        whole chunk of zeros when none are pending), as faster-whisper's VAD pads a channel; the stream ends."""
+        tail = np.zeros(SILERO_CHUNK - len(self._pending), np.float32)
+        return self.process(tail)
 
     def frame_probabilities(self, start_index: int, count: int, frame_len: int) -> np.ndarray:
         """Probability for frames start_index.. (each takes the newest chunk complete when the frame ends)."""
@@ -136,6 +144,161 @@ class SileroStream:
         ok = ends >= self._first_chunk
         out[ok] = self._probs[np.minimum(ends[ok] - self._first_chunk, len(self._probs) - 1)]
         return out
+
+
+class SileroReplay:
+    """`SileroStream`'s interface over a channel's chunk probabilities computed before (`SpeechMap`): the
+    same numbers, without running the model again."""
+
+    def __init__(self, probabilities: np.ndarray) -> None:
+        self._probs = np.asarray(probabilities, np.float32)
+        self._first_chunk = 0
+        self.chunks_done = 0
+        self._fed = 0
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        """Advance over `samples`; the probabilities of the chunks they complete."""
+        self._fed += len(samples)
+        done = min(self._fed // SILERO_CHUNK, len(self._probs))
+        new, self.chunks_done = self._probs[self.chunks_done : done], done
+        return new
+
+    frame_probabilities = SileroStream.frame_probabilities
+
+
+class SpeechMap:
+    """One channel's Silero probability per 32 ms chunk, from the call's start: written by one pass over the
+    channel, read by the transcription (its speech pieces, `speech_timestamps`) and by the prosody replay
+    (`SileroReplay`), so the model runs once per channel. Thread-safe; readers wait for what they need."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self._count = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def add(self, probabilities: np.ndarray) -> None:
+        """Append the probabilities of the next chunks."""
+        with self._cond:
+            self._parts.append(np.asarray(probabilities, np.float32))
+            self._count += len(probabilities)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """No more chunks come (the channel ended, or its pass stopped)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait(self, chunks: int, timeout: float) -> bool:
+        """Wait up to `timeout` s until `chunks` chunks are known or the map is closed; True when so."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count >= chunks or self._closed, timeout)
+
+    def probabilities(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """The probabilities of chunks lo..hi (all known ones by default)."""
+        with self._cond:
+            if len(self._parts) > 1:
+                self._parts = [np.concatenate(self._parts)]
+            whole = self._parts[0] if self._parts else np.zeros(0, np.float32)
+        return whole[lo:hi]
+
+    @property
+    def closed(self) -> bool:
+        with self._cond:
+            return self._closed
+
+
+def speech_timestamps(
+    probabilities: np.ndarray,
+    n_samples: int,
+    *,
+    threshold: float,
+    neg_threshold: float | None,
+    min_speech_duration_ms: int,
+    max_speech_duration_s: float,
+    min_silence_duration_ms: int,
+    speech_pad_ms: int,
+    sample_rate: int = 16000,
+) -> list[dict[str, int]]:
+    """Speech pieces ({"start", "end"} in samples) of `n_samples` of audio whose chunk i (samples 512 i..)
+    has probability `probabilities[i]`: faster-whisper 1.2.1's `vad.get_speech_timestamps` after its
+    model call, line for line (the options are its `VadOptions`), so the pieces are the ones it would cut."""
+    window = SILERO_CHUNK
+    min_speech_samples = sample_rate * min_speech_duration_ms / 1000
+    speech_pad_samples = sample_rate * speech_pad_ms / 1000
+    max_speech_samples = sample_rate * max_speech_duration_s - window - 2 * speech_pad_samples
+    min_silence_samples = sample_rate * min_silence_duration_ms / 1000
+    min_silence_samples_at_max_speech = sample_rate * 98 / 1000
+    if neg_threshold is None:
+        neg_threshold = max(threshold - 0.15, 0.01)
+    # faster-whisper compares float32 probabilities with the thresholds in float32 (NumPy 2's casting)
+    threshold, neg_threshold = float(np.float32(threshold)), float(np.float32(neg_threshold))
+
+    triggered = False
+    speeches: list[dict[str, int]] = []
+    current: dict[str, int] = {}
+    temp_end = 0  # a possible end of the current piece (some silence is tolerated)
+    prev_end = next_start = 0  # where to cut when the piece reaches its longest
+    for i, prob in enumerate(np.asarray(probabilities, np.float32).tolist()):
+        at = window * i
+        if prob >= threshold and temp_end:
+            temp_end = 0
+            if next_start < prev_end:
+                next_start = at
+        if prob >= threshold and not triggered:
+            triggered = True
+            current["start"] = at
+            continue
+        if triggered and at - current["start"] > max_speech_samples:
+            if prev_end:
+                current["end"] = prev_end
+                speeches.append(current)
+                current = {}
+                if next_start < prev_end:  # silence was reached and speech has not resumed
+                    triggered = False
+                else:
+                    current["start"] = next_start
+                prev_end = next_start = temp_end = 0
+            else:
+                current["end"] = at
+                speeches.append(current)
+                current = {}
+                prev_end = next_start = temp_end = 0
+                triggered = False
+                continue
+        if prob < neg_threshold and triggered:
+            if not temp_end:
+                temp_end = at
+            if at - temp_end > min_silence_samples_at_max_speech:
+                prev_end = temp_end
+            if at - temp_end < min_silence_samples:
+                continue
+            current["end"] = temp_end
+            if current["end"] - current["start"] > min_speech_samples:
+                speeches.append(current)
+            current = {}
+            prev_end = next_start = temp_end = 0
+            triggered = False
+            continue
+    if current and n_samples - current["start"] > min_speech_samples:
+        current["end"] = n_samples
+        speeches.append(current)
+
+    for i, speech in enumerate(speeches):
+        if i == 0:
+            speech["start"] = int(max(0, speech["start"] - speech_pad_samples))
+        if i != len(speeches) - 1:
+            silence = speeches[i + 1]["start"] - speech["end"]
+            if silence < 2 * speech_pad_samples:
+                speech["end"] += int(silence // 2)
+                speeches[i + 1]["start"] = int(max(0, speeches[i + 1]["start"] - silence // 2))
+            else:
+                speech["end"] = int(min(n_samples, speech["end"] + speech_pad_samples))
+                speeches[i + 1]["start"] = int(max(0, speeches[i + 1]["start"] - speech_pad_samples))
+        else:
+            speech["end"] = int(min(n_samples, speech["end"] + speech_pad_samples))
+    return speeches
 
 
 def _hist_percentile(counts: np.ndarray, edges: np.ndarray, percentile: float) -> float:
