@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
 
-from poise.audio.analysis import analyze_file, chunk_speech
+from poise.audio.analysis import Cancelled, analyze_file, chunk_speech
+from poise.audio.errors import ModelError
 from poise.audio.prosody import ProsodyTracker
 from poise.audio.sources import load_call
 from poise.audio.transcribe import load_model, pipeline_speech, transcribe_batch
@@ -95,3 +96,17 @@ def test_analysis_never_runs_the_pipelines_vad():
     result = analyze_file(speech_path("fw_stereo_diarization.wav"))
     assert result.segments
     assert get_vad_model.cache_info().misses == 0
+
+
+def test_cancel_while_finding_speech_leaves_no_thread(tmp_path):
+    cancel = threading.Event()
+    cancel.set()  # before the first piece: the speech passes stop, the transcription stops waiting
+    before = set(threading.enumerate())
+    with pytest.raises(Cancelled):
+        analyze_file(speech_path(CALL), cancel=cancel)
+    assert not [t for t in threading.enumerate() if t not in before and t.name.startswith("poise-")]
+
+
+def test_a_model_that_cannot_load_is_one_sentence_not_a_hang(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        analyze_file(speech_path(CALL), model_path=tmp_path / "nowhere")

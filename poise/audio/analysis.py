@@ -48,15 +48,31 @@ def chunk_speech(model: WhisperModel, speech_map: SpeechMap, lo: int, n: int) ->
 
 
 def find_speech(call: StreamedCall, roles: list[str], maps: dict[str, SpeechMap], stop: Callable[[], None]) -> None:
-    """Fill each role's speech map: the Silero model over that channel, one pass over the file per role (the
-    agent's first, the channel the transcription starts with). `stop()` raises to leave early."""
-    for role in roles:
-        stream = SileroStream()
-        for agent, caller in call.pieces():
-            stop()
-            maps[role].add(stream.process(agent if role == "agent" else caller))  # type: ignore[arg-type]
-        maps[role].add(stream.finish())
-        maps[role].close()
+    """Fill each role's speech map: the Silero model over that channel, one pass over the file per role, the
+    roles side by side (the model is sequential within a channel; the transcription waits for the agent's
+    first chunk while the second core would idle). `stop()` raises to leave early."""
+
+    def fill(role: str) -> None:
+        try:
+            stream = SileroStream()
+            for agent, caller in call.pieces():
+                stop()
+                maps[role].add(stream.process(agent if role == "agent" else caller))  # type: ignore[arg-type]
+            maps[role].add(stream.finish())
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            errors.append(exc)
+        finally:
+            maps[role].close()
+
+    errors: list[BaseException] = []
+    others = [threading.Thread(target=fill, args=(role,), name=f"poise-speech-{role}", daemon=True) for role in roles[1:]]
+    for thread in others:
+        thread.start()
+    fill(roles[0])
+    for thread in others:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def transcription_chunks(audio: np.ndarray) -> list[tuple[int, int]]:

@@ -112,10 +112,11 @@ def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     spec_head = scipy.fft.rfft(x[:, :YIN_WINDOW], FFT_SIZE, axis=1)
     cross = scipy.fft.irfft(np.conj(spec_head) * spec_full, FFT_SIZE, axis=1)[:, : TAU_MAX + 1].astype(np.float64)
     x = x.astype(np.float64)
-    sq = np.concatenate([np.zeros((n, 1)), np.cumsum(x * x, axis=1)], axis=1)
+    sq = np.zeros((n, FRAME_LEN + 1))
+    np.cumsum(x * x, axis=1, out=sq[:, 1:])
     energy_head = sq[:, YIN_WINDOW][:, None]
     taus = np.arange(TAU_MAX + 1)
-    energy_lag = sq[:, taus + YIN_WINDOW] - sq[:, taus]
+    energy_lag = sq[:, YIN_WINDOW : YIN_WINDOW + TAU_MAX + 1] - sq[:, : TAU_MAX + 1]  # energy of x[tau : tau + W]
     diff = np.maximum(energy_head + energy_lag - 2.0 * cross, 0.0)
     cum = np.cumsum(diff[:, 1:], axis=1)
     cmndf = np.ones_like(diff)
