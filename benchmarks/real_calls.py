@@ -87,7 +87,7 @@ def run_session(agent: np.ndarray, caller: np.ndarray) -> EngineRun:
     from poise.audio.types import SAMPLE_RATE, Block
 
     started = time.monotonic()
-    session = Session(has_caller=True)
+    session = Session(has_caller=True, keep_frames=True)  # its frame speech is read whole after finish
     for i in range(0, len(agent), SAMPLE_RATE):
         session.feed(Block(i / SAMPLE_RATE, agent[i : i + SAMPLE_RATE], caller[i : i + SAMPLE_RATE]))
     result = session.finish()

@@ -45,7 +45,7 @@ def _delayed(x: np.ndarray, delay_s: float, gain_db: float) -> np.ndarray:
 
 
 def _run(agent: np.ndarray, caller: np.ndarray | None, block_s: float = 1.0) -> Session:
-    session = Session(has_caller=caller is not None)
+    session = Session(has_caller=caller is not None, keep_frames=True)  # the tests read every frame after finish
     step = int(block_s * SAMPLE_RATE)
     for i in range(0, len(agent), step):
         session.feed(Block(i / SAMPLE_RATE, agent[i : i + step], None if caller is None else caller[i : i + step]))

@@ -60,6 +60,11 @@ METER_STEP_FRAMES = 10  # one Meters event per 100 ms of audio
 # against it the frame-level speech of the AMI talkers reached F1 0.874-0.909, with these pauses 0.902-0.933.
 TURN_PAUSE_MAX_FRAMES = int(round(CALLER_TURN_GAP_S / FRAME_HOP_S))  # 50 frames (0.5 s)
 BASELINE_LAG_FRAMES = 500  # 5 s: the normal is how the agent sounded until 5 s ago, so a drift is never its own normal
+# A live call keeps only its recent frames; older ones are folded into the call's record (track.py) in chunks.
+# The longest look-back of a live reader: the rules' windows (WINDOW_MAX_SPAN_S = 20 s; the caller's heat 12 s),
+# the baseline's and the heat normal's 5 s lag, an onset's 0.4 s, an utterance cut's 1 s; kept with room to spare.
+LIVE_LOOKBACK_FRAMES = int(round(max(WINDOW_MAX_SPAN_S + 10.0, 2 * WINDOW_MAX_SPAN_S) / FRAME_HOP_S))  # 4000 frames (40 s)
+FOLD_FRAMES = 6144  # frames (~61 s, 24 blocks of 256): folded and freed at once, so a chunk's copy is rare and small
 
 
 class Transcriber(Protocol):
@@ -137,10 +142,15 @@ class Session:
         transcriber: Transcriber | None = None,
         recorder: Recorder | None = None,
         speech_maps: dict[Role, np.ndarray] | None = None,
+        keep_frames: bool = False,
     ) -> None:
         """`speech_maps`: a role's Silero probabilities computed before (`vad.SpeechMap`), replayed instead
-        of running the model again."""
+        of running the model again. `keep_frames` keeps every frame of the call in `tracks` (tests and
+        benchmarks that read them after `finish`); otherwise frames older than LIVE_LOOKBACK_FRAMES behind the
+        rules are folded and freed, so a call of any length holds the same memory, and the call's numbers
+        come out identical."""
         self.has_caller = has_caller
+        self.keep_frames = keep_frames
         self.config = config or CoachConfig()
         self.coach = Coach(self.config, has_caller)
         self.baseline_tracker = BaselineTracker(baseline)
@@ -260,8 +270,26 @@ class Session:
         frame measured and not yet judged (each rule reads only frames up to its own, so judging later
         gives the same cues)."""
         agent_track = self.tracks["agent"]
+        n = agent_track.n
+        while self._rules_done < n:  # a recording's whole call at once: folded chunk by chunk as the rules go
+            upto = min(n, self._rules_done + FOLD_FRAMES)
+            self._run_rules(self._rules_done, upto)
+            self._rules_done = upto
+            if not self.keep_frames:
+                self._fold(final=False)
+
+    def _fold(self, final: bool) -> None:
+        """The call's speech settled (hindsight) and the frames no live reader needs folded and freed."""
+        free_below = self._rules_done - LIVE_LOOKBACK_FRAMES
+        for track in self.tracks.values():
+            if final or free_below - track.speech.base >= FOLD_FRAMES:  # settled only when a chunk is due
+                track.settle(ONSET_BACKDATE_FRAMES, ONSET_GAP_FRAMES, TURN_PAUSE_MAX_FRAMES, final=final)
+                track.release(free_below)
+
+    def _run_rules(self, first: int, end: int) -> None:
+        agent_track = self.tracks["agent"]
         caller_track = self.tracks["caller"] if self.has_caller else None
-        for k in range(self._rules_done, agent_track.n):
+        for k in range(first, end):
             self._rule_t = float(frame_end_time(k))
             if k % RULE_STEP_FRAMES == 0:
                 self._update_baseline(k - BASELINE_LAG_FRAMES)
@@ -277,7 +305,6 @@ class Session:
                     self.transcriber.submit(role, *utterance)
             if k % METER_STEP_FRAMES == 0 and self._listeners:
                 self._publish(self.meters(k))
-        self._rules_done = agent_track.n
 
     def _update_baseline(self, k: int) -> None:
         """Give the baseline the agent's frames before k."""
@@ -343,15 +370,22 @@ class Session:
             with self._lock:
                 self.segments = list(segments)
         self._update_baseline(self.tracks["agent"].n)
-        for track in self.tracks.values():  # the call's numbers may use hindsight the live rules could not
-            track.date_onsets_back(ONSET_BACKDATE_FRAMES, ONSET_GAP_FRAMES)
-            track.bridge_pauses(TURN_PAUSE_MAX_FRAMES)
+        # the call's numbers may use hindsight the live rules could not: kept whole, applied in place now;
+        # otherwise applied as the call went (`_fold`), the rest of it now
+        if self.keep_frames:
+            for track in self.tracks.values():
+                track.date_onsets_back(ONSET_BACKDATE_FRAMES, ONSET_GAP_FRAMES)
+                track.bridge_pauses(TURN_PAUSE_MAX_FRAMES)
+            calls = {role: track.call_frames(from_live=False) for role, track in self.tracks.items()}
+        else:
+            self._fold(final=True)
+            calls = {role: track.call_frames() for role, track in self.tracks.items()}
         with self._lock:
             all_segments = sorted(self.segments, key=lambda s: (s.start, s.role))
         transcribed = self.transcriber is not None or segments is not None
         duration = self.time_s
         info = info or SourceInfo(path="", duration_s=duration, sample_rate=SAMPLE_RATE, channels=2 if self.has_caller else 1)
-        agent, caller = self.tracks["agent"], self.tracks["caller"] if self.has_caller else None
+        agent, caller = calls["agent"], calls["caller"] if self.has_caller else None
         return AnalysisResult(
             source=info,
             agent=role_stats(agent, all_segments if transcribed else None, "agent"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .track import RoleTrack
+from .track import CallFrames, RoleTrack
 from .types import FRAME_HOP_S, ConversationStats, Role, RoleStats, Segment, Timeline, Word
 
 TURN_GAP_S = 2.0  # s: a silence this long between words ends a turn (how the 125–165 wpm norms are counted)
@@ -44,15 +44,19 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return round(float(value), digits)
 
 
-def role_stats(track: RoleTrack, segments: list[Segment] | None, role: Role) -> RoleStats:
-    n = track.n
-    speech = track.speech[:n]
+def _call(frames: RoleTrack | CallFrames) -> CallFrames:
+    """The whole-call record (a RoleTrack kept whole reads its arrays as they are)."""
+    return frames.call_frames(from_live=False) if isinstance(frames, RoleTrack) else frames
+
+
+def role_stats(track: RoleTrack | CallFrames, segments: list[Segment] | None, role: Role) -> RoleStats:
+    call = _call(track)
+    speech = call.speech
     talk_time = float(speech.sum() * FRAME_HOP_S)
-    f0 = track.f0[:n]
-    f0 = f0[np.isfinite(f0)]
-    db = track.db[:n][np.isfinite(track.f0[:n])]  # voiced frames: the level a listener hears
-    voicing_s = talk_time - track.pause_frames * FRAME_HOP_S  # articulation rate leaves a turn's pauses out
-    rate = track.nucleus[:n].sum() / voicing_s if voicing_s > 0 else None
+    f0 = call.f0  # voiced frames
+    db = call.db  # voiced frames: the level a listener hears
+    voicing_s = talk_time - call.pause_frames * FRAME_HOP_S  # articulation rate leaves a turn's pauses out
+    rate = call.nucleus.sum() / voicing_s if voicing_s > 0 else None
     words = role_words(segments, role) if segments is not None else None
     return RoleStats(
         talk_time_s=round(talk_time, 2),
@@ -73,12 +77,14 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def conversation_stats(agent: RoleTrack, caller: RoleTrack | None, interruptions: int) -> ConversationStats:
+def conversation_stats(agent: RoleTrack | CallFrames, caller: RoleTrack | CallFrames | None,
+                       interruptions: int) -> ConversationStats:
+    agent = _call(agent)
     n = agent.n
     a = agent.speech[:n]
     if caller is None:
         return ConversationStats(None, None, None, None, None)
-    c = caller.speech[:n]
+    c = _call(caller).speech[:n]
     a_time, c_time = a.sum() * FRAME_HOP_S, c.sum() * FRAME_HOP_S
     share = a_time / (a_time + c_time) if a_time + c_time > 0 else None
     anyone = a | c
@@ -105,8 +111,39 @@ def conversation_stats(agent: RoleTrack, caller: RoleTrack | None, interruptions
     )
 
 
-def build_timeline(agent: RoleTrack, caller: RoleTrack | None) -> Timeline:
-    n = agent.n
+class _Lanes:
+    """Window queries over a whole-call record, answered as RoleTrack answers them over its arrays."""
+
+    def __init__(self, call: CallFrames) -> None:
+        self.call = call
+        self._lo_seen, self._first = 0, 0  # the last bin's end, and the voiced frames before it
+
+    def voiced_span(self, lo: int, hi: int) -> slice:
+        """Where the voiced frames of [lo, hi) sit in `f0` and `db` (bins visited in order: one count each)."""
+        v = self.call.voiced
+        first = self._first if lo == self._lo_seen else int(np.count_nonzero(v[:lo]))
+        last = first + int(np.count_nonzero(v[lo:hi]))
+        self._lo_seen, self._first = hi, last
+        return slice(first, last)
+
+    def rate_sps(self, start: int, end: int) -> tuple[float | None, float]:
+        speech_s = int(np.count_nonzero(self.call.speech[max(start, 0) : end])) * FRAME_HOP_S
+        if speech_s <= 0:
+            return None, 0.0
+        return float(self.call.nucleus[start:end].sum()) / speech_s, speech_s
+
+
+def _median(values: np.ndarray) -> tuple[float | None, float]:
+    if len(values) == 0:
+        return None, 0.0
+    return float(np.median(values)), len(values) * FRAME_HOP_S
+
+
+def build_timeline(agent: RoleTrack | CallFrames, caller: RoleTrack | CallFrames | None) -> Timeline:
+    a_call = _call(agent)
+    c_call = _call(caller) if caller is not None else None
+    a_lanes, c_lanes = _Lanes(a_call), _Lanes(c_call) if c_call is not None else None
+    n = a_call.n
     duration = n * FRAME_HOP_S
     step_s = max(1.0, float(np.ceil(duration / TIMELINE_MAX_POINTS)))
     per = int(round(step_s / FRAME_HOP_S))
@@ -116,16 +153,17 @@ def build_timeline(agent: RoleTrack, caller: RoleTrack | None) -> Timeline:
     for i in range(steps):
         lo, hi = i * per, min(n, (i + 1) * per)
         out.t.append(round(lo * FRAME_HOP_S, 2))
-        a = agent.speech[lo:hi]
+        a = a_call.speech[lo:hi]
         out.agent_speaking.append(round(float(a.mean()), 3) if hi > lo else 0.0)
-        rate, speech_s = agent.rate_sps(max(0, hi - 4 * per), hi)  # smoothed over ~4 steps
+        rate, speech_s = a_lanes.rate_sps(max(0, hi - 4 * per), hi)  # smoothed over ~4 steps
         out.agent_rate_sps.append(_round(rate, 2) if speech_s >= 1.0 else None)
-        f0, voiced_s = agent.median_f0(lo, hi)
+        voiced = a_lanes.voiced_span(lo, hi)
+        f0, voiced_s = _median(a_call.f0[voiced])
         out.agent_pitch_hz.append(_round(f0) if voiced_s >= 0.2 else None)
-        db, _ = agent.median_db(lo, hi)
+        db, _ = _median(a_call.db[voiced])
         out.agent_db.append(_round(db))
-        if caller is not None:
-            out.caller_speaking.append(round(float(caller.speech[lo:hi].mean()), 3) if hi > lo else 0.0)
-            cdb, _ = caller.median_db(lo, hi)
+        if c_call is not None and c_lanes is not None:
+            out.caller_speaking.append(round(float(c_call.speech[lo:hi].mean()), 3) if hi > lo else 0.0)
+            cdb, _ = _median(c_call.db[c_lanes.voiced_span(lo, hi)])
             out.caller_db.append(_round(cdb))
     return out
