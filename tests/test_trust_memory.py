@@ -154,3 +154,22 @@ def test_an_hour_of_frames_costs_14_bytes_a_frame() -> None:
         track.append(block)
     held = track.held_bytes()
     assert held / track.n < 14 * 1.15, f"{held / track.n:.1f} bytes a frame"
+
+
+def test_the_clips_read_back_for_missed_speech_are_the_calls_samples_one_at_a_time() -> None:
+    """`_read_spans` (speech the batched Whisper pass skipped, read again from the file): each clip is the
+    samples `load_call` holds there, handed over as soon as the pass has read its end, so a long call's
+    clips are never all in memory together (overlapping, out of order, and past the end alike)."""
+    from poise.audio.analysis import _read_spans
+
+    src = speech_path(REAL_CALL)
+    full, streamed = load_call(src), open_call(src)
+    spans = [("caller", 150.0, 153.5), ("agent", 0.2, 1.7), ("agent", 1.0, 40.0), ("caller", 60.25, 61.0),
+             ("agent", 180.0, 200.0)]
+    order = []
+    for i, clip in _read_spans(streamed, spans):
+        role, a, b = spans[i]
+        whole = full.agent if role == "agent" else full.caller
+        assert np.array_equal(clip, whole[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)]), spans[i]
+        order.append(i)
+    assert sorted(order) == list(range(len(spans))) and order.index(1) < order.index(2) < order.index(0)

@@ -164,21 +164,30 @@ def missed_speech(segments: list[Segment], track: RoleTrack, role: str) -> list[
     return [(s * FRAME_HOP_S, e * FRAME_HOP_S) for s, e in runs if (e - s) * FRAME_HOP_S >= MISSED_SPEECH_MIN_S]
 
 
-def _read_spans(call: StreamedCall, spans: list[tuple[str, float, float]]) -> list[np.ndarray]:
-    """The samples of each (role, start s, end s), in one pass over the file."""
+def _read_spans(call: StreamedCall, spans: list[tuple[str, float, float]]) -> Iterator[tuple[int, np.ndarray]]:
+    """(index in `spans`, samples) of each (role, start s, end s), in one pass over the file, each as soon as
+    the pass has read its end: only the clips the pass is inside are held, never all of a long call's."""
     bounds = [(role, int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for role, a, b in spans]
-    parts: list[list[np.ndarray]] = [[] for _ in bounds]
+    parts: dict[int, list[np.ndarray]] = {}
+    left = set(range(len(bounds)))
     pos = 0
     for agent, caller in call.pieces():
         end = pos + len(agent)
-        for i, (role, lo, hi) in enumerate(bounds):
+        for i in sorted(left):
+            role, lo, hi = bounds[i]
             if lo < end and hi > pos:
                 piece = agent if role == "agent" else caller
-                parts[i].append(piece[max(lo - pos, 0) : min(hi, end) - pos])
+                parts.setdefault(i, []).append(piece[max(lo - pos, 0) : min(hi, end) - pos].copy())
+            if hi <= end:
+                left.discard(i)
+                clip = parts.pop(i, [])
+                yield i, np.concatenate(clip) if clip else np.zeros(0, np.float32)
         pos = end
-        if all(hi <= pos for _, _, hi in bounds):
-            break
-    return [np.concatenate(p) if p else np.zeros(0, np.float32) for p in parts]
+        if not left:
+            return
+    for i in sorted(left):  # spans past the end of the audio
+        clip = parts.pop(i, [])
+        yield i, np.concatenate(clip) if clip else np.zeros(0, np.float32)
 
 
 def analyze_file(
@@ -316,9 +325,11 @@ def _transcribe_missed(call: StreamedCall, session: Session, segments: list[Segm
     if not spans:
         return []
     say("transcribing speech the first pass skipped")
-    found: list[Segment] = []
-    for (role, start_s, _), clip in zip(spans, _read_spans(call, spans)):
+    found: dict[int, list[Segment]] = {}
+    for i, clip in _read_spans(call, spans):  # one clip held at a time: transcribed as soon as it is read
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-        found.extend(transcribe_utterance(model, clip, role, start_s))  # type: ignore[arg-type]
-    return words_heard(found, session.tracks)
+        role, start_s, _ = spans[i]
+        found[i] = transcribe_utterance(model, clip, role, start_s)  # type: ignore[arg-type]
+        del clip
+    return words_heard([seg for i in range(len(spans)) for seg in found.get(i, [])], session.tracks)
