@@ -7,7 +7,12 @@ Run from the repo root:  .venv/bin/python -m benchmarks.memory
   block from memory, so the audio itself never grows) is fed through `Session` in 0.1 s
   blocks, as a live call arrives, with no transcriber. Resident memory (RSS, from
   /proc/self/statm) is sampled every simulated minute: start, peak, end, and the slope
-  in MB per simulated 10 minutes (least squares over the samples).
+  in MB per simulated 10 minutes (least squares over the samples). Session folds frames older than
+  40 s into the call's compact record (track.py), so what still grows is ~8 B per voiced frame, the
+  values the timeline's per-step medians need (2.2 MB an hour on this call; 14.4 before folding).
+- Traced: `analyze_file(transcribe=False)` on the 10- and 60-minute calls under tracemalloc, in a fresh
+  interpreter each: what Poise's own Python and numpy allocations peak at (Whisper's C++ heap is not
+  traced), so their difference is what Poise holds for 50 more minutes (the tracks before the rules run).
 - `poise analyze` on the 10-minute call (the booking call repeated, 8 kHz µ-law stereo):
   peak RSS by `/usr/bin/time -v` (or getrusage of the child when it is missing).
 - Issue 9's target: `poise analyze` on the 60-minute call peaks at most 100 MB above the
@@ -118,6 +123,21 @@ for audio in (call.agent, call.caller):
 """
 
 
+TRACED_SCRIPT = r"""
+import json, sys, tracemalloc
+from poise.audio.analysis import analyze_file
+tracemalloc.start()
+analyze_file(sys.argv[1], transcribe=False)
+print(json.dumps({"traced_peak_mb": tracemalloc.get_traced_memory()[1] / 2**20}))
+"""
+
+
+def traced_peak(call: Path) -> float:
+    """Peak MB of Python and numpy allocations of `analyze_file(transcribe=False)` in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", TRACED_SCRIPT, str(call)], check=True, capture_output=True, text=True, cwd=REPO)
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["traced_peak_mb"])
+
+
 def peak_rss(cmd: list[str]) -> dict:
     """Peak RSS (MB) and wall time of a command in a child process."""
     started = time.perf_counter()
@@ -169,12 +189,14 @@ def main() -> None:
         print("the same with --no-transcript, and faster-whisper alone ...", flush=True)
         ana_nt = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(long_call), "--quiet", "--no-transcript"])
         whisper = peak_rss([sys.executable, "-c", WHISPER_ALONE_SCRIPT, str(long_call)])
+        traced = {"10": traced_peak(long_call)}
         hour = hour_nt = None
         if "--skip-60" not in sys.argv:
             hour_call = make_long_call(source, Path(tmpdir) / "call_60min_8k_ulaw.wav", ANALYZE_LONG_CALL_S)
             print("poise analyze on the 60-minute call, with and without Whisper ...", flush=True)
             hour = peak_rss_repeated([sys.executable, "-m", "poise.cli", "analyze", str(hour_call), "--quiet"], repeats)
             hour_nt = peak_rss([sys.executable, "-m", "poise.cli", "analyze", str(hour_call), "--quiet", "--no-transcript"])
+            traced["60"] = traced_peak(hour_call)
 
     minutes = np.array([s["minute"] for s in rep["samples"]], float)
     rss = np.array([s["rss_mb"] for s in rep["samples"]], float)
@@ -218,6 +240,8 @@ def main() -> None:
                          "yes" if extra is not None and extra <= TARGET_EXTRA_MB else "no"])
         md += ["", f"## Issue 9's target: 60-minute call at most {TARGET_EXTRA_MB:.0f} MB above the 10-minute call", ""]
         md.append(table(["poise analyze", "10 min, MB", "60 min, MB", "extra, MB", "within target"], rows))
+    md += ["", "Traced peak of `analyze_file(transcribe=False)` (tracemalloc: Poise's own allocations): "
+           + ", ".join(f"{k} min {v:.1f} MB" for k, v in traced.items()) + "."]
     if repeats > 1:
         md += ["", f"Each `poise analyze` with Whisper ran {repeats} times; the table holds the median peak. Every run's peak: "
                f"10 min {ana.get('peaks_mb')}, 60 min {hour.get('peaks_mb') if hour else None} MB."]
@@ -244,6 +268,7 @@ def main() -> None:
         },
         "analyze_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana.items()},
         "analyze_10min_no_transcript": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in ana_nt.items()},
+        "traced_peak_mb": {f"{k}min": round(v, 2) for k, v in traced.items()},
         "whisper_alone_10min": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in whisper.items()},
         "analyze_60min": hour and {k: (round(v, 2) if isinstance(v, float) else v) for k, v in hour.items()},
         "analyze_60min_no_transcript": hour_nt and {k: (round(v, 2) if isinstance(v, float) else v) for k, v in hour_nt.items()},

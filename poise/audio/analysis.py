@@ -288,6 +288,8 @@ def analyze_file(
         for block in call.blocks(ANALYSIS_BLOCK_S):
             stop_if_asked()
             session.measure(block)
+            if not transcribe:  # no words to wait for: judged now, so the old frames fold as the call goes
+                session.run_rules()
             done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
             update("measuring voice")
         if transcribe:
