@@ -62,8 +62,9 @@ TURN_PAUSE_MAX_FRAMES = int(round(CALLER_TURN_GAP_S / FRAME_HOP_S))  # 50 frames
 BASELINE_LAG_FRAMES = 500  # 5 s: the normal is how the agent sounded until 5 s ago, so a drift is never its own normal
 # A live call keeps only its recent frames; older ones are folded into the call's record (track.py) in chunks.
 # The longest look-back of a live reader: the rules' windows (WINDOW_MAX_SPAN_S = 20 s; the caller's heat 12 s),
-# the baseline's and the heat normal's 5 s lag, an onset's 0.4 s, an utterance cut's 1 s; kept with room to spare.
-LIVE_LOOKBACK_FRAMES = int(round(max(WINDOW_MAX_SPAN_S + 10.0, 2 * WINDOW_MAX_SPAN_S) / FRAME_HOP_S))  # 4000 frames (40 s)
+# the baseline's and the heat normal's 5 s lag, an onset's 0.4 s, an utterance cut's 1 s. Twice the longest: with
+# 2048 frames (20.5 s) the booking call's cues still came out the same; a reader reaching further raises FreedFramesError.
+LIVE_LOOKBACK_FRAMES = int(round(2 * WINDOW_MAX_SPAN_S / FRAME_HOP_S))  # 4000 frames (40 s)
 FOLD_FRAMES = 6144  # frames (~61 s, 24 blocks of 256): folded and freed at once, so a chunk's copy is rare and small
 
 
