@@ -31,8 +31,8 @@ def _at_db(x: np.ndarray, db: float) -> np.ndarray:
     return (x * 10 ** (db / 20) / (np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-12)).astype(np.float32)
 
 
-def _pink(n: int) -> np.ndarray:
-    spec = np.fft.rfft(RNG.standard_normal(n))
+def _pink(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    spec = np.fft.rfft((rng or RNG).standard_normal(n))
     f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
     spec[1:] /= np.sqrt(f[1:])
     spec[0] = 0
@@ -165,21 +165,25 @@ def test_judging_after_measuring_the_whole_call_gives_the_live_cues():
 def test_a_quieter_voice_under_line_noise_measures_as_much_quieter():
     # at 10 dB SNR (pink noise from the first second) the reader drops 10 dB halfway: the noise under the
     # voice is taken out of its loudness, so the drop reads 9-11.5 dB, not the 8.5 dB of the raw level
-    # (under the 8 dB of "Speak up" with any dip)
+    # (under the 8 dB of "Speak up" with any dip). One noise draw reads anywhere from 7.9 to 14.3 dB (few frames
+    # of the quiet half keep their pitch under the noise), so the median of five fixed draws is judged.
     voice, rate = sf.read(str(speech_path(READER)), dtype="float32")
     voice = soxr.resample(voice, rate, SAMPLE_RATE).astype(np.float32)
     level = 20 * np.log10(np.sqrt(np.mean(np.square(voice[np.abs(voice) > 1e-3]))))
     half = len(voice) // 2
     voice[half:] *= np.float32(10 ** (-10 / 20))
-    track = _run(voice + _at_db(_pink(len(voice)), level - 10.0), None).tracks["agent"]
-
-    def voiced_median_db(lo: int, hi: int) -> float:
-        mask = track.speech[lo:hi] & np.isfinite(track.f0[lo:hi])
-        return float(np.median(track.db[lo:hi][mask]))
-
     k_half = half // 160
-    drop = voiced_median_db(0, k_half) - voiced_median_db(k_half, track.n)
-    assert 9.0 <= drop <= 11.5, drop
+    drops = []
+    for seed in range(5):
+        noise = _pink(len(voice), np.random.default_rng(seed))
+        track = _run(voice + _at_db(noise, level - 10.0), None).tracks["agent"]
+
+        def voiced_median_db(lo: int, hi: int) -> float:
+            mask = track.speech[lo:hi] & np.isfinite(track.f0[lo:hi])
+            return float(np.median(track.db[lo:hi][mask]))
+
+        drops.append(voiced_median_db(0, k_half) - voiced_median_db(k_half, track.n))
+    assert 9.0 <= float(np.median(drops)) <= 11.5, drops
 
 
 def test_a_hummed_backchannel_keeps_the_line_alive():
