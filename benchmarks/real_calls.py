@@ -171,8 +171,9 @@ def truth_pace(words: list[tuple[str, float, float]], ta: np.ndarray, calibratio
 
 def pace_truth_check(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float,
                      cues: list[dict], situations: list) -> dict:
-    """Whether the built call's pace labels agree with her pace by the truth measure: the fastest window of each
-    fast stretch (most of its words inside), and the window each slow_down cue read (words admitted by then)."""
+    """Whether the built call's pace labels agree with her pace by the truth measure: the fastest 12-word window
+    ending inside each fast stretch (or within the live word delay after it), and the window each slow_down cue
+    could have read (its words admitted by then)."""
     from poise.audio.pace import WORD_DELAY_S
 
     ends, ratio = truth_pace(words, ta, calibration_end_s)
