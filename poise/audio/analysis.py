@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ MISSED_SPEECH_MIN_S = 1.5  # s of one side's speech (its pauses < 0.5 s included
 #   pass skipped it (a loud caller turn on a mu-law line; 3-5 s caller turns of a noisy built call)
 MISSED_PAD_S = 0.2  # s of audio kept either side of missed speech, as a live utterance's pre-roll
 
+MEASURE_NICE = 10  # niceness of the thread measuring the sound while Whisper decodes: it takes the cores
+#   Whisper leaves idle instead of slowing its decoding (Linux; ignored where threads cannot be niced)
 SPEECH_MAP_WAIT_S = 0.2  # s between the transcription's looks at whether the analysis is stopping while it waits
 #   for the speech map of its next chunk
 
@@ -45,6 +48,16 @@ def chunk_speech(model: WhisperModel, speech_map: SpeechMap, lo: int, n: int) ->
     first = -(-lo // SILERO_CHUNK)  # the first Silero chunk starting inside this piece of audio
     probabilities = speech_map.probabilities(first, (lo + n) // SILERO_CHUNK + 1)
     return pipeline_speech(model, probabilities, n, first * SILERO_CHUNK - lo)
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread (only it: Linux nices threads one by one) yield the CPU to the others."""
+    if niceness <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError:
+        pass  # not allowed here: the thread keeps its priority, the analysis is the same
 
 
 def find_speech(call: StreamedCall, roles: list[str], maps: dict[str, SpeechMap], stop: Callable[[], None]) -> None:
@@ -285,13 +298,10 @@ def analyze_file(
         # the sound is measured while Whisper transcribes (the rules need the words, the sound does not);
         # the rules then judge every frame with the transcript admitted as it would have arrived live
         total = max(call.duration_s, 1e-9)
-        for block in call.blocks(ANALYSIS_BLOCK_S):
-            stop_if_asked()
-            session.measure(block)
-            if not transcribe:  # no words to wait for: judged now, so the old frames fold as the call goes
-                session.run_rules()
-            done["prosody"] = min(1.0, (block.t0 + block.duration) / total)
-            update("measuring voice")
+        if transcribe:
+            measure_beside(lambda: measure(call, session, total, done, update, stopping), stop_if_asked, stopping)
+        else:
+            measure(call, session, total, done, update, stopping, judge=True, check=stop_if_asked)
         if transcribe:
             while worker.is_alive():
                 worker.join(0.2)
@@ -317,6 +327,48 @@ def analyze_file(
         raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")
     report(1.0, "done")
     return result
+
+
+def measure(call: StreamedCall, session: Session, total_s: float, done: dict[str, float], update: Callable[[str], None],
+            stopping: threading.Event, judge: bool = False, check: Callable[[], None] = lambda: None) -> None:
+    """Measure the sound of the whole call into `session`; `judge`: run the rules as it goes (no words to wait for,
+    so old frames fold as the call goes). Stops early when `stopping` is set."""
+    for block in call.blocks(ANALYSIS_BLOCK_S):
+        check()
+        if stopping.is_set():
+            return
+        session.measure(block)
+        if judge:
+            session.run_rules()
+        done["prosody"] = min(1.0, (block.t0 + block.duration) / total_s)
+        update("measuring voice")
+
+
+def measure_beside(work: Callable[[], None], stop_if_asked: Callable[[], None], stopping: threading.Event) -> None:
+    """Run `work` on a thread of its own at MEASURE_NICE, beside Whisper's decoding; this thread keeps answering
+    `stop_if_asked` (cancel, a failed transcription: then `stopping` is set and the block in hand finishes first)
+    and re-raises what `work` raised."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        lower_thread_priority(MEASURE_NICE)
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="poise-measure", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+            stop_if_asked()
+    finally:
+        if thread.is_alive():  # leaving early
+            stopping.set()
+            thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _transcribe_missed(call: StreamedCall, session: Session, segments: list[Segment], model: WhisperModel,
