@@ -3,10 +3,13 @@ placed from the *truth* of the clean tracks (benchmarks/truth.py), never from th
 
 Situations (kinds as in benchmarks/situations.py, plus quick handovers):
 
-- fast: every agent stretch over FAST_SPAN_S sped up 1.4x by WSOLA (sox `tempo -s`), pitch kept  -> slow_down
+- fast: every agent stretch over FAST_SPAN_S sped up by WSOLA (sox `tempo -s`), pitch kept, so that it
+  reads 1.4x her normal pace (1.4x, more where she spoke below her normal there)                  -> slow_down
 - high: STRETCH_S of the agent pitch-shifted +3.5 semitones                                      -> lower_tone
 - loud: STRETCH_S of the agent +9 dB                                                              -> lower_volume
 - quiet: STRETCH_S of the agent -10 dB                                                            -> speak_up
+  (each prosody stretch is lengthened until it holds as much of her speech as its rule reads:
+  STRETCH_MIN_SPEECH_S, FAST_MIN_SPEECH_S after the speed-up)
 - interrupt: a real agent utterance of 1.5-3 s dropped into a long caller stretch, 1 s after its start,
   ending >= 0.5 s before the caller stops (the agent takes the floor)                              -> let_caller_finish
 - backchannel: a real short agent utterance (<= 0.5 s) dropped into a caller stretch               -> no cue
@@ -33,8 +36,14 @@ SR, HOP, HOP_S = T.SR, T.HOP, T.HOP_S
 EXPECTED_CUE = {"fast": "slow_down", "high": "lower_tone", "loud": "lower_volume", "quiet": "speak_up",
                 "interrupt": "let_caller_finish", "backchannel": None, "quick_handover": None}
 STRETCH_S = 10.0  # s of agent call time changed by high / loud / quiet (as benchmarks/situations.py)
-FAST_SPAN_S = 20.0  # s of call time whose agent stretches are sped up (pace is judged over ~8-10 s of speech)
-FAST_RATE = 1.4  # tempo factor (issue 6: stretches sped up 1.4-1.5x)
+FAST_SPAN_S = 20.0  # s of call time whose agent stretches are sped up (at least)
+FAST_MIN_SPEECH_S = 8.0  # s of her sped-up speech a fast stretch holds: the pace rule reads ~8-10 s of speech
+#   (12 words); 20 s of call time held as little as 5.2 s after the speed-up
+STRETCH_MIN_SPEECH_S = 5.0  # s of her speech a high / loud / quiet stretch holds: the pitch rule reads 3 s of voiced
+#   frames (~60 % of speech is voiced); the read call's 10 s held 2.7 s
+STRETCH_MAX_S = 40.0  # s: a stretch is not lengthened past this
+FAST_RATE = 1.4  # x her normal pace (issue 6: stretches sped up 1.4-1.5x)
+FAST_TEMPO_MAX = 2.0  # tempo factor cap: a stretch she spoke far below her normal is not made a caricature
 PITCH_ST = 3.5  # semitones (brief: ~3 st is a raised voice)
 LOUD_DB, QUIET_DB = 9.0, -10.0  # dB (brief: +6 dB / -8 dB thresholds)
 PROSODY_SPACING_S = 25.0  # s between prosody situations (kinds cycle, so one kind recurs every 100 s: past its 20 s budget)
@@ -181,24 +190,51 @@ def prosody_starts(ta: np.ndarray, tc: np.ndarray, t_from: float, t_to: float, s
     return out
 
 
-def change_stretch(agent: np.ndarray, ta: np.ndarray, kind: str, start: float, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """One prosody situation on a copy; returns (audio, truth, end time)."""
+def fast_tempo(words: list[tuple[str, float, float]] | None, ta: np.ndarray, calibration_end_s: float, start: float) -> tuple[float, float | None]:
+    """(tempo factor, her pace there before the change) for a fast stretch at `start`: FAST_RATE over her normal,
+    as the pitch stretch is placed against her normal pitch. Her pace there is the median truth pace
+    (benchmarks/truth.py `truth_pace`, on the clean base's words) of the 12-word windows inside the stretch;
+    without words (or windows) the stretch is sped up FAST_RATE."""
+    if not words:
+        return FAST_RATE, None
+    starts, ends, ratio = T.truth_pace(words, ta, calibration_end_s)
+    inside = ratio[(starts >= start) & (ends <= start + FAST_SPAN_S)]
+    if not len(inside) or not np.isfinite(inside).any():
+        return FAST_RATE, None
+    here = float(np.nanmedian(inside))
+    return float(np.clip(FAST_RATE / here, FAST_RATE, FAST_TEMPO_MAX)), round(here, 2)
+
+
+def stretch_span(ta: np.ndarray, kind: str, start: float, rate: float = FAST_RATE) -> float:
+    """Seconds of call time a prosody stretch at `start` changes: STRETCH_S (FAST_SPAN_S), lengthened until it
+    holds STRETCH_MIN_SPEECH_S of her truth speech (FAST_MIN_SPEECH_S once sped up by `rate`), at most STRETCH_MAX_S."""
+    base, need = (FAST_SPAN_S, FAST_MIN_SPEECH_S * rate) if kind == "fast" else (STRETCH_S, STRETCH_MIN_SPEECH_S)
+    k0 = _frames(start)
+    speech = np.cumsum(ta[k0 : k0 + _frames(STRETCH_MAX_S)]) * HOP_S
+    enough = int(np.searchsorted(speech, need)) + 1
+    return float(np.clip(enough * HOP_S, base, min(STRETCH_MAX_S, len(speech) * HOP_S)))
+
+
+def change_stretch(agent: np.ndarray, ta: np.ndarray, kind: str, start: float, bg: np.ndarray,
+                   rate: float = FAST_RATE, span_s: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """One prosody situation on a copy; returns (audio, truth, end time). `rate`: the fast stretch's tempo factor;
+    `span_s`: the call time it changes (default FAST_SPAN_S or STRETCH_S)."""
     out, mask = agent.copy(), ta.copy()
     lo = int(start * SR)
     if kind == "fast":
-        hi = min(len(out), lo + int(FAST_SPAN_S * SR))
+        hi = min(len(out), lo + int((span_s or FAST_SPAN_S) * SR))
         end = start
         k0, k1 = lo // HOP, hi // HOP
         for s, e in T.runs(ta[k0:k1]):
             a, b = (k0 + s) * HOP, (k0 + e) * HOP
-            fast = tempo(agent[a:b], FAST_RATE)[: b - a]
+            fast = tempo(agent[a:b], rate)[: b - a]
             out[a:b] = bg[: b - a]
             out[a : a + len(fast)] = fast
             mask[k0 + s : k0 + e] = False
             mask[k0 + s : k0 + s + int(np.ceil(len(fast) / HOP))] = True
             end = max(end, (a + len(fast)) / SR)
         return out, mask, round(end, 3)
-    hi = min(len(out), lo + int(STRETCH_S * SR))
+    hi = min(len(out), lo + int((span_s or STRETCH_S) * SR))
     seg = out[lo:hi]
     if kind == "high":
         # PITCH_ST over her normal (a stretch spoken below it needs more), by sox: librosa's phase vocoder
@@ -216,8 +252,10 @@ def change_stretch(agent: np.ndarray, ta: np.ndarray, kind: str, start: float, b
 
 def build(name: str, agent: np.ndarray, caller: np.ndarray, ta: np.ndarray, tc: np.ndarray, *, seed: int,
           calibration_end_s: float, prosody_kinds: tuple[str, ...] = ("fast", "high", "loud", "quiet"),
-          n_interrupts: int = 6, n_backchannels: int = 8, n_quick: int = 8) -> BuiltCall:
-    """A call with situations of every kind, placed from the truth and spaced so cues cannot mask each other."""
+          n_interrupts: int = 6, n_backchannels: int = 8, n_quick: int = 8,
+          agent_words: list[tuple[str, float, float]] | None = None) -> BuiltCall:
+    """A call with situations of every kind, placed from the truth and spaced so cues cannot mask each other.
+    `agent_words`: the clean base's agent words (text, start s, end s), which set each fast stretch's tempo."""
     rng = np.random.default_rng(seed)
     n = min(len(agent), len(caller))
     agent, caller = agent[:n].astype(np.float32), caller[:n].astype(np.float32)
@@ -225,7 +263,7 @@ def build(name: str, agent: np.ndarray, caller: np.ndarray, ta: np.ndarray, tc: 
     ta, tc = ta[:nf].copy(), tc[:nf].copy()
     total = n / SR
     situations: list[Situation] = []
-    bg = background(agent, ta, int(FAST_SPAN_S * SR) + SR)
+    bg = background(agent, ta, int(STRETCH_MAX_S * SR) + SR)
     # prosody situations first (they need the agent's own stretches, after calibration)
     src_a, src_ta = agent.copy(), ta.copy()
     i = 0
@@ -234,8 +272,10 @@ def build(name: str, agent: np.ndarray, caller: np.ndarray, ta: np.ndarray, tc: 
             continue
         kind = prosody_kinds[i % len(prosody_kinds)]
         i += 1
-        agent, ta, end = change_stretch(agent, ta, kind, start, bg)
-        situations.append(Situation(kind, start, end))
+        rate, here = fast_tempo(agent_words, src_ta, calibration_end_s, start) if kind == "fast" else (FAST_RATE, None)
+        span = stretch_span(src_ta, kind, start, rate)
+        agent, ta, end = change_stretch(agent, ta, kind, start, bg, rate, span)
+        situations.append(Situation(kind, start, end, {"tempo": round(rate, 2), "pace_before": here} if kind == "fast" else {}))
     # floor situations anywhere after the first 10 s (they need no calibration)
     agent, ta = drop_in(agent, ta, tc, src_a, src_ta, rng, "interrupt", 10.0, total - 2.0, situations, n_interrupts)
     agent, ta = drop_in(agent, ta, tc, src_a, src_ta, rng, "backchannel", 10.0, total - 2.0, situations, n_backchannels)

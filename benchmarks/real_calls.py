@@ -128,6 +128,14 @@ def write_stereo(path: Path, agent: np.ndarray, caller: np.ndarray, fmt: str) ->
     return path
 
 
+def clean_words(agent: np.ndarray) -> list[tuple[str, float, float]]:
+    """The clean base's agent words (text, start s, end s) from the bundled model: they set the built fast
+    stretches' tempo (benchmarks/built.py `fast_tempo`; only their text and rough place are used)."""
+    from poise.audio.transcribe import load_model, transcribe_batch
+
+    return [(w.word, w.start, w.end) for seg in transcribe_batch(load_model(), agent, "agent") for w in seg.words]
+
+
 def engine(path: Path, words: bool) -> tuple[EngineRun, EngineRun]:
     """(frames run, cue run) of a call file: the Session on the decoded file, and analyze_file when words are on."""
     frames = run_session(*load_stereo(path))
@@ -141,32 +149,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
-PACE_TRUTH_WORDS = 12  # words per window, as the coach's pace (poise/audio/pace.py PACE_WINDOW_WORDS)
 PACE_TRUTH_FAST = 1.3  # x her normal by the truth measure: a window this fast deserves "Slow down" (the coach cues at 1.35x)
-
-
-def truth_pace(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Her pace with the engine's timing taken out: syllables of each 12 transcribed words (their text only) per
-    second of *truth* speech (benchmarks/truth.py energy masks, pauses excluded) between the first word's start and
-    the last word's end, against the median of the windows that end before calibration. Returns (end time of each
-    window's last word, ratio to her normal)."""
-    from poise.audio.pace import syllables
-
-    words = [w for w in words if syllables(w[0])]
-    if len(words) < PACE_TRUTH_WORDS:
-        return np.zeros(0), np.zeros(0)
-    csum = np.concatenate(([0], np.cumsum(ta.astype(bool))))
-    syl = np.array([syllables(w[0]) for w in words])
-    ends, rates = [], []
-    for i in range(PACE_TRUTH_WORDS, len(words) + 1):
-        a = int(words[i - PACE_TRUTH_WORDS][1] / T.HOP_S)
-        b = min(int(np.ceil(words[i - 1][2] / T.HOP_S)), len(ta))
-        speech_s = (csum[b] - csum[min(a, b)]) * T.HOP_S
-        ends.append(words[i - 1][2])
-        rates.append(syl[i - PACE_TRUTH_WORDS : i].sum() / speech_s if speech_s > 0 else np.nan)
-    ends_a, rates_a = np.array(ends), np.array(rates)
-    normal = np.nanmedian(rates_a[ends_a < calibration_end_s]) if (ends_a < calibration_end_s).any() else np.nanmedian(rates_a)
-    return ends_a, rates_a / normal
 
 
 def pace_truth_check(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float,
@@ -176,7 +159,7 @@ def pace_truth_check(words: list[tuple[str, float, float]], ta: np.ndarray, cali
     could have read (its words admitted by then)."""
     from poise.audio.pace import WORD_DELAY_S
 
-    ends, ratio = truth_pace(words, ta, calibration_end_s)
+    _, ends, ratio = T.truth_pace(words, ta, calibration_end_s)
     if not len(ends):
         return {}
     out = {"fast_stretches": [], "slow_down_cues": []}
@@ -673,7 +656,8 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
     md_bases = ""
     for base_name, make, base_variants, formats in bases:
         agent, caller, ta, tc, calib = make(speech)
-        call = B.build(base_name, agent, caller, ta, tc, seed=6, calibration_end_s=calib)
+        call = B.build(base_name, agent, caller, ta, tc, seed=6, calibration_end_s=calib,
+                       agent_words=clean_words(agent) if words else None)
         conv = T.conversation_truth(call.ta, call.tc)
         for (name, degs), fmt in itertools.product(base_variants, formats):
             d = D.apply(degs, call.agent, call.caller, call.ta, call.tc, seed=zlib.crc32(f"{base_name}/{name}".encode()) % 1000, speech=speech)

@@ -328,3 +328,35 @@ def prf(pred: np.ndarray, truth: np.ndarray) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if t.sum() else None)
     return {"tp_s": tp * HOP_S, "pred_s": float(p.sum()) * HOP_S, "truth_s": float(t.sum()) * HOP_S,
             "precision": precision, "recall": recall, "f1": f1}
+
+
+# ----------------------------------------------------------------------------- pace
+
+
+PACE_TRUTH_WORDS = 12  # words per window, as the coach's pace (poise/audio/pace.py PACE_WINDOW_WORDS)
+
+
+def truth_pace(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Her pace with the engine's timing taken out: syllables of each 12 transcribed words (their text only) per
+    second of *truth* speech (`ta`, pauses excluded) between the first word's start and the last word's end,
+    against the median of the windows that end before calibration. Returns (start of each window's first word,
+    end of its last word, ratio to her normal)."""
+    from poise.audio.pace import syllables
+
+    words = [w for w in words if syllables(w[0])]
+    if len(words) < PACE_TRUTH_WORDS:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    csum = np.concatenate(([0], np.cumsum(ta.astype(bool))))
+    syl = np.array([syllables(w[0]) for w in words])
+    starts, ends, rates = [], [], []
+    for i in range(PACE_TRUTH_WORDS, len(words) + 1):
+        a = int(words[i - PACE_TRUTH_WORDS][1] / HOP_S)
+        b = min(int(np.ceil(words[i - 1][2] / HOP_S)), len(ta))
+        speech_s = (csum[b] - csum[min(a, b)]) * HOP_S
+        starts.append(words[i - PACE_TRUTH_WORDS][1])
+        ends.append(words[i - 1][2])
+        rates.append(syl[i - PACE_TRUTH_WORDS : i].sum() / speech_s if speech_s > 0 else np.nan)
+    starts_a, ends_a, rates_a = np.array(starts), np.array(ends), np.array(rates)
+    before = ends_a < calibration_end_s
+    normal = np.nanmedian(rates_a[before]) if before.any() else np.nanmedian(rates_a)
+    return starts_a, ends_a, rates_a / normal
