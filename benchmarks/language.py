@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.language                  # text P/R (dev and test) and cost
     .venv/bin/python -m benchmarks.language --spoken 60      # + 60 test sentences spoken by espeak-ng, Whisper tiny.en
+    .venv/bin/python -m benchmarks.language --spoken 218 --synth flite   # all 218 spoken by flite instead
     .venv/bin/python -m benchmarks.language --calls          # + the built heated calls through analyze_file
     .venv/bin/python -m benchmarks.language --calls --line pcm16k   # ... over a line: leak, noise floor, hum
     .venv/bin/python -m benchmarks.language --json out.json
@@ -38,6 +39,8 @@ VOICES = {  # espeak-ng voice, words per minute, pitch 0-99, amplitude 0-200
     "caller": ("en-gb+f3", 165, 55, 100),
 }
 HEATED_VOICE = ("en-gb+f3", 185, 80, 170)  # the caller raised: faster, higher, louder
+FLITE_VOICES = {"agent": "slt", "caller": "awb"}  # flite's US female and Scottish male voices: a second synthesiser,
+#   closer to a human voice than espeak-ng's formants (Whisper mishears espeak's "calm" as "come")
 TURN_GAP_S = 0.7  # s of silence between turns (a normal handover)
 LEAD_S = 0.5  # s of silence before the first turn
 
@@ -135,14 +138,25 @@ def speak(text: str, voice: tuple[str, int, int, int]) -> np.ndarray:
     return soxr.resample(x, sr, SR).astype(np.float32)
 
 
-def score_spoken(rows: list[Row], model: Any) -> tuple[Scores, Scores, list[dict[str, str]]]:
-    """The rows spoken and transcribed: (scores on Whisper's text, scores on the same rows' text, transcripts)."""
+def speak_flite(text: str, voice: str) -> np.ndarray:
+    """`text` spoken by flite with one of its built-in voices, float32 mono at 16 kHz."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "s.wav"
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(out)], check=True, capture_output=True)
+        x, sr = sf.read(str(out), dtype="float32")
+    return soxr.resample(x, sr, SR).astype(np.float32)
+
+
+def score_spoken(rows: list[Row], model: Any, synth: str = "espeak") -> tuple[Scores, Scores, list[dict[str, str]]]:
+    """The rows spoken (by espeak-ng or flite) and transcribed: (scores on Whisper's text, scores on the same rows'
+    text, transcripts)."""
     from poise.audio.transcribe import transcribe_batch
 
     spoken, text = Scores(), Scores()
     heard = []
     for row in rows:
-        audio = np.concatenate([np.zeros(SR // 4, np.float32), speak(row.text, VOICES[row.role]), np.zeros(SR // 2, np.float32)])
+        voice = speak(row.text, VOICES[row.role]) if synth == "espeak" else speak_flite(row.text, FLITE_VOICES[row.role])
+        audio = np.concatenate([np.zeros(SR // 4, np.float32), voice, np.zeros(SR // 2, np.float32)])
         segments = transcribe_batch(model, audio, row.role, batched=False)  # type: ignore[arg-type]
         words = " ".join(s.text.strip() for s in segments)
         spoken.add(row.labels, {m.family for m in classify(words, row.role)}, f"{row.text} -> {words}")
@@ -305,6 +319,7 @@ def main() -> None:
     ap.add_argument("--offset", type=int, default=0,
                     help="start the spoken subset at this test sentence (1 or 2: the sentences offset 0 never speaks, "
                          "for rules tuned on offset 0's mishearings)")
+    ap.add_argument("--synth", choices=("espeak", "flite"), default="espeak", help="the synthesiser that speaks them")
     ap.add_argument("--calls", action="store_true", help="run the built heated calls through analyze_file")
     ap.add_argument("--line", choices=("pcm16k", "ulaw8k"), help="build the calls as a line carries them (leak, floor, hum)")
     ap.add_argument("--json", type=Path)
@@ -327,12 +342,12 @@ def main() -> None:
         test = [r for r in rows if r.split == "test"]
         step = max(1, len(test) // args.spoken)
         subset = test[args.offset :: step][: args.spoken]
-        spoken, text, heard = score_spoken(subset, model)
-        report["spoken_subset"] = {"n": len(subset), "offset": args.offset, "spoken": spoken.table(), "text": text.table(), "heard": heard}
+        spoken, text, heard = score_spoken(subset, model, args.synth)
+        report["spoken_subset"] = {"n": len(subset), "offset": args.offset, "synth": args.synth, "spoken": spoken.table(), "text": text.table(), "heard": heard}
         micro = {k: sum(getattr(s, k) for s in spoken.families.values()) for k in ("tp", "fp", "fn")}
         report["spoken_subset"]["micro"] = {**micro, "recall": _r(micro["tp"] / max(1, micro["tp"] + micro["fn"])),
                                             "precision": _r(micro["tp"] / max(1, micro["tp"] + micro["fp"]))}
-        print(f"\nspoken ({len(subset)} test sentences from {args.offset}): family  text P/R  ->  spoken P/R")
+        print(f"\nspoken by {args.synth} ({len(subset)} test sentences from {args.offset}): family  text P/R  ->  spoken P/R")
         for f in FAMILIES:
             a, b = text.table()[f], spoken.table()[f]
             print(f"  {f:12s} {a['precision']}/{a['recall']}  ->  {b['precision']}/{b['recall']}")

@@ -10,13 +10,13 @@ STAMP="$VENV/.poise-install-stamp"  # hash of pyproject.toml + Python version at
 
 # What the code needs from the system: PortAudio and libsndfile (sounddevice, soundfile),
 # PulseAudio + ALSA's pulse plugin (live capture and its tests), Xvfb (windows under test),
-# espeak-ng/sox/ffmpeg (test speech, the demo call, codecs) and the xcb/GL/font libraries
+# espeak-ng/flite/sox/ffmpeg (test speech, the demo call, codecs) and the xcb/GL/font libraries
 # PySide6's Qt needs to open a window.
 APT_PACKAGES=(
     libportaudio2 libsndfile1
     pulseaudio pulseaudio-utils alsa-utils libasound2-plugins
     xvfb xauth
-    espeak-ng sox ffmpeg
+    espeak-ng flite sox ffmpeg
     libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
     libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0
     libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
