@@ -121,6 +121,7 @@ def streamed_chunks(pieces: Iterable[np.ndarray]) -> Iterator[tuple[int, np.ndar
             window = buf[chunk - search : chunk + search]
             energy = np.square(window[: len(window) // step * step].reshape(-1, step)).mean(axis=1)
             cut = chunk - search + int(np.argmin(energy)) * step + step // 2
+            parts = []  # the pieces are in `buf` now: not held twice while the chunk is transcribed
             yield lo, buf[:cut]
             lo += cut
             parts, have = [buf[cut:]], len(buf) - cut

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import ctranslate2
 import numpy as np
 import faster_whisper.transcribe as fw_transcribe
 from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -89,6 +90,11 @@ WHISPER_OPTIONS: dict[str, Any] = {
 # previous-text conditioning and no temperature fallback; both are off in WHISPER_OPTIONS anyway.
 BATCH_SIZE = 8  # speech pieces per batched decode: faster-whisper's default; memory grows with it
 PIPELINE_MIN_SILENCE_MS = 160  # the pipeline's own VAD setting (BatchedInferencePipeline.transcribe, 1.2.1)
+ENCODE_PIECES = 1  # speech pieces per encoder call inside one batch: the encoder's self-attention holds
+#   heads x 1500 x 1500 float32 per piece (tiny.en: 6 heads, 54 MB), so a batch of 8 encoded at once took
+#   ~580 MB above the model (measured: VmHWM 742 MB against 279 MB one piece at a time). Each piece's
+#   output is the same bits either way (int8 layers accumulate exactly; checked on the booking call),
+#   and the decoder still decodes the BATCH_SIZE pieces together, so the text is unchanged.
 
 # Live utterances are already cut on voice activity by the session: a second VAD pass
 # would only cost time and clip word onsets.
@@ -332,6 +338,25 @@ def pipeline_speech(
 _given_speech_lock = threading.Lock()
 
 
+class _PieceByPieceEncoder:
+    """The WhisperModel as BatchedInferencePipeline uses it, with `encode` run ENCODE_PIECES pieces at a
+    time and the outputs joined into one batch: the same encoder output for a fraction of the memory."""
+
+    def __init__(self, model: WhisperModel) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
+        """The encoder output of a batch of features (batch, n_mels, frames), ENCODE_PIECES at a time."""
+        if features.ndim == 2 or len(features) <= ENCODE_PIECES:
+            return self._model.encode(features)
+        parts = [np.asarray(self._model.encode(features[i : i + ENCODE_PIECES]))
+                 for i in range(0, len(features), ENCODE_PIECES)]
+        return ctranslate2.StorageView.from_array(np.concatenate(parts))  # holds the joined array
+
+
 def _pipeline(model: WhisperModel, audio: np.ndarray, options: dict[str, Any], speech: list[dict[str, int]] | None):
     """BatchedInferencePipeline.transcribe; with `speech`, on those pieces instead of its own Silero pass.
 
@@ -340,7 +365,7 @@ def _pipeline(model: WhisperModel, audio: np.ndarray, options: dict[str, Any], s
     the call, which builds the pieces' features before it returns (decoding happens later, as segments are
     read). Poise runs one batched transcription at a time per process; the lock keeps two apart.
     """
-    pipeline = BatchedInferencePipeline(model)
+    pipeline = BatchedInferencePipeline(_PieceByPieceEncoder(model))  # type: ignore[arg-type]
     if speech is None:
         return pipeline.transcribe(audio, batch_size=BATCH_SIZE, **options)
     if not options.get("vad_filter"):
