@@ -350,7 +350,7 @@ class _PieceByPieceEncoder:
 
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
         """The encoder output of a batch of features (batch, n_mels, frames), ENCODE_PIECES at a time."""
-        if features.ndim == 2 or len(features) <= ENCODE_PIECES:
+        if features.ndim == 2 or len(features) <= ENCODE_PIECES or self._model.model.device != "cpu":
             return self._model.encode(features)
         parts = [np.asarray(self._model.encode(features[i : i + ENCODE_PIECES]))
                  for i in range(0, len(features), ENCODE_PIECES)]
