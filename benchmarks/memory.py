@@ -21,6 +21,12 @@ Run from the repo root:  .venv/bin/python -m benchmarks.memory
   compares medians: one run's peak varies by tens of MB, mostly faster-whisper's own, so the
   difference of two single runs gave +56, +101 and +106 MB with the same Whisper path). The decoded call itself is 16 kHz float32 per
   role, 7.7 MB per minute of stereo call: held whole, 50 more minutes cost ~384 MB.
+- Where the peak comes from, phase by phase: `benchmarks/memory_phases.py` (RSS every 0.2 s against Silero,
+  each Whisper chunk's encode / generate / align, the sound's pass, the rules). The peak is always inside a
+  Whisper chunk, so the hour's peak is the highest of 24 chunks' and the 10 minutes' of 4: the smaller one
+  chunk's rise above the rest, the smaller that difference. Encoding the batch's pieces one at a time
+  (transcribe.ENCODE_PIECES) took the rise from ~400 MB (the encoder's attention for 8 pieces) to ~250
+  (faster-whisper's word alignment of the batch, which stays batched: split, its bits change).
 
 Writes benchmarks/results/memory.json and memory.md. These are measurements, not tests.
 """
