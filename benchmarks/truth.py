@@ -333,7 +333,7 @@ def prf(pred: np.ndarray, truth: np.ndarray) -> dict:
 # ----------------------------------------------------------------------------- pace
 
 
-PACE_TRUTH_WORDS = 12  # words per window, as the coach's pace (poise/audio/pace.py PACE_WINDOW_WORDS)
+PACE_TRUTH_WORDS = 12  # words per window of the truth pace: fixed, so the built labels do not move with the rule
 
 
 def truth_pace(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
