@@ -22,22 +22,23 @@ from pathlib import Path
 SAMPLE_S = 0.2  # s between RSS samples: shorter than a Whisper batch, so its peak is seen
 
 
-def rss_mb() -> float:
-    """This process's resident memory now, MB."""
+def _status_mb(field: str) -> float:
+    """One memory field of /proc/self/status (VmRSS, VmHWM), MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, MB."""
+    return _status_mb("VmRSS")
 
 
 def hwm_mb() -> float:
     """The kernel's peak of this process's resident memory, MB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb("VmHWM")
 
 
 def main() -> None:
