@@ -34,6 +34,7 @@ MISSED_PAD_S = 0.2  # s of audio kept either side of missed speech, as a live ut
 
 MEASURE_NICE = 10  # niceness of the thread measuring the sound while Whisper decodes: it takes the cores
 #   Whisper leaves idle instead of slowing its decoding (Linux; ignored where threads cannot be niced)
+THREAD_POLL_S = 0.2  # s between the calling thread's looks at Ctrl+C / cancel while it waits for a pass
 SPEECH_MAP_WAIT_S = 0.2  # s between the transcription's looks at whether the analysis is stopping while it waits
 #   for the speech map of its next chunk
 
@@ -299,17 +300,12 @@ def analyze_file(
         # the sound is measured while Whisper transcribes (the rules need the words, the sound does not);
         # the rules then judge every frame with the transcript admitted as it would have arrived live
         total = max(call.duration_s, 1e-9)
-        if transcribe:
-            measure_beside(lambda: measure(call, session, total, done, update, stopping), stop_if_asked, stopping)
-        else:
+        if not transcribe:
             measure(call, session, total, done, update, stopping, judge=True, check=stop_if_asked)
-        if transcribe:
-            while worker.is_alive():
-                worker.join(0.2)
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-            if failure:
-                raise failure[0]
+        else:
+            measure_beside(lambda: measure(call, session, total, done, update, stopping), stop_if_asked, stopping)
+            wait_for(worker, stop_if_asked)
+            stop_if_asked()  # a failure the transcription met in its last moments
             segments[:] = words_heard(segments, session.tracks)
             segments.extend(_transcribe_missed(call, session, segments, loaded["model"], roles, cancel, update))
             segments.sort(key=lambda seg: (seg.start, seg.role))
@@ -345,6 +341,13 @@ def measure(call: StreamedCall, session: Session, total_s: float, done: dict[str
         update("measuring voice")
 
 
+def wait_for(thread: threading.Thread, stop_if_asked: Callable[[], None]) -> None:
+    """Wait for `thread` to end, answering `stop_if_asked` (cancel, a failure) every THREAD_POLL_S."""
+    while thread.is_alive():
+        thread.join(THREAD_POLL_S)
+        stop_if_asked()
+
+
 def measure_beside(work: Callable[[], None], stop_if_asked: Callable[[], None], stopping: threading.Event) -> None:
     """Run `work` on a thread of its own at MEASURE_NICE, beside Whisper's decoding; this thread keeps answering
     `stop_if_asked` (cancel, a failed transcription: then `stopping` is set and the block in hand finishes first)
@@ -361,9 +364,7 @@ def measure_beside(work: Callable[[], None], stop_if_asked: Callable[[], None], 
     thread = threading.Thread(target=run, name="poise-measure", daemon=True)
     thread.start()
     try:
-        while thread.is_alive():
-            thread.join(0.2)
-            stop_if_asked()
+        wait_for(thread, stop_if_asked)
     finally:
         if thread.is_alive():  # leaving early
             stopping.set()
