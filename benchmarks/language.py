@@ -127,24 +127,24 @@ def cost_per_segment_ms(rows: list[Row], repeats: int = 3) -> dict[str, float]:
     return {"median_ms": round(float(np.median(per)), 3), "max_ms": round(float(np.max(per)), 3), "n": len(per)}
 
 
+def _synthesise(command: list[str]) -> np.ndarray:
+    """Run a synthesiser `command` whose last argument is the WAV it writes; its audio, float32 mono at 16 kHz."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "s.wav"
+        subprocess.run([*command, str(out)], check=True, capture_output=True)
+        x, sr = sf.read(str(out), dtype="float32")
+    return soxr.resample(x, sr, SR).astype(np.float32)
+
+
 def speak(text: str, voice: tuple[str, int, int, int]) -> np.ndarray:
     """`text` spoken by espeak-ng, float32 mono at 16 kHz."""
     name, wpm, pitch, amplitude = voice
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", "-v", name, "-s", str(wpm), "-p", str(pitch), "-a", str(amplitude), "-w", str(out), text],
-                       check=True, capture_output=True)
-        x, sr = sf.read(str(out), dtype="float32")
-    return soxr.resample(x, sr, SR).astype(np.float32)
+    return _synthesise(["espeak-ng", "-v", name, "-s", str(wpm), "-p", str(pitch), "-a", str(amplitude), text, "-w"])
 
 
 def speak_flite(text: str, voice: str) -> np.ndarray:
     """`text` spoken by flite with one of its built-in voices, float32 mono at 16 kHz."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "s.wav"
-        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(out)], check=True, capture_output=True)
-        x, sr = sf.read(str(out), dtype="float32")
-    return soxr.resample(x, sr, SR).astype(np.float32)
+    return _synthesise(["flite", "-voice", voice, "-t", text, "-o"])
 
 
 def score_spoken(rows: list[Row], model: Any, synth: str = "espeak") -> tuple[Scores, Scores, list[dict[str, str]]]:
