@@ -36,6 +36,17 @@ class Stream:
             t += length + 0.1
         return self
 
+    def say_text(self, start: float, end: float, text: list[tuple[str, float]], speed: float = 1.0) -> Stream:
+        """Speech cycling through `text` ((word, her normal duration s)) `speed` times faster, pauses of 0.1 s."""
+        self.talk(start, end)
+        t, i = start, 0
+        while t + text[i % len(text)][1] / speed <= end:
+            word, length = text[i % len(text)]
+            self.words.append(Word(word, t, t + length / speed))
+            t += length / speed + 0.1
+            i += 1
+        return self
+
     def talk(self, start: float, end: float, db: float = -30.0, f0: float = 200.0, rate_sps: float = 4.0) -> Stream:
         lo, hi = int(start * FPS), int(end * FPS)
         self.speech[lo:hi] = True
@@ -155,6 +166,27 @@ def test_her_normal_pace_is_not_judged_on_fewer_than_eighty_words():
     agent = Stream(50).say(0, 35).say(35, 43, syllables_per_s=5.8)
     cues, _ = run(agent, None)
     assert "slow_down" not in kinds(cues)
+
+
+# her own durations: short function words ~0.15 s a syllable, content words ~0.25 s (a stretch of the
+# former said at her normal speed reads 1.5x her median syllable, as "is to be ill-disposed" did on the read call)
+MIXED = [("please", 0.3), ("tell", 0.28), ("me", 0.16), ("reservation", 1.0), ("number", 0.5), ("and", 0.15),
+         ("booking", 0.5), ("date", 0.3), ("so", 0.16), ("today", 0.5), ("the", 0.12), ("time", 0.3)]
+SHORT = [("and", 0.15), ("me", 0.16), ("so", 0.16), ("the", 0.12)]
+
+
+def test_short_words_at_her_own_speed_are_not_fast():
+    agent = Stream(80).say_text(0, 50, MIXED).say_text(50, 65, SHORT)
+    cues, _ = run(agent, None)
+    assert "slow_down" not in kinds(cues)
+
+
+def test_the_same_short_words_said_faster_are():
+    agent = Stream(80).say_text(0, 50, MIXED).say_text(50, 65, SHORT, speed=1.45)
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["slow_down"]
+    assert 50.0 < cues[0].t <= 55.5
+    assert cues[0].evidence["ratio"] == pytest.approx(1.45, abs=0.03)
 
 
 def test_a_pace_just_under_the_threshold_is_not_cued():

@@ -2,13 +2,16 @@
 
 Syllable nuclei counted in the sound follow only ~70 % of a tempo change on phone audio and
 are Poisson-noisy over a few seconds of speech, so `slow_down` missed every sped-up stretch
-of the test calls. Words from Whisper carry their own timing. The measure is the median time
-per syllable inside the last `PACE_WINDOW_WORDS` words (pauses excluded, so a pause never
-reads as slow and a list of short words never as fast): on the real booking call's agent
-it follows a 1.4x tempo change fully (median ratio 1.40). Natural phrases still reach 1.3–1.5x
-now and then; words per minute over the same windows spread to 1.6x and syllables per
-minute to 1.5x, so neither is used. The coach's threshold (1.35x) comes from the built calls
-of benchmarks/real_calls.py: 1.3x gave twice the false cues, 16-word windows missed more.
+of the test calls. Words from Whisper carry their own timing. Each word is judged against
+the way she said the same word before (the median of her earlier durations of it), a word she
+has not said yet against her median time per syllable; the measure is the median of those
+ratios over the last `PACE_WINDOW_WORDS` words (pauses excluded, so a pause never reads as
+slow). Per syllable alone, a run of short function words at her normal speed ("is to be
+ill-disposed", 0.16 s a syllable against her 0.24) read 1.4x and gave most of the false
+*Slow down*s on the built calls of benchmarks/real_calls.py (11 in 46 min; against her own
+words 3, with 10 of 12 fast stretches cued instead of 9). Words per minute over the same
+windows spread to 1.6x and syllables per second of speech to 1.5x, so neither is used.
+The coach's threshold (1.35x) comes from those built calls: 1.3x gave twice the false cues.
 
 Live, words arrive as the streaming transcriber finalises them; a recording admits each word
 `WORD_DELAY_S` after it ends, the delay it would have had live, so a review shows the live cues.
@@ -33,8 +36,10 @@ PACE_BASELINE_MIN_WORDS = 80  # words before the agent's own normal pace is trus
 WORD_MIN_S = 0.03  # s: Whisper gives zero-length words at segment edges; they carry no timing
 WORD_MAX_S = 1.5  # s: a longer "word" is a drawn-out hesitation or a timestamp slip, not pace
 WORD_DELAY_S = 1.5  # s after a word ends until it reaches the coach live (finals: median 1.2 s, p95 2.0 s)
+SAME_WORD_KEEP = 16  # earlier durations of one word kept (her recent way of saying it; bounded memory)
 _SYL_EDGES = np.arange(0.0, 1.0 + 0.005, 0.005)  # s per syllable, 5 ms bins
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_NOT_LETTERS = re.compile(r"[^a-z']")
 
 
 def syllables(word: str) -> int:
@@ -60,7 +65,7 @@ def _s_per_syllable(word: Word) -> float | None:
 class PaceReading:
     """The agent's recent pace from their words."""
 
-    rate_sps: float  # syllables per second inside the words (1 / median time per syllable)
+    rate_sps: float  # her syllables per second now: her normal rate / the median of the words' durations against her normal
     baseline_rate_sps: float
     baseline_wpm: float | None  # her normal words per minute (median over 12-word stretches, pauses < 2 s included)
     words: int
@@ -82,6 +87,8 @@ class WordPace:
     def __init__(self) -> None:
         self.words: list[Word] = []
         self._timed: list[float] = []  # s per syllable of each usable word, in arrival order
+        self._vs_same_word: list[float | None] = []  # its duration / her median earlier duration of that word (None: new word)
+        self._durations: dict[str, list[float]] = {}  # her earlier durations of each word (lower case), newest last
         self._hist = np.zeros(len(_SYL_EDGES) - 1, np.int64)
         self._wpm_samples: list[float] = []
 
@@ -93,6 +100,11 @@ class WordPace:
             if per is None:
                 continue
             self._timed.append(per)
+            earlier = self._durations.setdefault(_NOT_LETTERS.sub("", word.word.lower()), [])
+            duration = word.end - word.start
+            self._vs_same_word.append(duration / float(np.median(earlier)) if earlier else None)
+            earlier.append(duration)
+            del earlier[:-SAME_WORD_KEEP]
             self._hist[min(int(per / 0.005), len(self._hist) - 1)] += 1
             if len(self.words) % PACE_WINDOW_WORDS == 0:
                 wpm = words_per_minute(self.words[-PACE_WINDOW_WORDS:])
@@ -115,9 +127,11 @@ class WordPace:
         window = self.words[-PACE_WINDOW_WORDS:]
         if now_s - window[0].start > PACE_WINDOW_MAX_S:
             return None
-        rate = 1.0 / float(np.median(self._timed[-PACE_WINDOW_WORDS:]))
+        s_per_syllable = 1.0 / baseline
+        vs_normal = [same if same is not None else per / s_per_syllable
+                     for same, per in zip(self._vs_same_word[-PACE_WINDOW_WORDS:], self._timed[-PACE_WINDOW_WORDS:])]
         return PaceReading(
-            rate_sps=rate,
+            rate_sps=baseline / float(np.median(vs_normal)),
             baseline_rate_sps=baseline,
             baseline_wpm=float(np.median(self._wpm_samples)) if self._wpm_samples else None,
             words=len(window),
