@@ -3,8 +3,8 @@
 Syllable nuclei counted in the sound follow only ~70 % of a tempo change on phone audio and
 are Poisson-noisy over a few seconds of speech, so `slow_down` missed every sped-up stretch
 of the test calls. Words from Whisper carry their own timing. Each word is judged against
-the way she said the same word before (the median of her earlier durations of it), a word she
-has not said yet against her median time per syllable; the measure is the median of those
+the way she said the same word before (the median of her earlier durations of it, once she has
+said it `SAME_WORD_MIN` times), any other word against her median time per syllable; the measure is the median of those
 ratios over the last `PACE_WINDOW_WORDS` words (pauses excluded, so a pause never reads as
 slow). Per syllable alone, a run of short function words at her normal speed ("is to be
 ill-disposed", 0.16 s a syllable against her 0.24) read 1.4x and gave most of the false
@@ -37,6 +37,9 @@ WORD_MIN_S = 0.03  # s: Whisper gives zero-length words at segment edges; they c
 WORD_MAX_S = 1.5  # s: a longer "word" is a drawn-out hesitation or a timestamp slip, not pace
 WORD_DELAY_S = 1.5  # s after a word ends until it reaches the coach live (finals: median 1.2 s, p95 2.0 s)
 SAME_WORD_KEEP = 16  # earlier durations of one word kept (her recent way of saying it; bounded memory)
+SAME_WORD_MIN = 2  # earlier durations of a word before it is judged against them: Whisper's durations of one word
+#   vary +-40 % with its place in the phrase, and against a single earlier one her normal speech on the live demo
+#   read 1.35-1.5x (a false "Slow down" 3 s before the fast stretch); with two, 1.0-1.1x
 _SYL_EDGES = np.arange(0.0, 1.0 + 0.005, 0.005)  # s per syllable, 5 ms bins
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _NOT_LETTERS = re.compile(r"[^a-z']")
@@ -87,7 +90,7 @@ class WordPace:
     def __init__(self) -> None:
         self.words: list[Word] = []
         self._timed: list[float] = []  # s per syllable of each usable word, in arrival order
-        self._vs_same_word: list[float | None] = []  # its duration / her median earlier duration of that word (None: new word)
+        self._vs_same_word: list[float | None] = []  # its duration / her median earlier duration of that word (None: said too few times before)
         self._durations: dict[str, list[float]] = {}  # her earlier durations of each word (lower case), newest last
         self._hist = np.zeros(len(_SYL_EDGES) - 1, np.int64)
         self._wpm_samples: list[float] = []
@@ -102,7 +105,7 @@ class WordPace:
             self._timed.append(per)
             earlier = self._durations.setdefault(_NOT_LETTERS.sub("", word.word.lower()), [])
             duration = word.end - word.start
-            self._vs_same_word.append(duration / float(np.median(earlier)) if earlier else None)
+            self._vs_same_word.append(duration / float(np.median(earlier)) if len(earlier) >= SAME_WORD_MIN else None)
             earlier.append(duration)
             del earlier[:-SAME_WORD_KEEP]
             self._hist[min(int(per / 0.005), len(self._hist) - 1)] += 1
