@@ -17,7 +17,8 @@ Run from the repo root:  .venv/bin/python -m benchmarks.batch            (the ti
   summary) against `poise analyze` on the same call (peak RSS of the child process).
 - (d) Single call: `analyze_file` on one call against faster-whisper's `BatchedInferencePipeline`
   (batch 8, beam 1, word timestamps, the same model loaded once, 2 threads) transcribing both
-  channels, alternated a/b/a/b in one process (issue 11's ratio, target <= 1.0).
+  channels, in one process: a warm-up pair, then ROUNDS pairs in alternating order (a/b, b/a, ...),
+  the median of the pairs' ratios (issue 11's ratio, target <= 1.0).
 - (e) Word error on the read clips with known text (../shared/speech/*.txt), `transcribe_batch`
   sequential (WhisperModel.transcribe) against batched: issue 11 keeps it within 1 point.
 
@@ -47,7 +48,7 @@ CALL_S = 300.0  # s per call: long enough that the per-call fixed costs are smal
 CALLS = 8  # calls per batch: 4 per worker at 2 workers, so the last call's tail is a small share
 QUICK_CALL_S = 8.0  # s per call with --quick
 QUICK_CALLS = 2
-ROUNDS = 2  # a/b pairs for the single-call ratio
+ROUNDS = 5  # a/b pairs for the single-call ratio (two gave 0.97x and 1.09x on the same code: one pair is noise)
 TARGET_RATIO = 1.0  # analyze / BatchedInferencePipeline (issue 11)
 TARGET_SCALING = 1.7  # 2 workers / 1 worker (issue 11)
 TARGET_RAY = 0.85  # Ray throughput / process pool throughput (within 15 %)
@@ -141,7 +142,8 @@ def fresh_json(script: str) -> dict:
 
 
 def single_call_ratio(call: Path, rounds: int) -> dict:
-    """analyze_file against BatchedInferencePipeline on both channels, alternated, model loaded once."""
+    """analyze_file against BatchedInferencePipeline on both channels, model loaded once: a warm-up pair, then
+    `rounds` pairs in alternating order; the ratio is the median of the pairs' ratios."""
     from faster_whisper import BatchedInferencePipeline
 
     from poise.audio.analysis import analyze_file
@@ -151,18 +153,30 @@ def single_call_ratio(call: Path, rounds: int) -> dict:
     model = load_model(cpu_threads=WHISPER_THREADS)
     loaded = load_call(call)
     channels = [loaded.agent] + ([loaded.caller] if loaded.caller is not None else [])
-    pipe_s, poise_s = [], []
-    for _ in range(rounds):
-        with Clock() as a:
+
+    def run_pipeline() -> float:
+        with Clock() as clock:
             pipeline = BatchedInferencePipeline(model)
             for audio in channels:
                 segments, _info = pipeline.transcribe(audio, language="en", batch_size=BATCH_SIZE, beam_size=1, word_timestamps=True)
                 for _seg in segments:
                     pass
-        with Clock() as b:
+        return clock.wall
+
+    def run_analyze() -> float:
+        with Clock() as clock:
             analyze_file(call)
-        pipe_s.append(a.wall)
-        poise_s.append(b.wall)
+        return clock.wall
+
+    run_pipeline(), run_analyze()  # warm-up, not counted: the first of each read the model and the file cold
+    pipe_s, poise_s = [], []
+    for i in range(rounds):  # the order alternates, so neither side always runs on a machine the other just warmed
+        if i % 2 == 0:
+            pipe_s.append(run_pipeline())
+            poise_s.append(run_analyze())
+        else:
+            poise_s.append(run_analyze())
+            pipe_s.append(run_pipeline())
     ratio = statistics.median(p / q for p, q in zip(poise_s, pipe_s))
     return {"pipeline_s": pipe_s, "analyze_s": poise_s, "ratio": ratio, "call_s": loaded.duration_s}
 
@@ -288,7 +302,7 @@ def main() -> None:
         f"Memory: batch worker peak {max(r['worker_peak_rss_mb'] for r in runs):.0f} MB against `poise analyze` "
         f"{data['analyze_peak_rss_mb']:.0f} MB on one of the same calls.",
         f"Single call ({single['call_s']:.0f} s): `analyze_file` / BatchedInferencePipeline (batch {BATCH_SIZE}, beam 1, "
-        f"word timestamps, both channels) = **{single['ratio']:.2f}x** (target ≤ {TARGET_RATIO}x); "
+        f"word timestamps, both channels) = **{single['ratio']:.2f}x** (target ≤ {TARGET_RATIO}x; median of {len(single['pipeline_s'])} pairs in alternating order, after a warm-up pair); "
         f"pipeline {', '.join(f'{s:.1f}' for s in single['pipeline_s'])} s, analyze {', '.join(f'{s:.1f}' for s in single['analyze_s'])} s.",
         f"Word error on {len(wer['clips'])} read clips ({wer['words']} words): sequential {wer['sequential'] * 100:.1f} %, "
         f"batched {wer['batched'] * 100:.1f} %.",
