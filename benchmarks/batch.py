@@ -9,6 +9,8 @@ Run from the repo root:  .venv/bin/python -m benchmarks.batch            (the ti
 - (a) Throughput: `poise batch FOLDER --workers W` as a subprocess (start-up, model loads and
   the summary included), W = 1 and 2, then `--ray local` with 2 workers. Audio hours analysed per
   wall-clock hour, and the scaling 2 workers / 1 worker. Each run writes to a fresh output folder.
+  Then 1 worker with the process pinned to one core (Linux affinity: one Whisper thread), the
+  per-core baseline: one unpinned worker already uses both cores, which is what limits the scaling.
   "Once started" takes the start-up measured in (b) off the wall time: the throughput of a long
   batch, where the start-up is paid once (issue 11 states Ray's start separately).
 - (b) Ray's start: `ray.init(num_cpus=2)`, two actors loading the model, `ray.shutdown()`, in a
@@ -107,21 +109,23 @@ def make_calls(folder: Path, n: int, seconds: float) -> list[Path]:
     return calls
 
 
-def run_batch_cli(folder: Path, out: Path, workers: int, ray: bool = False) -> dict:
-    """`poise batch` as a subprocess: wall time, rows of its summary."""
+def run_batch_cli(folder: Path, out: Path, workers: int, ray: bool = False, one_core: bool = False) -> dict:
+    """`poise batch` as a subprocess: wall time, rows of its summary. `one_core`: the process may use one core
+    only (Linux affinity), so its one worker runs Whisper on one thread: the per-core baseline."""
     cmd = [sys.executable, "-m", "poise.cli", "batch", str(folder), "--out", str(out), "--workers", str(workers), "--quiet"]
     if ray:
         cmd += ["--ray", "local"]
     load = load_average()
     with Clock() as clock:
-        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, preexec_fn=pin)
     if done.returncode != 0:
         raise SystemExit(f"poise batch failed ({done.returncode}): {done.stderr.strip()}")
     with open(out / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     audio_s = sum(float(r["duration_s"]) for r in rows)
     return {
-        "workers": workers, "runner": "ray" if ray else "process pool", "wall_s": clock.wall, "audio_s": audio_s,
+        "workers": workers, "runner": "ray" if ray else "process pool, one core" if one_core else "process pool", "wall_s": clock.wall, "audio_s": audio_s,
         "audio_h_per_h": audio_s / clock.wall, "load_before": load,
         "worker_peak_rss_mb": max(float(r["worker_peak_rss_mb"] or 0) for r in rows),
         "mean_analysis_s": statistics.mean(float(r["analysis_s"]) for r in rows),
@@ -258,6 +262,9 @@ def main() -> None:
         if have_ray:
             runs.append(run_batch_cli(folder, Path(tmp) / "out-ray-2", 2, ray=True))
             print(runs[-1])
+        if hasattr(os, "sched_setaffinity"):
+            runs.append(run_batch_cli(folder, Path(tmp) / "out-pool-1-one-core", 1, one_core=True))
+            print(runs[-1])
         data["runs"] = runs
         data["pool_start"] = fresh_json(POOL_START_SCRIPT)
         data["ray_start"] = fresh_json(RAY_START_SCRIPT) if have_ray else None
@@ -270,6 +277,8 @@ def main() -> None:
     one, two = runs[0], runs[1]
     data["scaling_2_over_1"] = two["audio_h_per_h"] / one["audio_h_per_h"]
     ray_run = runs[2] if have_ray else None
+    pinned = next((r for r in runs if r["runner"] == "process pool, one core"), None)
+    data["scaling_2_over_1_core"] = two["audio_h_per_h"] / pinned["audio_h_per_h"] if pinned else None
     data["ray_over_pool"] = ray_run["audio_h_per_h"] / two["audio_h_per_h"] if ray_run else None
     # once started: the start-up measured in (b) taken off each run's wall time (a week's archive pays it once)
     for r in runs:
@@ -292,6 +301,9 @@ def main() -> None:
         table(["runner", "workers", "wall s", "audio h per h", "audio h per h once started", "mean s per call in a worker",
                "worker peak RSS MB", "load before"], rows),
         f"Scaling 2 workers / 1 worker: **{data['scaling_2_over_1']:.2f}x** (target ≥ {TARGET_SCALING}x). "
+        + (f"What limits it: one worker alone runs Whisper on both cores (2 threads) and the sound's measures beside it; "
+           f"pinned to one core (1 thread) it does {pinned['audio_h_per_h']:.1f} audio h per h, so 2 workers on 2 cores "
+           f"are **{data['scaling_2_over_1_core']:.2f}x** one core. " if pinned else "")
         + (f"Ray / process pool at 2 workers: {data['ray_over_pool']:.2f} with the start-up in the wall time, **"
            + (f"{data['ray_over_pool_started']:.2f}" if data["ray_over_pool_started"] else "—")
            + f"** once started (target ≥ {TARGET_RAY}; the start-up, below, is paid once per batch)." if ray_run else "Ray: not measured."),
