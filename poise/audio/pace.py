@@ -3,13 +3,13 @@
 Syllable nuclei counted in the sound follow only ~70 % of a tempo change on phone audio and
 are Poisson-noisy over a few seconds of speech, so `slow_down` missed every sped-up stretch
 of the test calls. Words from Whisper carry their own timing. Each word is judged against
-the way she said the same word before (the median of her earlier durations of it, once she has
-said it `SAME_WORD_MIN` times), any other word against her median time per syllable; the measure is the median of those
-ratios over the last `PACE_WINDOW_WORDS` words (pauses excluded, so a pause never reads as
-slow). Per syllable alone, a run of short function words at her normal speed ("is to be
-ill-disposed", 0.16 s a syllable against her 0.24) read 1.4x and gave most of the false
-*Slow down*s on the built calls of benchmarks/real_calls.py (11 in 46 min; against her own
-words 3, with 10 of 12 fast stretches cued instead of 9). Words per minute over the same
+the way she said the same word before (the median of her earlier durations of it, once she
+has said it `SAME_WORD_MIN` times), any other word against her median time per syllable; the
+measure is the median of those ratios over the last `PACE_WINDOW_WORDS` words (pauses
+excluded, so a pause never reads as slow). Per syllable alone, a run of short function words
+at her normal speed ("is to be ill-disposed", 0.16 s a syllable against her 0.24) read 1.4x
+and gave most of the false *Slow down*s on the built calls of benchmarks/real_calls.py (11 in
+46 min; judged against her own words 2, and 10 of 12 fast stretches cued instead of 9). Words per minute over the same
 windows spread to 1.6x and syllables per second of speech to 1.5x, so neither is used.
 The coach's threshold (1.35x) comes from those built calls: 1.3x gave twice the false cues.
 
@@ -68,7 +68,7 @@ def _s_per_syllable(word: Word) -> float | None:
 class PaceReading:
     """The agent's recent pace from their words."""
 
-    rate_sps: float  # her syllables per second now: her normal rate / the median of the words' durations against her normal
+    rate_sps: float  # her syllables per second now: her normal rate / the median of the words' durations against normal
     baseline_rate_sps: float
     baseline_wpm: float | None  # her normal words per minute (median over 12-word stretches, pauses < 2 s included)
     words: int
@@ -90,7 +90,7 @@ class WordPace:
     def __init__(self) -> None:
         self.words: list[Word] = []
         self._timed: list[float] = []  # s per syllable of each usable word, in arrival order
-        self._vs_same_word: list[float | None] = []  # its duration / her median earlier duration of that word (None: said too few times before)
+        self._vs_same_word: list[float | None] = []  # duration / her median earlier one of that word (None: too few)
         self._durations: dict[str, list[float]] = {}  # her earlier durations of each word (lower case), newest last
         self._hist = np.zeros(len(_SYL_EDGES) - 1, np.int64)
         self._wpm_samples: list[float] = []
