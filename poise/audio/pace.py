@@ -9,8 +9,9 @@ measure is the median of those ratios over the last `PACE_WINDOW_WORDS` words (p
 excluded, so a pause never reads as slow). Per syllable alone, a run of short function words
 at her normal speed ("is to be ill-disposed", 0.16 s a syllable against her 0.24) read 1.4x
 and gave most of the false *Slow down*s on the built calls of benchmarks/real_calls.py (11 in
-46 min; judged against her own words 2, and 10 of 12 fast stretches cued instead of 9). Words per minute over the same
-windows spread to 1.6x and syllables per second of speech to 1.5x, so neither is used.
+46 min; judged against her own words 2, and 10 of 12 fast stretches cued instead of 9).
+Words per minute over the same windows spread to 1.6x and syllables per second of speech to
+1.5x, so neither is used.
 The coach's threshold (1.35x) comes from those built calls: 1.3x gave twice the false cues.
 
 Live, words arrive as the streaming transcriber finalises them; a recording admits each word
@@ -130,8 +131,7 @@ class WordPace:
         window = self.words[-PACE_WINDOW_WORDS:]
         if now_s - window[0].start > PACE_WINDOW_MAX_S:
             return None
-        s_per_syllable = 1.0 / baseline
-        vs_normal = [same if same is not None else per / s_per_syllable
+        vs_normal = [same if same is not None else per * baseline  # per syllable against her median
                      for same, per in zip(self._vs_same_word[-PACE_WINDOW_WORDS:], self._timed[-PACE_WINDOW_WORDS:])]
         return PaceReading(
             rate_sps=baseline / float(np.median(vs_normal)),
