@@ -12,7 +12,7 @@ Situations (kinds as in benchmarks/situations.py, plus quick handovers):
   STRETCH_MIN_SPEECH_S, FAST_MIN_SPEECH_S after the speed-up)
 - interrupt: a real agent utterance of 1.5-3 s dropped into a long caller stretch, 1 s after its start,
   ending >= 0.5 s before the caller stops (the agent takes the floor)                              -> let_caller_finish
-- backchannel: a real short agent utterance (<= 0.5 s) dropped into a caller stretch               -> no cue
+- backchannel: a real short agent utterance (0.2-0.95 s) dropped into a caller stretch            -> no cue
 - quick_handover: a real caller->agent handover moved so the agent starts 0.1-0.2 s after the
   caller's last sound (the agent's silence before the onset is moved after the utterance)          -> no cue
 
@@ -50,7 +50,8 @@ PROSODY_SPACING_S = 25.0  # s between prosody situations (kinds cycle, so one ki
 FLOOR_SPACING_S = 22.0  # s between interrupts: one let_caller_finish per 20 s is the budget
 CLEAR_OF_OTHERS_S = 6.0  # s kept between a no-cue situation (backchannel, handover) and any other situation
 INTERRUPT_LEN_S = (1.5, 3.0)  # s: the agent's utterance that takes the floor
-BACKCHANNEL_LEN_S = (0.2, 0.5)  # s: a real "okay" / "yes"
+BACKCHANNEL_LEN_S = (0.2, 0.95)  # s: a real "okay" (0.2 s) to the AMI headsets' "Mm. Yeah." (0.74 s) and the booking
+#   agent's 0.94 s acknowledgement (the truth calls an agent stretch under 1 s inside caller speech a backchannel)
 QUICK_GAP_S = (0.1, 0.2)  # s after the caller's last sound (issue 6)
 
 

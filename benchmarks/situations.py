@@ -33,6 +33,8 @@ RAISE_ST = 3.5  # semitones a "high" stretch is raised over the agent's normal p
 FAST_SPAN_S = 20.0  # s of call time over which the agent's turns are sped up (pace is judged over 8 s of speech)
 CALIBRATION_END_S = 80.0  # s: situations start after the agent's normal is known (20 s of her speech + 5 s lag: ~78 s into the booking call)
 SITUATION_SPACING_S = 30.0  # s between situations in one call (longer than the 20 s cooldown)
+BACKCHANNEL_S = 0.8  # s of the agent's own speech dropped into a caller turn: a real "okay, sure" (the AMI headsets'
+#   backchannels run 0.24-0.74 s; the truth calls an agent stretch under 1 s a backchannel)
 
 
 @dataclass
@@ -167,7 +169,7 @@ def inject(agent: np.ndarray, caller: np.ndarray, kind: str, start: float) -> tu
         out[lo : lo + len(snippet)] += snippet
         end = start + len(snippet) / SAMPLE_RATE
     elif kind == "backchannel":
-        snippet = _agent_snippet(agent, 0.3)
+        snippet = _agent_snippet(agent, BACKCHANNEL_S)
         fade = np.hanning(len(snippet)).astype(np.float32)
         out[lo : lo + len(snippet)] += snippet * fade
         end = start + len(snippet) / SAMPLE_RATE

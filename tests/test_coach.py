@@ -86,11 +86,30 @@ def test_taking_the_floor_from_the_caller_fires_once_it_is_longer_than_a_backcha
     agent = Stream(10).talk(2.0, 4.0)
     cues, coach = run(agent, caller)
     assert kinds(cues) == ["let_caller_finish"]
-    assert 2.55 <= cues[0].t <= 2.6
+    assert 3.0 <= cues[0].t <= 3.05
     assert coach.interruptions == 1
 
 
-@pytest.mark.parametrize("length_s", [0.2, 0.3, 0.4, 0.5])  # "mm-hm", "okay", "right"
+def test_a_floor_take_with_a_pause_in_it_is_still_one():
+    # the built call's interrupt: 0.85 s of speech, a 0.46 s pause, then on over the caller, who stops 0.6 s later
+    caller = Stream(10).talk(0.5, 3.95)
+    agent = Stream(10).talk(2.0, 2.85).talk(3.31, 5.0)
+    cues, coach = run(agent, caller)
+    assert kinds(cues) == ["let_caller_finish"]
+    assert 3.45 <= cues[0].t <= 3.55 and cues[0].evidence["overlap_start"] <= 2.0  # 1 s of her speech since her onset
+    assert coach.interruptions == 1
+
+
+def test_two_backchannels_with_a_pause_between_are_not_a_floor_take():
+    caller = Stream(10).talk(0.5, 6.0)
+    agent = Stream(10).talk(2.0, 2.35).talk(2.75, 3.15)  # "okay ... sure"
+    cues, coach = run(agent, caller)
+    assert cues == [] and coach.interruptions == 0
+
+
+# "mm-hm", "okay", "right"; the AMI headsets' "Menu, alright" (0.66 s) and "Mm. Yeah." (0.74 s); the booking
+# agent's 0.94 s acknowledgement: an agent stretch under 1 s is a backchannel, as the benchmarks' truth has it
+@pytest.mark.parametrize("length_s", [0.2, 0.3, 0.4, 0.5, 0.66, 0.74, 0.94])
 def test_a_backchannel_inside_the_caller_turn_is_not_an_interruption(length_s):
     caller = Stream(10).talk(0.5, 6.0)
     agent = Stream(10).talk(2.0, 2.0 + length_s)
@@ -279,7 +298,7 @@ def test_an_interruption_is_cued_even_while_another_cue_is_on_screen():
     cues, coach = run(agent, caller, config)
     assert kinds(cues) == ["lower_volume", "let_caller_finish"]
     assert cues[1].t - cues[0].t < config.display_s  # the floor cue does not wait for the screen
-    assert 13.55 <= cues[1].t <= 13.6 and coach.interruptions == 1
+    assert 14.0 <= cues[1].t <= 14.05 and coach.interruptions == 1
 
 
 def test_disabled_kind_never_fires():
@@ -364,14 +383,14 @@ def test_the_caller_yielding_right_after_the_agent_starts_is_not_cued():
 
 
 def test_the_onset_counts_from_the_first_audible_frame():
-    # the speech model confirms the agent 0.25 s after they became audible: the cue is still 0.55 s after the onset
+    # the speech model confirms the agent 0.25 s after they became audible: the cue is still 1.0 s after the onset
     caller = Stream(10).talk(0.5, 6.0)
     agent = Stream(10).talk(2.0, 4.0)
     agent.audible = agent.active.copy()
     agent.speech[200:225] = agent.active[200:225] = False
     cues, _ = run(agent, caller)
     assert kinds(cues) == ["let_caller_finish"]
-    assert 2.55 <= cues[0].t <= 2.6
+    assert 3.0 <= cues[0].t <= 3.05
 
 
 def test_answering_just_after_the_caller_stops_is_not_an_interruption():

@@ -17,7 +17,7 @@ OLD_STYLE_FILE = {
         "enabled": {"slow_down": True, "lower_tone": True, "lower_volume": True, "let_caller_finish": True,
                     "pause_for_caller": True, "dead_air": True, "speak_up": True},
         "pace_ratio": 1.3, "pace_ceiling_wpm": 240.0, "target_wpm_low": 125.0, "target_wpm_high": 165.0,
-        "pitch_rise_st": 3.0, "volume_rise_db": 6.0, "volume_drop_db": 8.0, "backchannel_max_s": 0.55,
+        "pitch_rise_st": 3.0, "volume_rise_db": 6.0, "volume_drop_db": 8.0, "backchannel_max_s": 1.0,
         "monologue_s": 45.0, "dead_air_s": 6.0, "cooldown_s": 20.0, "display_s": 4.0,
     },
 }

@@ -45,8 +45,9 @@ RETIRED_COACH_DEFAULTS: dict[str, tuple[float, ...]] = {
     "pace_ceiling_wpm": (220.0, 240.0),
     # 2.5 fired on the natural intonation of read speech (0817ed2 raised it to 3.0)
     "pitch_rise_st": (2.5,),
-    # 0.45 (first engine), 0.5 (6852967, undone by 809ed5a): real "okay"s of ~0.5 s were cued
-    "backchannel_max_s": (0.45, 0.5),
+    # 0.45 (first engine), 0.5 (6852967, undone by 809ed5a): real "okay"s of ~0.5 s were cued; 0.55 (until
+    #   2026-12-02): real backchannels of 0.6-0.95 s were cued
+    "backchannel_max_s": (0.45, 0.5, 0.55),
 }
 _SAME_VALUE_TOLERANCE = 1e-9  # relative: a float read back from JSON equals the one written
 
