@@ -65,13 +65,15 @@ def clauses(norm: str) -> list[str]:
 _FEEL = (
     r"(frustrat\w*|upset\w*|annoy\w*|stress\w*|difficult|hard|worr\w*|angry|anger|furious|inconvenien\w*|"
     r"disappoint\w*|hassle|concern\w*|confus\w*|unfair|awful|terrible|horrible|exhausting|infuriating|maddening|"
-    r"scary|nightmare|pain|rubbish|distress\w*|a lot|through a lot|the same way|how you feel|feelings?)"
+    r"scary|nightmare|pain|rubbish|distress\w*|fed up|cross(?! (?:check|reference))|gutted|worked up|a lot|through a lot|the same way|"
+    r"how you feel|feelings?)"
 )
 _INTENS = r"(?:(?:really|so|very|incredibly|extremely|pretty|quite|such|a|an|completely|totally|absolutely|truly|just|bit|little|real) )*"
 _NUM = (
     r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|forty eight|seventy two|twenty four|a couple of|a few|few|couple of)"
 )
+_HOUR_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _ORD = r"(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth)"
@@ -79,7 +81,8 @@ _TIME = (
     r"(?:\b(?:by|before|on|until|within|in|over|no later than|after|from|at|between)\b (?:the )?(?:next |end of |close of |this |tomorrow )*"
     r"(?:(?:the )?end of (?:the )?(?:day|week|month)|today|tonight|tomorrow|" + _DAY + r"|next (?:week|month|" + _DAY + r")|"
     r"(?:about |around |roughly |the next |the )?" + _NUM + r"(?: to " + _NUM + r")? (?:business |working )?(?:minutes?|hours?|days?|weeks?|months?)|"
-    r"\d{1,2}(?: \d\d)?(?: am| pm| oclock| o clock)?|noon|midday|" + _ORD + r"|" + _MONTH + r"|the hour|the morning|the afternoon|the evening|"
+    r"\d{1,2}(?: \d\d)?(?: am| pm| oclock| o clock)?|" + _HOUR_WORD + r" (?:oclock|o clock|am|pm|thirty|fifteen|forty five)|noon|midday|lunch(?:time)?|"
+    r"the weekend|close of business|" + _ORD + r"|" + _MONTH + r"|the hour|the morning|the afternoon|the evening|"
     r"this (?:afternoon|evening|morning|week)|your next bill|the next (?:hour|day|week))"
     r"|\b(?:today|tonight|tomorrow|this afternoon|this evening|this morning|later today|first thing|right now|straight away)\b"
     r"|\b(?:next|on|by) " + _DAY + r"|\b" + _DAY + r" (?:morning|afternoon|evening)|\b(?:the )?" + _ORD + r" of " + _MONTH + r")"
@@ -94,6 +97,7 @@ _COMMIT = (
     # Whisper drops a spoken "'ve" ("I've booked a technician" -> "I book technician"): a visit booked for a time
     r"|\b(?:i|we) (?:book|booked|schedule|scheduled|arrange|arranged)\b(?= (?:(?:a|an|the|your|you|in) )?(?:\w+ )?(?:technician|engineer|visit|appointment|callback|call|delivery|collection|replacement|courier)\b)"
     r"|\b(?:is|are) scheduled\b|\bwill be (?:dispatched|sent|posted|delivered|with you|out)\b"
+    r"|\b(?:the|your|an?) \w+ (?:is |are |has been |have been )?(?:booked|scheduled|arranged) (?:in )?(?:for|on)\b"
 )
 _STAFF = r"(?:supervisor|manager|team leader|specialists?|senior advisor|someone senior|(?:complaints?|technical|claims|fraud|billing|escalations?|specialist|resolutions?) (?:team|department)|formal complaint)"
 
@@ -150,17 +154,18 @@ RULES: tuple[Rule, ...] = (
        unless=r"\b" + _FEEL + r" to (?!hear|deal|go|sort|handle|take|accept|be)"),
     _r("acknowledge", "that must be", r"\b(?:(?:that|it|this)(?: \w+)? (?:must|would|sounds?|has|seems?|can|could|will|might)|that (?:is|was)) (?:have )?(?:be |been |like |to be )?" + _INTENS + _FEEL,
        unless=r"^(?:this is|it is|it was|this was)\b|\b" + _FEEL + r" to (?!hear|deal|go through|sort|handle|take|accept)"),
+    _r("acknowledge", "i can not imagine", r"\bi can not (?:even |begin to )?imagine (?:how|what)\b.{0,50}?\b" + _FEEL),
     _r("acknowledge", "i would feel it too", r"\bi (?:would |might )?(?:be|feel) (?:\w+ )?(?:upset|frustrated|annoyed|angry|worried|cross|furious|the same)\b(?! about)"),
-    _r("acknowledge", "every right", r"\b(?:every right|right) to be (?:\w+ )?(?:upset|angry|frustrated|annoyed|cross|worried|disappointed)"),
+    _r("acknowledge", "every right", r"\b(?:every (?:right|reason)|right|good reason) to be (?:\w+ )?(?:upset|angry|frustrated|annoyed|cross|worried|disappointed)"),
     _r("acknowledge", "understandable", r"\b(?:completely |totally |perfectly |very )?understandable\b|\bmakes? (?:complete |total |perfect )?sense\b(?=.*\b(?:frustrat|upset|angry|annoy|worr|feel))"),
     _r("acknowledge", "anyone would", r"\b(?:anyone|anybody) would (?:be|feel) (?:\w+ )?(?:frustrated|upset|annoyed|angry|worried)"),
     _r("acknowledge", "you must have been", r"\byou (?:must|would) have (?:been|felt) (?:\w+ )?(?:worried|stressed|frustrated|upset|scared|anxious|annoyed|angry|disappointed|shocked)"),
     _r("acknowledge", "your frustration", r"\byour (?:frustration|concern|anger|disappointment|worry|feelings?)\b(?! (?:is not|are not|does not))", negatable=False),
     # apology
-    _r("apology", "i am sorry", r"\b(?:i am|i am so|i am really|i am very|i am truly|i am terribly|im|really|so|very|truly|terribly|extremely) (?:\w+ )?sorry\b",
+    _r("apology", "i am sorry", r"\b(?:i am|i am so|i am really|i am very|i am truly|i am terribly|im|really|so|very|truly|terribly|extremely) (?:(?!not\b)\w+ )?sorry\b",
        unless=r"sorry (?:to (?:bother|interrupt|trouble|say|tell you|inform)|but\b)|\bbut\b.*\b(?:policy|nothing|can not)"),
     _r("apology", "sorry for", r"(?:^|\b)sorry (?:about|for|to hear|that|you|this|it|we|if|again for)\b", unless=r"sorry (?:to (?:bother|interrupt|trouble)|but\b)"),
-    _r("apology", "apologise", r"\b(?:i|we) (?:\w+ )?apologi[sz]e\b|\b(?:my|our|accept my|accept our) (?:sincere |deepest )?apologies\b",
+    _r("apology", "apologise", r"\b(?:i|we) (?:\w+ )?apologi[sz]e\b|\b(?:my|our|accept my|accept our) (?:sincere |deepest )?apologies\b|(?:^|\b(?:so|and|again|many) )apologies (?:for|about)\b",
        unless=r"\bbut\b.*\b(?:policy|nothing)"),
     # defensive
     _r("defensive", "calm down", _CLAUSE_START + r"?(?:" + _TO_PERSON + r" )?(?:just )?calm down\b(?! (?:the|this|that|it|my|your|a|an|once|when|after|on its own|by itself)\b)",
@@ -178,9 +183,10 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:it is|that is|this is|thats|its|that would be|that is) (?:just |simply |strictly )?(?:against|outside|not within|not in line with) (?:the |our |company |the companys )?" + _RULEBOOK + r"\b", negatable=False),
     _r("defensive", "nothing i can do", r"\bnothing (?:more |else |further )?(?:i|we) can (?:do|help)\b|\b(?:i|we) can not do anything\b|\bmy hands are tied\b|\bout of my hands\b", negatable=False),
     _r("defensive", "as i said", r"\b(?:as|like) i (?:already |just |have |did )?(?:said|told you|mentioned|explained|say)\b|\bi (?:already|just|have already|did already) (?:told|explained|said)\b|\bi (?:did|have) explain(?:ed)? (?:that|this|it) (?:to you )?already\b|\bhow many times\b", negatable=False),
-    _r("defensive", "blame", r"\byou (?:must|should|probably|obviously|clearly|must not|would) (?:have )?(?:entered|typed|done|made|forgotten|forgot|misread|missed|deleted|clicked|put|used|ignored|misunderstood|changed|given|written|read|checked|called|known|noticed|paid|set)\b(?! (?:been|received))",
+    _r("defensive", "blame", r"\byou (?:must|should|probably|obviously|clearly|must not|would) (?:have )?(?:entered|typed|done|made|forgotten|forgot|misread|missed|deleted|clicked|put|used|ignored|misunderstood|changed|given|written|read|checked|called|known|noticed|paid|set|"
+       r"ticked|selected|chosen|chose|picked|pressed|tapped|skipped|overlooked|mistyped|mixed)\b(?! (?:been|received))",
        unless=r"\bshould have (?:received|got|gotten)\b"),
-    _r("defensive", "dismissive", r"\byou are (?:overreacting|wrong|not listening|being (?:unreasonable|ridiculous|difficult|silly))\b|\bthat is (?:just )?(?:how|the way) (?:it|things) (?:works?|is|are)\b|\b(?:it is|that is) not (?:that|so|very|exactly) (?:complicated|hard|difficult|bad|big)\b|\bno need to (?:get|be) (?:so )?(?:worked up|upset|angry|rude|dramatic)\b|\bi do not know what (?:else )?you want\b|\bi do not (?:understand|see|get|know) why you are (?:so |this |that )?(?:upset|angry|annoyed|frustrated|worked up|shouting)\b|\bit should not be (?:that|so) (?:hard|difficult)\b|(?:^|\bjust )stop (?:shouting|yelling|complaining|interrupting)\b|\bnot (?:going to|gonna) apologi[sz]e\b|\bi am not sorry\b", negatable=False),
+    _r("defensive", "dismissive", r"\byou are (?:overreacting|wrong|not listening|being (?:unreasonable|ridiculous|difficult|silly))\b|\bthat is (?:just )?(?:how|the way) (?:it|things) (?:works?|is|are)\b|\b(?:it is|that is) not (?:that|so|very|exactly) (?:complicated|hard|difficult|bad|big)\b|\b(?:it is|that is|this is) (?:really |honestly )?not (?:a |that |such a )?big deal\b|\bno need to (?:get|be) (?:so )?(?:worked up|upset|angry|rude|dramatic)\b|\bi do not know what (?:else )?you want\b|\bi do not (?:understand|see|get|know) why you are (?:so |this |that )?(?:upset|angry|annoyed|frustrated|worked up|shouting)\b|\bit should not be (?:that|so) (?:hard|difficult)\b|(?:^|\bjust )stop (?:shouting|yelling|complaining|interrupting)\b|\bnot (?:going to|gonna) apologi[sz]e\b|\bi am not sorry\b", negatable=False),
     # confirm
     _r("confirm", "just to confirm", r"\bjust (?:so i am clear|to (?:confirm|make sure|check|clarify|recap|be clear|be sure|summari[sz]e)\b(?! (?:your|the system|that the system))|to (?:check|make sure) i (?:understood|understand|have|got)\b)", negatable=False),
     _r("confirm", "what i am hearing", r"\b(?:so )?what i am hearing\b|\bwhat i understand is\b|\bso you are saying\b|\bif i (?:understand|understood|have|got|heard)(?: you| this| that| it)? (?:correctly|right)\b|\bcorrect me if i am wrong\b|\b(?:so )?to (?:recap|summari[sz]e|sum up)\b", negatable=False),
@@ -198,6 +204,7 @@ RULES: tuple[Rule, ...] = (
     _r("escalation", "offer",
        r"\b(?:i can|i could|i will|i am going to|let me|i would be happy to|i am happy to|i can certainly|shall i|should i|do you want me to|would you like me to|(?:would|will) it help if i|i can have|i am|i have)(?: \w+)? (?:transfer|transferr\w*|put|pass|connect|escalat\w*|refer\w*|rais\w*|bring|get|got|ask|hand|open|call)\b.{0,40}?\b" + _STAFF + r"\b",
        unless=r"\b(?:transfer|put|pass|get|ask) (?:the|your) (?:money|funds|payment|refund|balance)\b|\bpriority list\b"),
+    _r("escalation", "see if staff is free", r"\b(?:let me|i will|i can|i could|i am going to) (?:just )?(?:see|check|find out) if (?:my|a|the|our) " + _STAFF + r"s? (?:is |are )?(?:free|available|around|in)\b"),
     _r("escalation", "escalate", r"\b(?:i|we) (?:will|can|am going to|could|shall|am|are)(?: \w+)? escalat\w* (?:this|it|your)\b|\bescalat\w* (?:it|this) (?:today|now|for you)\b"),
     _r("escalation", "would you like to speak", r"\bwould you (?:like|prefer) to (?:speak|talk) (?:to|with) (?:my|a|the|our)\b|\bwould you like me to (?:transfer|escalate|get)\b|\bi can have (?:a|my|the) (?:supervisor|manager|team leader|specialist)\b|\bformal complaint for you\b|\bopen a (?:formal )?complaint\b"),
     # boundary
@@ -207,22 +214,23 @@ RULES: tuple[Rule, ...] = (
     _r("boundary", "end the call if", r"\b(?:have|need) to end (?:this|the) call if\b|\bif (?:you continue|the (?:language|swearing|shouting|abuse|insults) (?:continues?|carr\w+ on))\b|" + _IF_ABUSE_GOES_ON + r"|"
        r"\b(?:have|need|going) to (?:end|terminate|disconnect|close|finish) (?:this|the|our) (?:call|conversation)\b(?! (?:now|there|here)\b(?!.*\b(?:language|swearing|shouting|abuse|insults|behaviour)\b))(?=.*\b(?:if|unless|language|swearing|shouting|abus\w*|insult\w*|behaviour|threat\w*|rude|spoken to)\b)|"
        r"\b(?:end|terminate|disconnect|close) (?:this|the|our) (?:call|conversation) (?:if|unless|because of (?:the|your) (?:language|swearing|abuse|behaviour))\b|\bone more (?:insult|swear word|threat) and\b", negatable=False),
-    _r("boundary", "i need you to stop", r"\bi need you to (?:stop (?:shouting|swearing|yelling|using that)|lower your voice|speak to me respectfully|not swear)\b|\bno need for (?:that|this|such|(?:that|this|\w+) (?:kind|sort) of|(?:that|this) (?:bad|foul|abusive)) language\b|\bthat language (?:is not|isnt) (?:acceptable|okay|ok)\b", negatable=False),
+    _r("boundary", "i need you to stop", r"\bi need you to (?:stop (?:shouting|swearing|yelling|using that)|lower your voice|speak to me respectfully|not swear)\b|\bno need for (?:that|this|such|(?:that|this|\w+) (?:kind|sort) of|(?:that|this) (?:bad|foul|abusive)) language\b|\b(?:that|this|your|such) (?:kind of |sort of |type of )?(?:language|swearing|behaviour) (?:is|was) (?:not (?:acceptable|okay|ok)|unacceptable)\b", negatable=False),
     # abuse
     _r("abuse", "insult", r"\byou(?: are| re|r)? (?:(?:an?|such an?|a total|a complete|an absolute|a bunch of|complete|total|absolutely|completely|so|just|bloody|fucking) )*(?:idiot|moron|useless|incompetent|pathetic|joke|clown|liar|liars|thie\w+|worthless|clueless|stupid|thick|disgrace|coward|imbecile)\b|\byou (?:people|lot|guys) are (?:\w+ )?(?:pathetic|useless|a joke|a disgrace|idiots|incompetent|thieves)\b|\b(?:you|your) (?:stupid|useless|incompetent|idiot|lying|fucking|bloody) (?:\w+)\b|\bare you (?:thick|stupid|deaf|an idiot)\b|\bwhat kind of idiot\b|\bin(?:competent)? moron\b|\bmoron\b|\byou coward\b", negatable=False,
        unless=r"\bi (?:am|feel like|was|felt like) (?:such |a |an |bit of )*(?:idiot|moron|joke)|\bidiot light\b"),
     _r("abuse", "profanity at you", r"\bfuck (?:you|off|this|that)\b|\bscrew you\b|\bgo to hell\b|\bshut up\b|\bget lost\b|\bbastard|\bbitch|\basshole|\bidiot\b", negatable=False,
        unless=r"\bi (?:am|feel like|was|felt like) (?:such |a |an |bit of )*(?:idiot|moron)|\bidiot light\b"),
-    _r("abuse", "threat", r"\b(?:i hope you|i will (?:make sure|see to it) (?:that )?you) (?:get fired|lose your job|are fired)\b|\bi will (?:have you|get you) fired\b|\bi will find you\b|\bdo not you dare\b", negatable=False),
+    _r("abuse", "threat", r"\b(?:i hope you|i will (?:make sure|see to it) (?:that )?you) (?:get fired|lose your job|are fired)\b|\bi will (?:have you|get you) fired\b|\bi will find you\b|\bi know where (?:you (?:live|work)|your (?:office|branch|shop|store|house|home) is)\b|\bdo not you dare\b", negatable=False),
     # hostile / distressed
-    _r("hostile", "judgement", r"\b(?:ridiculous|unacceptable|outrageous|disgrace\w*|pathetic|appalling|shocking|disgusting|scandalous|unbelievable|a joke|a scam|scam|rip off|useless|shambles|absurd|insane|rubbish service|a nightmare)\b",
+    _r("hostile", "judgement", r"\b(?:ridiculous|unacceptable|not acceptable|outrageous|disgrace\w*|pathetic|appalling|shocking|disgusting|scandalous|unbelievable|a joke|a scam|scam|rip off|useless|shambles|absurd|insane|rubbish service|a nightmare)\b",
        unless=r"\bridiculously (?:good|cheap|fast|easy|quick)\b|\bunbelievably\b"),
-    _r("hostile", "feeling", r"\bi am (?:(?!not\b)\w+ )?(?:angry|furious|livid|fed up|sick of|sick and tired|frustrated|upset|annoyed|fuming|disgusted|worried|desperate|stressed|scared|at my wits|beyond|so done|done with|appalled|outraged|really struggling)\b"),
+    _r("hostile", "feeling", r"\bi am (?:(?!not\b)\w+ )?(?:angry|furious|livid|fed up|sick of|sick and tired|frustrated|upset|annoyed|fuming|disgusted|worried|desperate|stressed|scared|at my wits|beyond|so done|done with|appalled|outraged|really struggling|(?:\w+ )?in tears|beside myself|at the end of my tether)\b|\bi (?:just |honestly |really )?do not know what (?:else )?to do(?: anymore)?$"),
     _r("hostile", "this is frustrating", r"^(?:this|it) (?:is|was) (?:\w+ )?(?:\w+ )?(?:frustrating|stressful|infuriating|maddening|a nightmare|a mess|terrible|awful|horrible|the worst)\b"),
-    _r("hostile", "repeat calls", r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th)) time (?:i have|ive|i am|that i have|i) (?:called|rung|phoned|calling|had to)\b|\bi have been waiting (?:for )?(?:\w+ )?(?:hours|days|weeks|months|an hour|ages|forever)\b|\bon hold for (?:an hour|ages|\w+ hours|forever|\w+ minutes)\b|\b(?:nobody|no one) (?:ever )?(?:calls?|rings?|gets?|listens|helps|cares|bothers)\b", negatable=False),
+    _r("hostile", "repeat calls", r"\b(?:second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th)) time (?:i have|ive|i am|that i have|i) (?:called|rung|phoned|calling|had to)\b|\bi have been waiting (?:for )?(?:\w+ )?(?:hours|days|weeks|months|an hour|ages|forever)\b|\bon hold for (?:an hour|ages|\w+ hours|forever|\w+ minutes)\b|\b(?:nobody|no one|no body)(?: at \w+(?: \w+)?)? (?:ever |has ever |has |have |seems to |actually )?(?:calls?|called|rings?|rang|gets?|got back|listens|listened|"
+       r"helps|helped|cares|bothers|bothered|knows?|done|did|does|fixed|answers?|answered|replies|replied|responds?|responded|turned up|showed up|seems)\b", negatable=False),
     _r("hostile", "manager demand", r"\b(?:i want|i need|i demand|let me|can i|could i|i would like) (?:to )?(?:speak|talk) (?:to|with) (?:your|a|the|someone) (?:manager|supervisor|boss|senior|in charge)\b|\bget me (?:your|a|the) (?:manager|supervisor|boss)\b|\bput me through to (?:your|a) (?:manager|supervisor)\b", negatable=False),
     _r("hostile", "threat to leave", r"\b(?:i am going to|i will|i am gonna) (?:take my business elsewhere|go elsewhere|sue|report you|leave a (?:\w+ )?review|cancel everything|complain)\b|\bi (?:want|would like) to (?:make|file|lodge|raise) a complaint\b|\btake my business elsewhere\b", negatable=False),
-    _r("hostile", "exclamations", r"\bare you (?:kidding|joking|serious)\b|\bwhat the (?:hell|heck|fuck)\b|\bi have had enough\b|\bi can not believe\b|\byou have ruined\b|\bfucking\b|\bbloody\b|\bdamn\b|\bshit\w*\b|\bfor gods sake\b|\bwits end\b", negatable=False),
+    _r("hostile", "exclamations", r"\bare you (?:kidding|joking|serious)\b|\bwhat the (?:hell|heck|fuck)\b|\bi have had enough\b|\bi can not believe\b|\byou have ruined\b|\bfucking\b|\bbloody\b|\bdamn\b|\bshit\w*\b|\bfor gods sake\b|\bwits end\b|\btaking the (?:mick|mickey|piss)\b|\bwhy is it so (?:hard|difficult)\b|\bhow hard (?:is it|can it be)\b", negatable=False),
 )
 
 _TIME_RE = re.compile(_TIME)
@@ -256,6 +264,7 @@ def _for_the_caller(clause: str, commit: re.Match[str]) -> bool:
     if _FOR_CALLER.search(rest):
         return True
     nouns = {w for w in subject.groups() if w}
+    nouns |= {w[:-1] for w in nouns if w.endswith("s")}  # "the engineer's booked": the apostrophe is gone
     if nouns:  # "the train", "the new router"
         return bool(nouns & _DELIVERED)
     return bool(_DELIVERY_VERB.search(rest))  # "it will arrive by Monday"
@@ -318,6 +327,10 @@ def _as_question(sentence: str) -> str:
     return sentence
 
 
+# A statement checked with a tag: "And that was the forty nine ninety nine charge, yeah?"
+_TAGGED_STATEMENT = re.compile(r"^(?:(?:and|so|okay|ok|right) )?(?:that|it|this|you|your|the|they)\b(?: \w+){3,} , (?:yeah|yes|right|correct)\?$")
+
+
 def _split_sentences(norm: str) -> list[str]:
     return [_as_question(s) for s in re.split(r"(?<=[.!?])\s+", norm) if s.strip()]
 
@@ -352,6 +365,8 @@ def classify(text: str, role: str | None = None) -> list[PhraseMatch]:
                 if rule.family == "apology" and clause.endswith("?") and len(bare.split()) <= 3:
                     continue  # "I'm sorry?" asks for a repeat
                 found[rule.family] = PhraseMatch(rule.family, rule.name, m.group(0).strip())
+        if "confirm" not in found and "confirm" in wanted and _TAGGED_STATEMENT.search(" , ".join(c.rstrip("?") for c in sentence_clauses) + "?" * sentence.endswith("?")):
+            found["confirm"] = PhraseMatch("confirm", "tagged statement", sentence)
         if "next_steps" not in found and "next_steps" in wanted:
             match = _next_steps(sentence_clauses)
             if match is not None:
