@@ -52,16 +52,22 @@ class Row:
     labels: frozenset[str]
     kind: str
     text: str
+    blind: bool = False  # written by a reviewer who had not read the rules (the batch after BLIND_BATCH)
+
+
+BLIND_BATCH = "# 2026-12-02 blind batch"  # the comment line that opens the sentences written blind to the rules
 
 
 def load_rows(path: Path = DATA) -> list[Row]:
     """The labelled sentences (comment lines and the header skipped)."""
     rows = []
+    blind = False
     for line in path.read_text(encoding="utf-8").splitlines():
+        blind = blind or line.startswith(BLIND_BATCH)
         if not line.strip() or line.startswith("#") or line.startswith("split\t"):
             continue
         split, role, labels, kind, text = line.split("\t")
-        rows.append(Row(split, role, frozenset() if labels == "none" else frozenset(labels.split(",")), kind, text))
+        rows.append(Row(split, role, frozenset() if labels == "none" else frozenset(labels.split(",")), kind, text, blind))
     return rows
 
 
@@ -240,7 +246,9 @@ SCRIPTS: dict[str, list[tuple[str, str, bool]]] = {
     "no_next_step": OPENING + HEATED + [
         ("agent", "I'm so sorry, that sounds really frustrating.", False),
         ("caller", "It is. I just want it working.", False),
-        ("agent", "I understand. Is there anything else I can help you with today?", False),
+        # "Is there anything else I can help you with today?" over the 16 kHz line was heard as "There's nothing else
+        #   I can help you with today." (a defensive phrase) and over mu-law as "In the round of being else"
+        ("agent", "I understand. Can I help you with anything else today?", False),
     ],
     # short, for the live (real-time) replay: a heated caller, then "calm down"
     "short_calm_down": [
@@ -326,8 +334,8 @@ def main() -> None:
     args = ap.parse_args()
     rows = load_rows()
     report: dict[str, Any] = {"sentences": len(rows)}
-    for split in ("dev", "test"):
-        part = [r for r in rows if r.split == split]
+    for split in ("dev", "test", "test_blind"):
+        part = [r for r in rows if r.split == split.split("_")[0] and (r.blind or split != "test_blind")]
         s = score_text(part)
         report[f"text_{split}"] = s.table()
         print(f"\n{split}: {len(part)} sentences")

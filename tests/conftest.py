@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import poise  # noqa: F401 - first: poise/__init__.py bounds NumPy's BLAS threads before NumPy loads
+
 import contextlib
 import os
 import shutil
