@@ -352,9 +352,9 @@ def code_state() -> dict:
             "cores": m["cores"], "cpu": m["cpu"]}
 
 
-def header_line(state: dict) -> str:
+def header_line(state: dict, title: str = "Real calls: speech, overlap and cues against truth") -> str:
     dirty = f" + uncommitted changes in {len(state['dirty_files'])} tracked files ({', '.join(state['dirty_files'][:8])}{'…' if len(state['dirty_files']) > 8 else ''})" if state["dirty_files"] else ""
-    return f"# Real calls: speech, overlap and cues against truth ({state['date']}, {state['cores']} cores, {state['cpu']}, commit {state['commit']}{dirty})"
+    return f"# {title} ({state['date']}, {state['cores']} cores, {state['cpu']}, commit {state['commit']}{dirty})"
 
 
 DEFINITIONS = """
