@@ -328,7 +328,7 @@ def _as_question(sentence: str) -> str:
 
 
 # A statement checked with a tag: "And that was the forty nine ninety nine charge, yeah?"
-_TAGGED_STATEMENT = re.compile(r"^(?:(?:and|so|okay|ok|right) )?(?:that|it|this|you|your|the|they)\b(?: \w+){3,} , (?:yeah|yes|right|correct)\?$")
+_TAGGED_STATEMENT = re.compile(r"^(?:(?:and|so|okay|ok|right) )?(?:that|it|this|you|your|the|they)\b(?: \w+){3,}, (?:yeah|yes|right|correct)\?$")
 
 
 def _split_sentences(norm: str) -> list[str]:
@@ -365,7 +365,7 @@ def classify(text: str, role: str | None = None) -> list[PhraseMatch]:
                 if rule.family == "apology" and clause.endswith("?") and len(bare.split()) <= 3:
                     continue  # "I'm sorry?" asks for a repeat
                 found[rule.family] = PhraseMatch(rule.family, rule.name, m.group(0).strip())
-        if "confirm" not in found and "confirm" in wanted and _TAGGED_STATEMENT.search(" , ".join(c.rstrip("?") for c in sentence_clauses) + "?" * sentence.endswith("?")):
+        if "confirm" not in found and "confirm" in wanted and _TAGGED_STATEMENT.search(sentence):
             found["confirm"] = PhraseMatch("confirm", "tagged statement", sentence)
         if "next_steps" not in found and "next_steps" in wanted:
             match = _next_steps(sentence_clauses)
