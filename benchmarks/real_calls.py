@@ -149,7 +149,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
-PACE_TRUTH_FAST = 1.3  # x her normal by the truth measure: a window this fast deserves "Slow down" (the coach cues at 1.35x)
+PACE_TRUTH_FAST = 1.3  # x her normal by the truth measure: a window this fast deserves "Slow down" (the coach cues at 1.3x)
 
 
 def pace_truth_check(words: list[tuple[str, float, float]], ta: np.ndarray, calibration_end_s: float,
@@ -644,19 +644,24 @@ WORDS_VARIANTS = ("clean", "all")  # built calls transcribed by default (Whisper
 
 def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: bool = False) -> tuple[dict, str, CueScore]:
     variants: list[tuple[str, tuple[str, ...]]] = [("clean", ())] + [(k, (k,)) for k in D.DEGRADATIONS] + [("all", D.ALL_TOGETHER)]
-    bases = [("booking", booking_base, variants, FORMATS),
-             ("read", read_base, [v for v in variants if v[0] in READ_VARIANTS], FORMATS)]
+    prosody = ("fast", "high", "loud", "quiet")
+    transcribed_only = [v for v in variants if v[0] in WORDS_VARIANTS]
+    bases = [("booking", booking_base, variants, FORMATS, prosody),
+             ("read", read_base, [v for v in variants if v[0] in READ_VARIANTS], FORMATS, prosody)]
+    if words:  # the same calls with every prosody stretch sped up: 8 fast stretches per pair of bases, not 3
+        bases += [("booking_fast", booking_base, transcribed_only, FORMATS, ("fast",)),
+                  ("read_fast", read_base, transcribed_only, FORMATS, ("fast",))]
     if quick:
-        bases = [("booking", booking_base, [v for v in variants if v[0] in ("clean", "crosstalk", "all")], ("ulaw8k",))]
+        bases = [("booking", booking_base, [v for v in variants if v[0] in ("clean", "crosstalk", "all")], ("ulaw8k",), prosody)]
     rows, data_calls, data_bases = [], [], {}
     total = CueScore()
     by_variant: dict[str, CueScore] = {}
     variant_words: dict[str, set] = {}
     words_score = CueScore()  # the transcribed calls only (pace is judged there)
     md_bases = ""
-    for base_name, make, base_variants, formats in bases:
+    for base_name, make, base_variants, formats, prosody_kinds in bases:
         agent, caller, ta, tc, calib = make(speech)
-        call = B.build(base_name, agent, caller, ta, tc, seed=6, calibration_end_s=calib,
+        call = B.build(base_name, agent, caller, ta, tc, seed=6, calibration_end_s=calib, prosody_kinds=prosody_kinds,
                        agent_words=clean_words(agent) if words else None)
         conv = T.conversation_truth(call.ta, call.tc)
         for (name, degs), fmt in itertools.product(base_variants, formats):
@@ -697,7 +702,8 @@ def section_built(speech: Path, words: bool, tmp: Path, quick: bool, words_all: 
     md = "\n## 3. Built calls (situations placed from the truth; every degradation, 16 kHz PCM and 8 kHz mu-law)\n\n"
     md += ("*booking*: the real booking call twice (the first pass is the agent's calibration), a 52 s agent monologue of "
            "her own utterances, the call's first 30 s again. *read*: an assembled call, a LibriVox reader as the agent and AMI "
-           "headset speech (FEE013, FEE016) as the caller, 0.6-1.5 s gaps.\n")
+           "headset speech (FEE013, FEE016) as the caller, 0.6-1.5 s gaps. *booking_fast*, *read_fast* (with words only): the "
+           "same calls with every prosody stretch sped up, so that slow_down is judged on 8 distinct stretches, not 3.\n")
     md += md_bases
     s = total.summary()
     kind_rows = [[k, s["per_kind"][k]["situations"], s["per_kind"][k]["hits_during"], s["per_kind"][k]["hits_in_time"],

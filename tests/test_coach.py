@@ -172,11 +172,12 @@ def test_raised_pitch_fires_lower_tone_only_past_the_threshold(pitch_hz, expect)
 
 def test_faster_words_fire_slow_down_within_four_seconds():
     # 1.45x the normal 4 syllables/s in two-syllable words (2.2 words/s, a slow cadence): 7 fast
-    # words to move the 12-word median, the live word delay and 0.5 s of persistence
+    # words to move the 12-word median, the live word delay, the next word (a word is judged when it is known
+    # that no pause follows it) and 0.5 s of persistence
     agent = Stream(80).say(0, 50).say(50, 65, syllables_per_s=5.8)
     cues, _ = run(agent, None)
     assert kinds(cues) == ["slow_down"]
-    assert 50.0 < cues[0].t <= 55.5
+    assert 50.0 < cues[0].t <= 56.0
     assert cues[0].evidence["ratio"] == pytest.approx(1.45, abs=0.02)
 
 
@@ -209,9 +210,34 @@ def test_the_same_short_words_said_faster_are():
 
 
 def test_a_pace_just_under_the_threshold_is_not_cued():
-    agent = Stream(80).say(0, 50).say(50, 65, syllables_per_s=5.2)  # 1.3x: inside her natural variation
+    agent = Stream(80).say(0, 50).say(50, 65, syllables_per_s=5.0)  # 1.25x: inside her natural variation
     cues, _ = run(agent, None)
     assert cues == []
+
+
+def test_short_replies_after_pauses_are_not_fast_speech():
+    # a word said alone between pauses carries no pace: Whisper dates its start late (clips it), and on the
+    # built calls words next to a pause read 1.24x (after one) and 0.9x (before one) her normal, +-0.5-0.8
+    agent = Stream(90).say(0, 50)
+    t = 50.0
+    while t < 75.0:  # "okay", "sure", "yes": 0.3 s against her 0.5 s (1.67x), 0.6 s apart
+        agent.talk(t, t + 0.3)
+        agent.words.append(Word("hello", t, t + 0.3))
+        t += 0.9
+    cues, _ = run(agent, None)
+    assert "slow_down" not in kinds(cues)
+
+
+def test_fast_phrases_between_pauses_are_fast():
+    # her words inside phrases carry her pace; the phrase's first and last word (next to a pause) do not
+    agent = Stream(140).say(0, 70)
+    t = 70.0
+    while t < 100.0:  # six-word phrases at 1.45x, 0.5 s pauses between them
+        agent.say(t, t + 6 * (2.0 / 5.8 + 0.1) - 0.05, syllables_per_s=5.8)
+        t += 6 * (2.0 / 5.8 + 0.1) + 0.5
+    cues, _ = run(agent, None)
+    assert kinds(cues) == ["slow_down"]
+    assert 70.0 < cues[0].t <= 78.0
 
 
 def test_a_short_burst_of_fast_words_is_not_a_habit():

@@ -39,8 +39,9 @@ FILE_FORMAT = 2
 # surely holds the default of the day it was saved, not a choice: it loads as today's default.
 # (A user who really picked one of them re-picks it once; it is then stored, and kept, as a choice.)
 RETIRED_COACH_DEFAULTS: dict[str, tuple[float, ...]] = {
-    # 1.2 (first engine), 1.25 (6629561), 1.3 (5d6d278): 1.3 gave 2x the false "slow down" on built calls
-    "pace_ratio": (1.2, 1.25, 1.3),
+    # 1.2 (first engine), 1.25 (6629561), 1.35 (until 2026-12-03): 1.3 had given 2x the false "slow down" on built
+    #   calls, until pace judged only words inside phrases (poise/audio/pace.py); 1.3 is today's default again
+    "pace_ratio": (1.2, 1.25, 1.35),
     # 220 (first engine), 240 (5d6d278): 240 cued fast talkers' normal pace (cce8a1a raised it to 280)
     "pace_ceiling_wpm": (220.0, 240.0),
     # 2.5 fired on the natural intonation of read speech (0817ed2 raised it to 3.0)

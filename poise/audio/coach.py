@@ -75,7 +75,7 @@ class CoachConfig:
     """Every threshold the user can tune (Settings), with defaults from the design's norms."""
 
     enabled: dict[str, bool] = field(default_factory=lambda: {k: True for k in CUE_KINDS})
-    pace_ratio: float = 1.35  # recent pace / own normal that triggers "slow down" (1.3 gave 2x the false cues on built calls)
+    pace_ratio: float = 1.3  # recent pace / own normal that triggers "slow down" (words inside phrases: pace.py)
     pace_ceiling_wpm: float = 280.0  # estimated wpm above which "slow down" fires whatever the normal (240 cued fast talkers' normal)
     target_wpm_low: float = 125.0  # comfortable band for phone speech (shown in the live view)
     target_wpm_high: float = 165.0
