@@ -1,6 +1,6 @@
 """Phrase understanding, the language cues and the after-call notes, on text (issue 10).
 
-The rules are measured on the held-out `test` split of tests/data/language_phrases.tsv (they were
+The rules are measured on the held-out `test` split of poise/language/data/phrases.tsv (they were
 tuned on `dev`); the cue rules run through the engine's real `Coach` budget, fed final segments
 the way the Session feeds them.
 """
@@ -36,14 +36,15 @@ def test_the_labelled_set_covers_every_family_in_both_splits() -> None:
         assert {r.kind for r in part} == {"pos", "para", "neg", "look", "neutral"}
 
 
-# Recall under the target on the held-out split since it holds the blind batch (sentences written by a
-# reviewer who had not read the rules): the rules do not yet generalise to other people's phrasing
-# (README, Language). Strict: the day a family meets the target, its mark must go.
-BELOW_TARGET_ON_BLIND_SENTENCES = {"confirm", "boundary", "abuse", "hostile"}
+# Under the target on the held-out split since it holds the blind batches (sentences written by people who
+# had read neither the rules nor the training sentences): with the classifier, confirm, boundary and abuse
+# reach it; hostile, the caller's fuzziest family, does not yet (README, Language). Strict: the day a
+# family meets the target, its mark must go.
+BELOW_TARGET_ON_BLIND_SENTENCES = {"hostile"}
 
 
 @pytest.mark.parametrize("family", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="recall under 0.85 on sentences written blind to the rules"))
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="under the targets on sentences written blind to the rules"))
     if f in BELOW_TARGET_ON_BLIND_SENTENCES else f for f in FAMILIES])
 def test_held_out_precision_and_recall_meet_the_targets(family: str) -> None:
     scores = score_text([r for r in load_rows() if r.split == "test"]).families[family]

@@ -160,7 +160,7 @@ def phrase_marks(text: str) -> list[PhraseMark]:
 
     Found by `poise.language.phrases.classify`, sentence by sentence, so the marks are what
     the live coach recognises, not a hand-kept list; a phrase whose words cannot be traced
-    back marks its whole sentence.
+    back marks its whole sentence. Marks never overlap (the read-along's highlight needs that).
     """
     marks: list[PhraseMark] = []
     for lo, hi in _sentences(text):
@@ -170,7 +170,12 @@ def phrase_marks(text: str) -> list[PhraseMark]:
                 lo_s = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip())
                 span = (lo_s, lo + len(text[lo:hi].rstrip()))
             marks.append(PhraseMark(span[0], span[1], match.family, text[span[0]:span[1]]))
-    return sorted(marks, key=lambda m: (m.start, m.end))
+    disjoint: list[PhraseMark] = []  # two families in one phrase (the model marks a whole sentence): the first keeps it
+    for mark in sorted(marks, key=lambda m: (m.start, -m.end)):
+        start = max(mark.start, disjoint[-1].end) if disjoint else mark.start
+        if start < mark.end:
+            disjoint.append(PhraseMark(start, mark.end, mark.family, text[start:mark.end]))
+    return disjoint
 
 
 def pace_band(target_wpm: float) -> tuple[float, float]:

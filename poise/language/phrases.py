@@ -1,12 +1,13 @@
 """Phrase understanding: which de-escalation families a final transcript sentence carries.
 
 Rules over a normalised token string (lower case, contractions expanded, digits and number
-words kept), not a model: each family is a handful of regular patterns for its paraphrases,
+words kept), and beside them a small model trained on the labelled sentences (`classifier.py`)
+for the phrasing the rules do not reach. Each family is a handful of regular patterns for its paraphrases,
 a negation check before the match ("I'm not saying calm down", "I won't be able to call you
 tomorrow") and guards for the look-alikes that share its words ("I can't calm down the
 system", "your policy number", "Sorry, could you repeat that?"). Measured on the hand-labelled
-set in tests/data/language_phrases.tsv (benchmarks/language.py); a sentence costs well
-under a millisecond, and nothing is downloaded or trained at run time.
+set in poise/language/data/phrases.tsv (benchmarks/language.py); a sentence costs well
+under a millisecond, and nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -287,14 +288,19 @@ def _negated(clause: str, start: int) -> bool:
     return any(_NEGATORS.fullmatch(tok) for tok in before)
 
 
-def _next_steps(sentence_clauses: list[str]) -> PhraseMatch | None:
-    """A commitment and a time in one sentence, the commitment not negated or asked ("Will you call me tomorrow?")."""
+def _next_steps(sentence_clauses: list[str], cancelled: set[str] | None = None) -> PhraseMatch | None:
+    """A commitment and a time in one sentence, the commitment not negated or asked ("Will you call me tomorrow?").
+    A negated or hedged commitment adds "next_steps" to `cancelled` (the model may not find it either)."""
     joined = " , ".join(sentence_clauses)
     for clause in sentence_clauses:
         if clause.endswith("?"):
             continue
         commit = _COMMIT_RE.search(clause)
-        if commit is None or _negated(clause, commit.start()) or _COMMIT_NEGATED.search(clause[: commit.end() + 12]) or _HEDGED.search(joined):
+        if commit is None:
+            continue
+        if _negated(clause, commit.start()) or _COMMIT_NEGATED.search(clause[: commit.end() + 12]) or _HEDGED.search(joined):
+            if cancelled is not None:
+                cancelled.add("next_steps")
             continue
         if not _for_the_caller(clause, commit):
             continue
@@ -335,32 +341,36 @@ def _split_sentences(norm: str) -> list[str]:
     return [_as_question(s) for s in re.split(r"(?<=[.!?])\s+", norm) if s.strip()]
 
 
-def classify(text: str, role: str | None = None) -> list[PhraseMatch]:
+def classify(text: str, role: str | None = None, use_model: bool = True) -> list[PhraseMatch]:
     """Every family the text carries (at most one match per family), in FAMILIES order.
 
     With a `role`, only that role's families are looked for: "as I said" from the caller is not
-    the agent being defensive, "so I have to wait again?" is not a repeat-back.
+    the agent being defensive, "so I have to wait again?" is not a repeat-back. `use_model=False`:
+    the rules alone (the classifier's thresholds are fitted against them).
     """
+    from .classifier import model_families  # here: the model imports this module's normaliser
+
     norm = normalize(text)
     wanted = ROLE_FAMILIES.get(role or "", frozenset(FAMILIES))
     found: dict[str, PhraseMatch] = {}
     for sentence in _split_sentences(norm):
         sentence_clauses = clauses(sentence)
+        cancelled: set[str] = set()  # families a rule matched here and its own guard refused
         for clause in sentence_clauses:
             bare = clause.rstrip("?").strip()
             for rule in RULES:
                 if rule.family in found or rule.family not in wanted:
                     continue
-                if rule.family == "apology" and _SORRY_BUT.search(sentence):
-                    continue  # "I'm sorry, but that's our policy" is not an apology
                 if rule.needs_question and not sentence.endswith("?"):
                     continue
                 m = rule.pattern.search(bare)
                 if m is None:
                     continue
-                if rule.unless is not None and rule.unless.search(bare):
+                if rule.family == "apology" and _SORRY_BUT.search(sentence):
+                    cancelled.add(rule.family)  # "I'm sorry, but that's our policy" is not an apology
                     continue
-                if rule.negatable and _negated(bare, m.start()):
+                if (rule.unless is not None and rule.unless.search(bare)) or (rule.negatable and _negated(bare, m.start())):
+                    cancelled.add(rule.family)
                     continue
                 if rule.family == "apology" and clause.endswith("?") and len(bare.split()) <= 3:
                     continue  # "I'm sorry?" asks for a repeat
@@ -368,17 +378,22 @@ def classify(text: str, role: str | None = None) -> list[PhraseMatch]:
         if "confirm" not in found and "confirm" in wanted and _TAGGED_STATEMENT.search(sentence):
             found["confirm"] = PhraseMatch("confirm", "tagged statement", sentence)
         if "next_steps" not in found and "next_steps" in wanted:
-            match = _next_steps(sentence_clauses)
+            match = _next_steps(sentence_clauses, cancelled)
             if match is not None:
                 found["next_steps"] = match
+        # the model adds the phrasing the rules do not reach, never what their negation or look-alike guards
+        # refused ("I'm not telling you to calm down", "I can't calm down the system")
+        for family in model_families(sentence, role) if use_model else ():
+            if family in wanted and family not in found and family not in cancelled:
+                found[family] = PhraseMatch(family, "model", sentence)
     if "abuse" in found and "hostile" in found and found["hostile"].text in found["abuse"].text:
         del found["hostile"]  # "you're useless" is abuse; its word is not a second finding
     return [found[f] for f in FAMILIES if f in found]
 
 
-def families(text: str, role: str | None = None) -> set[str]:
+def families(text: str, role: str | None = None, use_model: bool = True) -> set[str]:
     """The set of families in `text` (said by `role`, if given)."""
-    return {m.family for m in classify(text, role)}
+    return {m.family for m in classify(text, role, use_model)}
 
 
 def classify_all(texts: Iterable[str], role: str | None = None) -> list[set[str]]:
