@@ -49,7 +49,8 @@ COMBO_MIN_CHARS = 13  # device combos show at least this many characters (full n
 WARM_AFTER_SHOW_MS = 1000  # ms after the window is shown (and its plots built) before the call's modules load
 # What a call imports and the window does not (scipy ~0.6 s, faster-whisper with PyAV and CTranslate2 ~0.1 s):
 # loaded ahead on the preparation thread, so the first Start does not wait for them as well as for the model.
-CALL_MODULES = ("scipy.fft", "scipy.signal", "poise.audio.session", "poise.audio.sources", "poise.audio.transcribe")
+CALL_MODULES = ("scipy.fft", "scipy.signal", "poise.audio.session", "poise.audio.sources", "poise.audio.transcribe",
+                "poise.language.classifier")
 
 
 class MainWindow(QMainWindow, WindowActions):

@@ -15,18 +15,20 @@ threshold (`THRESHOLDS`: cross-validation on the training sentences, and the eve
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from scipy import optimize, sparse  # imported where this module is: a first import of scipy on two threads at once fails
 
 from .phrases import FAMILIES, clauses, normalize
 
+log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent / "data" / "phrases.tsv"
 L2 = 0.1  # weight penalty against the summed log loss: 5-fold CV F1 (rules or model, every n-gram kept) 0.834 at 3, 0.851 at 1, 0.870 at
 #   0.1, 0.871-0.873 at 0.03-0.01; the plateau's strongest
@@ -111,9 +113,7 @@ class PhraseModel:
         return {f: 1.0 / (1.0 + math.exp(-float(v))) for f, v in zip(self.families, z)}
 
 
-def _design(examples: list[Example], vocabulary: dict[str, int] | None = None) -> tuple[Any, dict[str, int]]:
-    from scipy import sparse  # here: the main window shows before scipy loads (tests/test_start_imports.py)
-
+def _design(examples: list[Example], vocabulary: dict[str, int] | None = None) -> tuple[sparse.csr_matrix, dict[str, int]]:
     feats = [set(features(e.text, e.role)) for e in examples]
     if vocabulary is None:
         counts: dict[str, int] = {}
@@ -132,10 +132,8 @@ def _design(examples: list[Example], vocabulary: dict[str, int] | None = None) -
     return x, vocabulary
 
 
-def _fit_one(x: Any, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+def _fit_one(x: sparse.csr_matrix, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
     """L2-penalised logistic regression by L-BFGS on a sparse design matrix: (weights, bias)."""
-    from scipy import optimize
-
     n = x.shape[1]
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -173,6 +171,19 @@ def model() -> PhraseModel:
     """The model learned from the bundled sentences (trained once per process, on first use)."""
     with _LOCK:
         return _trained()
+
+
+def warm_up() -> None:
+    """Train the model now, on a thread of its own, so the first sentence does not wait for it; a failure
+    is logged and the first sentence trains it again (and reports the problem the usual way)."""
+
+    def work() -> None:
+        try:
+            model()
+        except Exception:  # noqa: BLE001 - never a traceback on stderr from a helper thread
+            log.exception("training the phrase model ahead of the call failed")
+
+    threading.Thread(target=work, name="phrase-model", daemon=True).start()
 
 
 def model_families(text: str, role: str | None = None) -> set[str]:

@@ -29,7 +29,6 @@ from poise.audio.track import RoleTrack
 from poise.audio.types import Cue, Segment
 
 from .heat import ABUSE_WORD_SCORE, HEATED, HOSTILE_WORD_SCORE, CallerHeat, HeatReading
-from .classifier import model as phrase_model
 from .phrases import PhraseMatch, classify, normalize
 
 SEGMENT_DELAY_S = 1.5  # s after a segment ends until it reaches the coach live (as pace.WORD_DELAY_S: finals, median 1.2 s)
@@ -138,8 +137,11 @@ class LanguageCoach:
 
     def __init__(self, acknowledge_after_s: float = ACKNOWLEDGE_AFTER_S) -> None:
         self.acknowledge_after_s = acknowledge_after_s
-        # the phrase model trains on first use (a fraction of a second): start it now, off the caller's thread
-        threading.Thread(target=phrase_model, name="phrase-model", daemon=True).start()
+        # the phrase model trains on first use (0.3 s): start it now, off the caller's thread (the import, with
+        # scipy, happens here: the main window shows before scipy loads)
+        from .classifier import warm_up
+
+        warm_up()
         self.heat = CallerHeat()
         self.state = LanguageState()
         self._lock = threading.Lock()
