@@ -344,6 +344,10 @@ def fit_thresholds(rows: list[Row], folds: int = CV_FOLDS, min_precision: float 
                 probs[i] = model.probabilities(r.text, r.role)
     rules = [families(r.text, r.role, use_model=False) for r in learn]
     out: dict[str, Any] = {}
+    # the model of all the training sentences, read once on each everyday sentence (with the rules' findings there)
+    full = train(learn) if everyday else None
+    everyday_read = [(role, full.probabilities(text, role), families(text, role, use_model=False))
+                     for text in everyday or () for role in ("agent", "caller")] if full else []
     for family in FAMILIES:
         idx = [i for i, r in enumerate(learn) if family in ROLE_FAMILIES[r.role]]
         by_rules = [i for i in idx if family in rules[i]]
@@ -360,13 +364,10 @@ def fit_thresholds(rows: list[Row], folds: int = CV_FOLDS, min_precision: float 
             table.append((th, round(precision, 3), round(tp / max(1, tp + fn), 3)))
             if precision >= bar and chosen > 1.0:
                 chosen = th
-        everyday_max = 0.0
-        if everyday:
-            full = train(learn)
-            everyday_max = max((full.probabilities(text, role)[family] for text in everyday for role in ("agent", "caller")
-                                if family in ROLE_FAMILIES[role] and family not in families(text, role, use_model=False)), default=0.0)
-            while chosen <= everyday_max and chosen <= 1.0:
-                chosen = round(chosen + 0.05, 2)
+        everyday_max = max((probs_e[family] for role, probs_e, found in everyday_read
+                            if family in ROLE_FAMILIES[role] and family not in found), default=0.0)
+        while chosen <= everyday_max and chosen <= 1.0:
+            chosen = round(chosen + 0.05, 2)
         out[family] = {"threshold": min(chosen, 1.01), "rules_precision": round(rules_precision, 3),
                        "everyday_max": round(everyday_max, 3), "grid": table}
     return out
