@@ -161,6 +161,47 @@ def test_a_quiet_voice_that_keeps_its_pitch_in_a_third_of_its_speech_fires_speak
     assert 13.0 < cues[0].t <= 15.0
 
 
+def _in_line_noise(agent: Stream, noise_db: float, seed: int = 3) -> Stream:
+    """Her frames with line noise added in power: frame levels spread like pink noise's (+-6 dB, heavy top), so its
+    mean power stands ~3 dB over its median; the baseline is her normal voice heard in that noise too."""
+    rng = np.random.default_rng(seed)
+    noise = noise_db - 3.0 + rng.gumbel(0.0, 2.5, len(agent.db)).astype(np.float32)
+    voice = np.where(agent.speech, 10.0 ** (agent.db / 10.0), 0.0)
+    agent.db = (10.0 * np.log10(voice + 10.0 ** (noise / 10.0))).astype(np.float32)
+    return agent
+
+
+def _normal_in_noise(noise_db: float) -> Baseline:
+    heard = 10.0 * np.log10(10.0 ** (BASELINE.db / 10.0) + 10.0 ** (noise_db / 10.0))
+    return Baseline(pitch_hz=BASELINE.pitch_hz, db=float(heard), rate_sps=BASELINE.rate_sps, speech_s=BASELINE.speech_s)
+
+
+def _quiet_phrases(agent: Stream, db: float, voiced_every: int) -> Stream:
+    """Her phrases 10-22 s at `db`, pitch found in one frame in `voiced_every` (a quiet voice in noise), 0.5 s pauses."""
+    for start in np.arange(10.0, 22.0, 2.0):
+        agent.talk(start, start + 1.5, db=db)
+        lo, hi = int(start * FPS), int((start + 1.5) * FPS)
+        agent.f0[lo:hi] = np.where(np.arange(hi - lo) % voiced_every == 0, 200.0, np.nan)
+    return agent
+
+
+def test_a_quiet_voice_in_line_noise_fires_speak_up():
+    # 10 dB SNR: her voice 9 dB down reads only ~6 dB down with the noise's power in it, and is pitched in one frame
+    # in five (0.4 s of a 2 s window); the rule takes the noise out of both levels (the read call, benchmarks/real_calls.py)
+    agent = _in_line_noise(_quiet_phrases(Stream(30).talk(0, 10), db=-39.0, voiced_every=5), noise_db=-40.0)
+    cues, _ = run(agent, None, baseline=_normal_in_noise(-40.0))
+    assert kinds(cues) == ["speak_up"]
+    assert 10.0 < cues[0].t <= 16.0
+    assert 7.5 <= cues[0].evidence["drop_db"] <= 11.0
+
+
+def test_a_voice_a_little_quieter_in_line_noise_does_not_fire_speak_up():
+    # 5 dB down in the same noise: taking the noise out must not make a small drop into a big one
+    agent = _in_line_noise(_quiet_phrases(Stream(30).talk(0, 10), db=-35.0, voiced_every=5), noise_db=-40.0)
+    cues, _ = run(agent, None, baseline=_normal_in_noise(-40.0))
+    assert cues == []
+
+
 @pytest.mark.parametrize("pitch_hz, expect", [(240.0, ["lower_tone"]), (215.0, [])])
 def test_raised_pitch_fires_lower_tone_only_past_the_threshold(pitch_hz, expect):
     agent = Stream(30).talk(0, 10).talk(10, 20, f0=pitch_hz)

@@ -8,7 +8,9 @@ produces the cues the agent would have seen live.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 
@@ -50,7 +52,11 @@ PHRASE_MIN_VOICED_S = 0.2  # s of voiced frames in the current phrase before its
 VOLUME_SUSTAIN_STEPS = 4  # 0.4 s: the median must stay raised this long (a raised voice, not an exclamation)
 QUIET_WINDOW_SPEECH_S = 2.0  # s of speech for "speak up": quietness must last longer than a trailing-off word
 QUIET_SUSTAIN_STEPS = 10  # 1 s
-QUIET_MIN_VOICED_S = 0.5  # s of voiced frames in that window: fewer give no level worth judging
+QUIET_MIN_VOICED_S = 0.3  # s of voiced frames in that window (30 frames for the median): a quiet voice under 10 dB
+#   SNR pink noise is pitched in one frame in four to six (0.35-0.5 s of 2 s), and at 0.5 s the read call's went uncued
+NOISE_MIN_S = 1.0  # s of line-noise frames in WINDOW_MAX_SPAN_S before the noise is taken out of her level
+NOISE_CORRECTION_MAX_DB = 6.0  # dB: taking the noise out lowers a level at most this much (a voice at the noise's own
+#   level says nothing of how quiet it is)
 WINDOW_MAX_SPAN_S = 20.0  # s: older speech is not "recent", however little was said since
 SPEAKING_NOW_S = 0.3  # s: pace/tone/volume cues only while the agent is talking (audible this recently)
 CALLER_FLOOR_MIN_S = 0.5  # s the caller must have been talking to hold the floor (with the 1 s hold: a 1.5 s+ utterance)
@@ -199,7 +205,8 @@ class Coach:
                     cues.append(cue)
             speaking_now = agent_speaking and _heard_within(agent, k, int(SPEAKING_NOW_S / FRAME_HOP_S))
             if speaking_now:  # pace needs only her words' own normal; pitch and loudness a calibrated baseline
-                rules = (self._slow_down,) + ((self._lower_tone, self._lower_volume, self._speak_up) if baseline.is_ready() else ())
+                rules = (self._slow_down,) + ((self._lower_tone, self._lower_volume, partial(self._speak_up, caller=caller))
+                                               if baseline.is_ready() else ())
                 for rule in rules:
                     cue = rule(k, t, agent, baseline)
                     if cue:
@@ -373,10 +380,12 @@ class Coach:
             return None
         return self._emit("lower_volume", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "rise_db": round(rise, 1)})
 
-    def _speak_up(self, k: int, t: float, agent: RoleTrack, baseline: Baseline) -> Cue | None:
+    def _speak_up(self, k: int, t: float, agent: RoleTrack, baseline: Baseline, caller: RoleTrack | None = None) -> Cue | None:
         """Her voiced level over the last QUIET_WINDOW_SPEECH_S of *speech*: a quiet voice in line noise keeps
         its pitch in only a third of its speech, so a window of 2 s of voiced frames reached back 15-20 s into
-        her normal voice and two of four quiet stretches under 10 dB SNR pink noise went uncued."""
+        her normal voice and two of four quiet stretches under 10 dB SNR pink noise went uncued. Both levels
+        have the rest of the line's noise taken out (the frames' loudness has only the noise floor's low edge
+        out, prosody.py): under 10 dB SNR pink noise a voice 10 dB down read 6-8 dB down, now 8-12."""
         if baseline.db is None:
             return None
         start = agent.window_by_speech(k + 1, QUIET_WINDOW_SPEECH_S, WINDOW_MAX_SPAN_S)
@@ -384,11 +393,20 @@ class Coach:
         speech_s = agent.speech_frames_between(start, k + 1) * FRAME_HOP_S
         if db is None or voiced_s < QUIET_MIN_VOICED_S or speech_s < QUIET_WINDOW_SPEECH_S * 0.8:
             return None
-        drop = baseline.db - db
+        noise = agent.noise_power_db(max(0, k + 1 - int(WINDOW_MAX_SPAN_S / FRAME_HOP_S)), k + 1, NOISE_MIN_S, caller)
+        drop = _above_noise(baseline.db, noise) - _above_noise(db, noise)
         triggered = self._sustained("speak_up", drop >= self.config.volume_drop_db, QUIET_SUSTAIN_STEPS)
         if not self._hyst["speak_up"].check(triggered, drop < self.config.volume_drop_db - 2.0):
             return None
         return self._emit("speak_up", t, {"db": round(db, 1), "baseline_db": round(baseline.db, 1), "drop_db": round(drop, 1)})
+
+
+def _above_noise(db: float, noise_db: float | None) -> float:
+    """A level with the noise's power taken out of it (at most NOISE_CORRECTION_MAX_DB lower)."""
+    if noise_db is None:
+        return db
+    rest = 10.0 ** (db / 10.0) - 10.0 ** (noise_db / 10.0)
+    return db - NOISE_CORRECTION_MAX_DB if rest <= 0 else max(10.0 * math.log10(rest), db - NOISE_CORRECTION_MAX_DB)
 
 
 def _first_audible(track: RoleTrack, k: int) -> int:

@@ -362,6 +362,19 @@ class RoleTrack:
             return None, 0.0
         return float(np.median(self.db[start:end][mask])), mask.sum() * FRAME_HOP_S
 
+    def noise_power_db(self, start: int, end: int, min_s: float, other: RoleTrack | None = None) -> float | None:
+        """Mean power (dB) of the frames in [start, end) that hold neither this role's speech nor a sound at its
+        speaking level (a thump, a click), nor — given the `other` side's track — the other side's speech (its
+        leak): this line's noise; None with fewer than `min_s` of them. The mean, not a median: noise adds its
+        mean power to a voice (under pink noise the median of the frames sat 5 dB under it)."""
+        quiet = ~self.speech[start:end] & ~self.audible[start:end]
+        if other is not None:
+            quiet &= ~other.speech[start:end]
+        if quiet.sum() * FRAME_HOP_S < min_s:
+            return None
+        power = np.power(10.0, self.db[start:end][quiet] / 10.0, dtype=np.float64)
+        return float(10.0 * np.log10(max(power.mean(), 1e-12)))
+
     def median_f0(self, start: int, end: int) -> tuple[float | None, float]:
         f0 = self.f0[start:end]
         f0 = f0[np.isfinite(f0)]
