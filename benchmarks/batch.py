@@ -68,15 +68,36 @@ from poise.app.spec import CallKind, CallSpec
 t_import = time.perf_counter()
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, configure_logging=False)
 t_init = time.perf_counter()
-actor = ray.remote(num_cpus=1)(BatchActor)
+class Probe(BatchActor):
+    def pid(self):
+        import os
+        return os.getpid()
+actor = ray.remote(num_cpus=1)(Probe)
 setup = WorkerSetup(spec=CallSpec(kind=CallKind.REVIEW), threads=1)
 actors = [actor.remote(setup) for _ in range(2)]
 ray.get([a.ready.remote() for a in actors])
 t_ready = time.perf_counter()
+ready_mb = [peak_rss_mb(p) for p in ray.get([a.pid.remote() for a in actors])]
+for a in actors:
+    ray.kill(a)
+@ray.remote(num_cpus=1)
+def bare_pid():
+    import os
+    return os.getpid()
+bare = ray.get(bare_pid.remote())
+bare_mb = peak_rss_mb(bare)  # a Ray worker that has run one empty task: Ray's own share of every worker
+t_probe = time.perf_counter()
 ray.shutdown()
 t_end = time.perf_counter()
 print(json.dumps({"import_s": t_import - t0, "init_s": t_init - t_import, "actors_ready_s": t_ready - t_init,
-                  "shutdown_s": t_end - t_ready, "total_s": t_end - t0}))
+                  "shutdown_s": t_end - t_probe, "total_s": t_ready - t0 + t_end - t_probe,
+                  "actor_ready_rss_mb": max(ready_mb), "bare_worker_rss_mb": bare_mb}))
+"""
+
+PEAK_RSS = r"""
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 """
 
 POOL_START_SCRIPT = r"""
@@ -91,9 +112,10 @@ workers = [_start_quietly(ctx, setup) for _ in range(2)]
 for w in workers:
     assert w.conn.recv()[0] == "ready"
 t_ready = time.perf_counter()
+ready_mb = [peak_rss_mb(w.process.pid) for w in workers]
 for w in workers:
     w.stop(); w.process.join(10); w.kill()
-print(json.dumps({"workers_ready_s": t_ready - t0, "total_s": time.perf_counter() - t0}))
+print(json.dumps({"workers_ready_s": t_ready - t0, "total_s": time.perf_counter() - t0, "worker_ready_rss_mb": max(ready_mb)}))
 """
 
 
@@ -266,8 +288,8 @@ def main() -> None:
             runs.append(run_batch_cli(folder, Path(tmp) / "out-pool-1-one-core", 1, one_core=True))
             print(runs[-1])
         data["runs"] = runs
-        data["pool_start"] = fresh_json(POOL_START_SCRIPT)
-        data["ray_start"] = fresh_json(RAY_START_SCRIPT) if have_ray else None
+        data["pool_start"] = fresh_json(PEAK_RSS + POOL_START_SCRIPT)
+        data["ray_start"] = fresh_json(PEAK_RSS + RAY_START_SCRIPT) if have_ray else None
         print("start:", data["pool_start"], data["ray_start"])
         data["single_call"] = single_call_ratio(calls[0], rounds)
         print("single call:", data["single_call"])
