@@ -57,6 +57,12 @@ def test_marks_are_found_in_any_text_and_trace_back_to_its_words():
     assert phrase_marks("") == [] and phrase_marks("The weather is fine.") == []
 
 
+def test_a_phrase_the_rules_place_is_not_covered_by_the_models_whole_sentence():
+    # the model judges whole sentences: its "boundary" on this one (0.64) hid the acknowledgement the rules found in it
+    text = "I can hear that you're very angry, and I want to help you get this sorted today."
+    assert [(m.family, m.text) for m in phrase_marks(text)] == [("acknowledge", "I can hear that you're very angry")]
+
+
 def test_a_broken_scripts_file_is_one_sentence(tmp_path):
     bad = tmp_path / "scripts.toml"
     bad.write_text("[[script]]\nid = 'x'\n", encoding="utf-8")  # no title, no text

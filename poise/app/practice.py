@@ -164,13 +164,17 @@ def phrase_marks(text: str) -> list[PhraseMark]:
     """
     marks: list[PhraseMark] = []
     for lo, hi in _sentences(text):
-        for match in classify(text[lo:hi], role="agent"):
+        matches = classify(text[lo:hi], role="agent")
+        placed = any(m.rule != "model" for m in matches)
+        for match in matches:
+            if match.rule == "model" and placed:
+                continue  # the model judges the whole sentence; where the rules placed a phrase in it, that is the mark
             span = _locate(text, lo, hi, match.text)
             if span is None:
                 lo_s = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip())
                 span = (lo_s, lo + len(text[lo:hi].rstrip()))
             marks.append(PhraseMark(span[0], span[1], match.family, text[span[0]:span[1]]))
-    disjoint: list[PhraseMark] = []  # two families in one phrase (the model marks a whole sentence): the first keeps it
+    disjoint: list[PhraseMark] = []  # two rules' phrases that overlap: the first keeps it
     for mark in sorted(marks, key=lambda m: (m.start, -m.end)):
         start = max(mark.start, disjoint[-1].end) if disjoint else mark.start
         if start < mark.end:
