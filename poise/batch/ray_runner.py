@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .. import MALLOC_ARENAS
 from .pool import POLL_S, BatchInterrupted, WorkerSetupError
 from .work import CallDone, CallTask, WorkerSetup, analyse_call, prepare_worker, thread_env
 
@@ -83,7 +84,9 @@ class RayRunner:
 
     def _init(self, ray: Any) -> int:
         local = self.address == "local"
-        env = thread_env(self.setup.threads)
+        # glibc reads MALLOC_ARENA_MAX at the process's start: Ray's own threads run before poise is imported in
+        # an actor, so the cap poise sets at import (poise/__init__.py) comes too late there
+        env = {**thread_env(self.setup.threads), "MALLOC_ARENA_MAX": str(MALLOC_ARENAS)}
         if not local:
             _check_reachable(self.address)  # ray.init retries an unreachable address for ever
         # a local Ray's processes start with SIGINT ignored: a Ctrl+C is the driver's to handle
