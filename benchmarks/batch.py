@@ -160,6 +160,16 @@ def analyze_peak_rss(call: Path) -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def ray_share(data: dict) -> str:
+    """Ray's own share of a worker's memory, from the start-up measurements (b)."""
+    ray, pool = data.get("ray_start") or {}, data.get("pool_start") or {}
+    if "actor_ready_rss_mb" not in ray or "worker_ready_rss_mb" not in pool:
+        return ""
+    return (f" Ray's own share of every worker: a Ray worker that has run one empty task holds {ray['bare_worker_rss_mb']:.0f} MB; "
+            f"an actor with the model loaded {ray['actor_ready_rss_mb']:.0f} MB against a pool worker's {pool['worker_ready_rss_mb']:.0f} MB "
+            f"(+{ray['actor_ready_rss_mb'] - pool['worker_ready_rss_mb']:.0f} MB before any call).")
+
+
 def fresh_json(script: str) -> dict:
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
@@ -334,7 +344,7 @@ def main() -> None:
            f"actors ready {data['ray_start'].get('actors_ready_s', float('nan')):.1f} s, shutdown {data['ray_start'].get('shutdown_s', float('nan')):.1f} s)."
            if data["ray_start"] and "error" not in data["ray_start"] else "Ray: not measured."),
         f"Memory: batch worker peak {max(r['worker_peak_rss_mb'] for r in runs):.0f} MB against `poise analyze` "
-        f"{data['analyze_peak_rss_mb']:.0f} MB on one of the same calls.",
+        f"{data['analyze_peak_rss_mb']:.0f} MB on one of the same calls (per runner in the table)." + ray_share(data),
         f"Single call ({single['call_s']:.0f} s): `analyze_file` / BatchedInferencePipeline (batch {BATCH_SIZE}, beam 1, "
         f"word timestamps, both channels) = **{single['ratio']:.2f}x** (target ≤ {TARGET_RATIO}x; median of {len(single['pipeline_s'])} pairs in alternating order, after a warm-up pair); "
         f"pipeline {', '.join(f'{s:.1f}' for s in single['pipeline_s'])} s, analyze {', '.join(f'{s:.1f}' for s in single['analyze_s'])} s.",
