@@ -51,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,7 @@ TARGETS: dict[str, tuple[str, float | None, float | None]] = {
 }
 MATCH_BEFORE_S = 0.5  # s: a cue this much before its situation (in file time) still belongs to it
 MATCH_AFTER_S = 8.0  # s after the situation ends: later cues are something else
+FAST_CONTEXT_S = 10.0  # s before and after the fast stretch whose agent finals a run records (the pace rule reads 12 words)
 
 
 # ---------------------------------------------------------------------------- harness
@@ -508,6 +509,7 @@ class RunResult:
     load: tuple[float, float]
     machine_busy_cores: float | None  # all processes (the coach included) while the demo played
     attempts: int = 1
+    fast_stretch_words: list[dict] = field(default_factory=list)  # the agent's finals around the fast stretch (file s)
 
 
 def analyse_run(rec: RunRecord, files: DemoFiles, situations: list[Situation]) -> RunResult:
@@ -558,12 +560,18 @@ def analyse_run(rec: RunRecord, files: DemoFiles, situations: list[Situation]) -
 
     seg_lat: dict[str, list[float]] = {"agent": [], "caller": []}
     words = 0
+    fast = situation("fast", situations)
+    fast_words = []  # what the live transcriber gave the pace rule there: runs differ in it (the cue's spread)
     for s in segs:
         file_end = s["end"] - offsets[s["role"]]
         if file_end < 0:
             continue  # something heard before the demo started
         seg_lat[s["role"]].append(s["wall"] - (sound0[s["role"]] + file_end))
         words += len(s["text"].split())
+        file_start = s["start"] - offsets[s["role"]]
+        if s["role"] == "agent" and fast.start - FAST_CONTEXT_S <= file_end and file_start <= fast.end + FAST_CONTEXT_S:
+            fast_words.append({"start": round(file_start, 2), "end": round(file_end, 2), "text": s["text"],
+                               "arrived_s": round(s["wall"] - sound0["agent"], 2)})
 
     cpu = None
     during = [x for x in rec.samples if rec.play_wall["agent"] <= x["wall"] <= rec.play_end_wall and x["cpu_s"] is not None]
@@ -590,6 +598,7 @@ def analyse_run(rec: RunRecord, files: DemoFiles, situations: list[Situation]) -
         exit_code=rec.exit_code,
         load=(rec.load_before, rec.load_after),
         machine_busy_cores=rec.machine_busy_cores,
+        fast_stretch_words=fast_words,
     )
 
 
