@@ -393,8 +393,10 @@ class Coach:
         speech_s = agent.speech_frames_between(start, k + 1) * FRAME_HOP_S
         if db is None or voiced_s < QUIET_MIN_VOICED_S or speech_s < QUIET_WINDOW_SPEECH_S * 0.8:
             return None
-        noise = agent.noise_power_db(max(0, k + 1 - int(WINDOW_MAX_SPAN_S / FRAME_HOP_S)), k + 1, NOISE_MIN_S, caller)
-        drop = _above_noise(baseline.db, noise) - _above_noise(db, noise)
+        drop = baseline.db - db
+        if drop + NOISE_CORRECTION_MAX_DB >= self.config.volume_drop_db - 2.0:  # else taking the noise out changes nothing
+            noise = agent.noise_power_db(max(0, k + 1 - int(WINDOW_MAX_SPAN_S / FRAME_HOP_S)), k + 1, NOISE_MIN_S, caller)
+            drop = _above_noise(baseline.db, noise) - _above_noise(db, noise)
         triggered = self._sustained("speak_up", drop >= self.config.volume_drop_db, QUIET_SUSTAIN_STEPS)
         if not self._hyst["speak_up"].check(triggered, drop < self.config.volume_drop_db - 2.0):
             return None
