@@ -256,6 +256,12 @@ class ConversationTruth:
         lo, hi = max(lo, 0), min(hi + 1, len(self.agent))
         return bool(self.agent[lo:hi].any()) if hi > lo else False
 
+    def agent_speech_s(self, start: float, end: float) -> float:
+        """Seconds of agent speech (truth) with frame centres inside [start, end]."""
+        lo = max(int(np.ceil((start - FRAME_LEN / 2 / SR) / HOP_S)), 0)
+        hi = min(int(np.floor((end - FRAME_LEN / 2 / SR) / HOP_S)) + 1, len(self.agent))
+        return float(self.agent[lo:hi].sum()) * HOP_S if hi > lo else 0.0
+
     def caller_speaking_at(self, t: float) -> bool:
         k = int(round((t - FRAME_LEN / 2 / SR) / HOP_S))
         return 0 <= k < len(self.caller) and bool(self.caller[k])
