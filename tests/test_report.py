@@ -426,6 +426,23 @@ def test_html_transcript_interleaves_roles_and_cues_in_time_order():
     assert 'id="cue-1"' in transcript and 'href="#cue-1"' in page
 
 
+def test_html_transcript_splits_a_batched_segment_at_the_pauses_between_turns():
+    """A recording's batched segment spans up to 30 s of one side's speech across the other side's turns:
+    the report shows it as lines in time order, the caller's reply between the agent's two sentences."""
+    result = stereo_result()
+    first = [Word("Thanks", 1.0, 1.4, 0.9), Word("for", 1.4, 1.6, 0.9), Word("calling.", 1.6, 2.1, 0.9)]
+    later = [Word("Let", 20.0, 20.2, 0.9), Word("me", 20.2, 20.4, 0.9), Word("check", 20.4, 20.8, 0.9), Word("that.", 20.8, 21.2, 0.9)]
+    result.segments = [Segment("agent", 1.0, 21.2, "Thanks for calling. Let me check that.", first + later),
+                       Segment("caller", 5.0, 9.0, "My parcel never came.", [Word("My", 5.0, 5.3, 0.9), Word("parcel", 5.3, 5.8, 0.9),
+                                                                               Word("never", 5.8, 6.2, 0.9), Word("came.", 6.2, 9.0, 0.9)])]
+    result.cues = []
+    transcript = report_html.render_html(result)
+    transcript = transcript[transcript.index('<div class="transcript">') :]
+    rows = re.findall(r'<div class="row (agent|caller)"[^>]*><span class="time">(\d\d:\d\d)</span>', transcript)
+    assert rows == [("agent", "00:01"), ("caller", "00:05"), ("agent", "00:20")]
+    assert transcript.index("Thanks for calling.") < transcript.index("My parcel never came.") < transcript.index("Let me check that.")
+
+
 def test_html_mono_and_silent_agent():
     mono = report_html.render_html(mono_result())
     assert "No cues: calm and clear throughout." in mono

@@ -19,10 +19,11 @@ from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
 from ..audio.recorder import Gap
 from ..audio.sources import LoadedCall, load_call
-from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment, Word
+from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment
 from ..audio.store import HistoryStore, StoreError
 from .. import paths
-from ..report.format import CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers
+from ..report.format import (CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
+                             transcript_lines)
 from .errors import describe, is_bad_input
 from .history import History
 from .redact import for_storage
@@ -240,39 +241,6 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     cards.append(SummaryCard("dead_air", "Dead air", fmt_duration(c.dead_air_s), "nobody speaking",
                              "Silence without a word: is anyone still there?"))
     return cards
-
-
-LINE_GAP_S = 1.0  # s: a pause this long inside a segment starts a new transcript line
-LINE_MIN_WORDS = 4  # words: a sentence end starts a new line once the line has this many
-LINE_MAX_WORDS = 28  # words: about two lines of the review's transcript pane
-
-
-def transcript_lines(segments: list[Segment]) -> list[Segment]:
-    """The transcript as short lines to follow while listening: each segment split at pauses of
-    LINE_GAP_S and at sentence ends (from its words' times), in time order. A segment without
-    words stays one line."""
-    lines: list[Segment] = []
-    for seg in segments:
-        if not seg.words:
-            lines.append(Segment(seg.role, seg.start, seg.end, seg.text.strip(), []))
-            continue
-        run: list[Word] = []
-
-        def close() -> None:
-            if run:
-                lines.append(Segment(seg.role, run[0].start, run[-1].end, " ".join(w.word.strip() for w in run), list(run)))
-
-        for w in seg.words:
-            if run and (
-                w.start - run[-1].end >= LINE_GAP_S
-                or (len(run) >= LINE_MIN_WORDS and run[-1].word.strip()[-1:] in ".?!")
-                or len(run) >= LINE_MAX_WORDS
-            ):
-                close()
-                run = []
-            run.append(w)
-        close()
-    return sorted(lines, key=lambda s: s.start)
 
 
 def find_segments(segments: list[Segment], query: str) -> list[int]:

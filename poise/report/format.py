@@ -14,6 +14,7 @@ import numpy as np
 
 from ..audio.coach import CoachConfig
 from ..audio.report import _num
+from ..audio.types import Segment, Word
 
 DEFAULT_WPM_BAND = (CoachConfig.target_wpm_low, CoachConfig.target_wpm_high)  # the cue rules' defaults: one band
 EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
@@ -241,3 +242,39 @@ def row_numbers(row: Any) -> CallNumbers:
         return numbers(row.get("duration_s"), row.get("wpm"), row.get("agent_talk_share"), row.get("interruptions"),
                        int(row.get("cue_count") or 0))
     return numbers(row.duration_s, row.agent_wpm, None, row.interruptions, int(row.cue_count or 0))
+
+
+LINE_GAP_S = 1.0  # s: a pause this long inside a segment starts a new transcript line
+LINE_MIN_WORDS = 4  # words: a sentence end starts a new line once the line has this many
+LINE_MAX_WORDS = 28  # words: about two lines of the review's transcript pane
+
+
+def transcript_lines(segments: list[Segment], at_sentences: bool = True) -> list[Segment]:
+    """The transcript as short lines to follow while listening: each segment split at pauses of
+    LINE_GAP_S and (`at_sentences`) at sentence ends, from its words' times, in time order. A
+    segment without words, or not split, stays one line with its own text."""
+    lines: list[Segment] = []
+    for seg in segments:
+        if not seg.words:
+            lines.append(Segment(seg.role, seg.start, seg.end, seg.text.strip(), []))
+            continue
+        run: list[Word] = []
+        first_line = len(lines)
+
+        def close() -> None:
+            if run:
+                lines.append(Segment(seg.role, run[0].start, run[-1].end, " ".join(w.word.strip() for w in run), list(run)))
+
+        for w in seg.words:
+            if run and (
+                w.start - run[-1].end >= LINE_GAP_S
+                or (at_sentences and len(run) >= LINE_MIN_WORDS and run[-1].word.strip()[-1:] in ".?!")
+                or len(run) >= LINE_MAX_WORDS
+            ):
+                close()
+                run = []
+            run.append(w)
+        close()
+        if len(lines) == first_line + 1:
+            lines[-1] = Segment(seg.role, seg.start, seg.end, seg.text.strip(), list(seg.words))
+    return sorted(lines, key=lambda s: s.start)

@@ -20,7 +20,8 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number
+from .format import (DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number,
+                     transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import summarize
 
@@ -111,7 +112,8 @@ def _cue_rows(cues: list[Cue]) -> list[dict[str, Any]]:
 def _transcript(result: AnalysisResult, cue_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Transcript lines and cues in time order; a cue goes after every line that had started
     by its time: where the agent would have seen it."""
-    segs = sorted(result.segments, key=lambda s: (s.start, s.end))
+    # a recording's batched segment holds up to 30 s of one side's speech across the other's turns: split at pauses
+    segs = transcript_lines(result.segments, at_sentences=False)
     entries: list[tuple[float, int, int, dict[str, Any]]] = [
         (s.start, 0, i, {"cue": False, "role": "agent" if s.role == "agent" else "caller",
                          "time": fmt_clock(s.start), "text": s.text.strip()})
