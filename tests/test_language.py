@@ -16,7 +16,7 @@ from poise.audio.coach import CUE_KINDS, CUE_MESSAGES, Coach, CoachConfig
 from poise.audio.types import Segment, Word
 from poise.language.coach import LANGUAGE_KINDS, SEGMENT_DELAY_S, sentences
 from poise.language.phrases import FAMILIES, families
-from poise.language.summary import summarize
+from poise.language.summary import CallNotes, FollowUp, summarize
 
 TARGET_PRECISION = 0.9  # issue 10
 TARGET_RECALL = 0.85
@@ -257,6 +257,16 @@ def test_summary_lines_and_draft_notes() -> None:
     doc = summary.to_json()
     assert doc["next_steps_stated"] is True and doc["defensive_phrases"][0]["phrase"] == "as i said"
     assert {m["family"] for m in doc["moments"]} == {"hostile", "defensive", "apology", "acknowledge", "next_steps"}
+
+
+def test_draft_notes_read_as_sentences_without_empty_brackets() -> None:
+    notes = CallNotes("My bill is wrong.", ["I'll check it.", "I can credit you"],
+                      [FollowUp(10.0, "It will be with you within five working days.", ""), FollowUp(12.0, "I'll ring you", "by friday")])
+    assert notes.as_text().splitlines() == [
+        "Concern: My bill is wrong.",
+        "Offered: I'll check it. I can credit you",
+        "Follow-up: It will be with you within five working days. I'll ring you (by friday)",
+    ]
 
 
 @pytest.mark.xfail(strict=True, reason="since training batch F the model reads this calm opener 0.98 hostile ('this', 'because', "

@@ -101,7 +101,7 @@ log = logging.getLogger(__name__)
 
 FRAME_MS = 30  # ms between playhead updates while playing: 33 frames per second, above the 30 fps target
 SEEK_STEP_S = 5.0  # s that ← and → move
-DEFAULT_SIZE = (1000, 660)  # px: fits a 1024×700 screen with its panel
+DEFAULT_SIZE = (1280, 880)  # px, shrunk to a smaller screen: the lists under the timeline need ~200 px to be read
 GEOMETRY_FILE = "review_window.json"  # next to settings.json: the review window's last geometry
 EXPORT_KINDS = {  # what Export writes, by the choice's name: (suffix, file-dialog filter)
     "html": (".html", "HTML report (*.html)"),
@@ -255,7 +255,7 @@ class ReviewWindow(QMainWindow):
         self.installEventFilter(self._drop)
         self._build_ui()
         self._build_menus()
-        place(self, GEOMETRY_FILE, DEFAULT_SIZE)  # the last geometry if still on a screen, else fits 1024×700
+        place(self, GEOMETRY_FILE, DEFAULT_SIZE)  # the last geometry if still on a screen, else the default fitted to it
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._tick)
@@ -362,8 +362,8 @@ class ReviewWindow(QMainWindow):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(self.timeline)
         body.addWidget(lists)
-        body.setSizes([300, 150])
-        lists.setMinimumHeight(90)
+        body.setSizes([400, 260])  # the share each keeps as the window grows or shrinks
+        lists.setMinimumHeight(100)  # px: a wrapped cue and three transcript lines (a 1024×700 screen has no more)
         body.setChildrenCollapsible(False)
         root.addWidget(body, 1)
         self.setCentralWidget(central)

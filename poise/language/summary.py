@@ -64,9 +64,19 @@ class CallNotes:
     def as_text(self) -> str:
         """The notes as plain text for a notes field."""
         lines = [f"Concern: {self.concern or '—'}"]
-        lines.append("Offered: " + ("; ".join(self.offered) if self.offered else "—"))
-        lines.append("Follow-up: " + ("; ".join(f"{f.text} ({f.when})" for f in self.follow_up) if self.follow_up else "—"))
+        lines.append("Offered: " + (join_said(self.offered) if self.offered else "—"))
+        lines.append("Follow-up: " + (join_said([f.text + (f" ({f.when})" if f.when else "") for f in self.follow_up])
+                                      if self.follow_up else "—"))
         return "\n".join(lines)
+
+
+def join_said(items: list[str]) -> str:
+    """Sentences said, one after the other: a full stop already ends one, else "; " parts them."""
+    out = ""
+    for item in items:
+        item = item.strip()
+        out += ("" if not out else " " if out[-1:] in ".?!" else "; ") + item
+    return out
 
 
 @dataclass
@@ -87,7 +97,9 @@ class LanguageSummary:
         out: list[str] = []
         if self.first_complaint_t is not None:
             at = _clock(self.first_complaint_t)
-            if self.acknowledged_after_s is not None:
+            if self.acknowledged_after_s is not None and self.acknowledged_after_s < 1.0:
+                out.append(f"Acknowledged straight after the caller's first complaint ({at}).")
+            elif self.acknowledged_after_s is not None:
                 out.append(f"Acknowledged within {self.acknowledged_after_s:.0f} s of the caller's first complaint ({at}).")
             elif self.acknowledged_before:
                 out.append(f"Acknowledged before the caller's first complaint ({at}), not after it.")

@@ -23,7 +23,7 @@ from ..audio.types import AnalysisResult, Cue, RoleStats
 from .format import (DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number,
                      transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
-from ..language.summary import summarize
+from ..language.summary import join_said, summarize
 
 CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min in the warning colour, as the review's card (poise.app.review)
 
@@ -131,8 +131,8 @@ def _language(result: AnalysisResult) -> dict[str, Any]:
     return {
         "lines": summary.lines() if result.segments else [],
         "concern": notes.concern,
-        "offered": notes.offered,
-        "follow_up": [f"{f.text} ({f.when})" if f.when else f.text for f in notes.follow_up],
+        "offered": join_said(notes.offered),
+        "follow_up": join_said([f"{f.text} ({f.when})" if f.when else f.text for f in notes.follow_up]),
         "moments": [{"time": fmt_clock(m.t), "role": m.role, "family": m.family.replace("_", " "), "text": m.text}
                     for m in summary.moments],
     }
