@@ -101,6 +101,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         return cli._fail(f"the output path {out} is a file: give a folder with --out.", EXIT_BAD_INPUT)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return cli._fail(f"cannot create the output folder {out} ({exc.strerror or exc}): choose another folder with --out.",
+                         EXIT_BAD_INPUT)
     settings = cli.user_settings()
     choices: dict[str, object] = {"agent_channel": args.agent_channel, "transcribe": not args.no_transcript}
     if args.model:
@@ -124,7 +129,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except WorkerSetupError as exc:
         return cli._fail(str(exc), EXIT_FAILURE)
     except OSError as exc:
-        return cli._fail(f"the batch could not write to {out}: {describe(exc)}", EXIT_FAILURE)
+        return cli._fail(f"the batch could not write to {out} ({exc.strerror or exc}): free some space or choose another "
+                         "folder with --out; a rerun skips the calls already done.", EXIT_FAILURE)
     except Exception as exc:  # noqa: BLE001 - e.g. Ray could not start: one sentence, never a traceback
         from .batch.ray_runner import RayError
 

@@ -287,6 +287,13 @@ def test_batch_without_recordings_says_so_in_one_sentence(tmp_path: Path) -> Non
     assert poise("batch", str(tmp_path), "--pair-rule", "oops").returncode == 2
 
 
+def test_an_output_folder_that_cannot_be_made_is_one_sentence_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("not a folder")
+    done = poise("batch", str(tmp_path), "--out", str(tmp_path / "a_file" / "out"), "--no-transcript")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot create the output folder" in done.stderr and "choose another folder with --out" in done.stderr
+
+
 def test_the_single_machine_path_imports_no_ray() -> None:
     code = (
         "import sys, poise.cli, poise.cli_batch, poise.batch.job, poise.batch.pool, poise.batch.work; "
