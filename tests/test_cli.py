@@ -162,6 +162,16 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path:
     assert not out_json.exists() and not out_html.exists()
 
 
+def test_analyze_leaves_no_settings_file_behind(tmp_path: Path, spoken_wav: Path) -> None:
+    """A command that only reads settings writes none (nothing older to migrate either)."""
+    from poise import paths
+
+    assert not paths.settings_path().exists()
+    proc = run_poise("analyze", spoken_wav, "--no-transcript", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not paths.settings_path().exists()
+
+
 def test_bad_caller_file_is_named(tmp_path: Path, spoken_wav: Path) -> None:
     caller = _text_as_wav(tmp_path, spoken_wav)
     out_json = tmp_path / "out.json"

@@ -216,12 +216,14 @@ class SettingsStore:
 
     def migrate(self, read_legacy: Callable[[], dict[str, Any] | None]) -> bool:
         """Once: when there is no settings file yet, save what `read_legacy()` returns (in
-        `AppSettings.to_dict()` form) as the first one. True when something was migrated."""
+        `AppSettings.to_dict()` form) as the first one. True when something was migrated; with
+        nothing to migrate no file is written (a command that only reads leaves none behind)."""
         with _LOCK:
             if self.exists():
                 return False
             legacy = read_legacy()
-            self.save(AppSettings.from_dict(legacy or {}))
+            if legacy:
+                self.save(AppSettings.from_dict(legacy))
             return bool(legacy)
 
 
