@@ -785,7 +785,8 @@ def summarise(results: list[RunResult], offline: list[dict], offline_free: list[
         "cue_offset_minus_xcorr_offset_s": [round(x, 3) for x in cue_offsets],
     }
 
-    md = [f"# Live latency ({m['date']}, {m['cores']} cores, {m['cpu']})", "",
+    md = [f"# Live latency ({m['date']}, {m['cores']} cores, {m['cpu']}, commit {m.get('commit', '?')}"
+          f"{' + uncommitted engine files' if m.get('uncommitted_engine_files') else ''})", "",
           (f"`poise coach --headless` (tiny.en, live transcription on) capturing two PulseAudio null-sink monitors "
           f"({', '.join(harness.pcms.values())}) through PortAudio; the demo call played into the sinks with one "
           f"`paplay` per side; {len(results)} runs, a fresh coach each. Latency = cue wall − (the demo's first sample "

@@ -395,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("analyze", help="analyse a recorded call and print a summary")
-    p.add_argument("call", help="recording: WAV, FLAC, OGG/Opus or MP3, any rate; stereo = agent + caller")
+    p.add_argument("call", help="recording: WAV, FLAC, OGG (Vorbis or Opus) or MP3, any rate; "
+                                "stereo = left agent + right caller (see --agent-channel)")
     p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
     p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
     p.add_argument("--json", metavar="OUT", help="write the analysis as JSON (schema poise.analysis/1)")
@@ -409,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("review", help="open a recorded call in the review window: listen, see the timeline, export")
-    p.add_argument("call", help="recording: WAV, FLAC, OGG/Opus or MP3; stereo = agent + caller")
+    p.add_argument("call", help="recording: WAV, FLAC, OGG (Vorbis or Opus) or MP3; "
+                                "stereo = left agent + right caller (see --agent-channel)")
     p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
     p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
     p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the app's choice)")

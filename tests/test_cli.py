@@ -255,7 +255,17 @@ def test_real_call_html_has_cues_and_transcript(real_call_run) -> None:
     # agent never drifts (benchmarks/results/real_calls.md); the report must say so, not show an empty list
     assert doc["cues"] == [], doc["cues"]
     assert "No cues: calm and clear throughout." in text
-    missing = [s["text"] for s in doc["segments"] if " ".join(s["text"].split()) not in text]
+    from poise.audio.types import Segment, Word
+    from poise.report.format import transcript_lines
+
+    segments = [Segment(s["role"], s["start"], s["end"], s["text"], [Word(w["word"], w["start"], w["end"]) for w in s["words"]])
+                for s in doc["segments"]]
+    lines = transcript_lines(segments, at_sentences=False)  # the report's lines: each segment split at its pauses
+    assert len(lines) > len(segments)
+    for role in ("agent", "caller"):  # every word, once
+        assert [w for line in lines if line.role == role for w in line.words] == [
+            w for seg in segments if seg.role == role for w in seg.words]
+    missing = [line.text for line in lines if " ".join(line.text.split()) not in text]
     assert not missing, f"transcript lines not in the HTML: {missing[:3]}"
 
 

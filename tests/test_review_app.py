@@ -89,6 +89,13 @@ def test_transcript_lines_split_long_segments_at_pauses_and_sentences():
     assert lines[0].start == 10.0 and lines[-1].end == ws[-1].end and lines[1].role == "caller"
 
 
+def test_a_word_piece_whisper_split_off_joins_its_word():
+    from poise.report.format import words_text
+
+    ws = [Word(w, float(i), i + 0.5) for i, w in enumerate(["after", "8", ".45", "am,", "cold", "-hearted", "and", "50", "%"])]
+    assert words_text(ws) == "after 8.45 am, cold-hearted and 50%"
+
+
 def test_search_marker_rows_and_level():
     segs = [Segment("agent", 0, 1, "I can see two Payments"), Segment("caller", 1, 2, "payment failed"), Segment("agent", 2, 3, "ok")]
     assert find_segments(segs, "PAYMENT") == [0, 1]

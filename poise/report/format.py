@@ -244,9 +244,19 @@ def row_numbers(row: Any) -> CallNumbers:
     return numbers(row.duration_s, row.agent_wpm, None, row.interruptions, int(row.cue_count or 0))
 
 
+ATTACHED_PIECE_STARTS = ".,?!%-"  # a word piece starting so is the rest of the word before it
 LINE_GAP_S = 1.0  # s: a pause this long inside a segment starts a new transcript line
 LINE_MIN_WORDS = 4  # words: a sentence end starts a new line once the line has this many
 LINE_MAX_WORDS = 28  # words: about two lines of the review's transcript pane
+
+
+def words_text(words: list[Word]) -> str:
+    """Words as text: a piece Whisper split off a word (".45", "-hearted", "%") joins the one before."""
+    out = ""
+    for w in words:
+        piece = w.word.strip()
+        out += piece if not out or piece[:1] in ATTACHED_PIECE_STARTS else " " + piece
+    return out
 
 
 def transcript_lines(segments: list[Segment], at_sentences: bool = True) -> list[Segment]:
@@ -263,7 +273,7 @@ def transcript_lines(segments: list[Segment], at_sentences: bool = True) -> list
 
         def close() -> None:
             if run:
-                lines.append(Segment(seg.role, run[0].start, run[-1].end, " ".join(w.word.strip() for w in run), list(run)))
+                lines.append(Segment(seg.role, run[0].start, run[-1].end, words_text(run), list(run)))
 
         for w in seg.words:
             if run and (
