@@ -393,12 +393,12 @@ class LiveView(QWidget):
         if m.baseline_ready:
             parts = []
             if m.baseline_pitch_hz is not None:
-                parts.append(f"{m.baseline_pitch_hz:.0f} Hz")
+                parts.append(f"pitch {m.baseline_pitch_hz:.0f} Hz")
             if m.baseline_db is not None:
-                parts.append(f"{m.baseline_db:.0f} dBFS".replace("-", "\u2212"))
+                parts.append(f"loudness {m.baseline_db:.0f} dBFS".replace("-", "\u2212"))
             if normal_wpm is not None:
-                parts.append(f"≈{normal_wpm:.0f} wpm (estimate)")
-            self.baseline_label.setText("Your normal: " + " · ".join(parts))
+                parts.append(f"pace ≈{normal_wpm:.0f} wpm (estimate)")
+            self.baseline_label.setText("Your normal voice: " + " · ".join(parts))
         else:
             self.baseline_label.setText(LEARNING_TEXT)
         self.clock_label.setText(format_mmss(self._now))
