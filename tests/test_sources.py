@@ -186,6 +186,15 @@ def test_more_than_two_channels_take_0_as_agent_and_1_as_caller(tmp_path):
     assert dominant_hz(swapped.agent) == pytest.approx(700, abs=3)
 
 
+def test_a_mono_file_with_the_agent_on_the_right_says_it_is_the_agent_alone(tmp_path):
+    path = tmp_path / "mono.wav"
+    sf.write(path, tone(400, 1.0, 16000, 0.3), 16000)
+    call = load_call(path, agent_channel="right")
+    assert call.caller is None and dominant_hz(call.agent) == pytest.approx(400, abs=3)
+    assert call.notes == [f"{path} is mono: there is no right side, so Poise analysed it as the agent alone."]
+    assert load_call(path).notes == []
+
+
 def test_two_files_with_different_rates_and_lengths(tmp_path):
     agent_path, caller_path = tmp_path / "agent.wav", tmp_path / "caller.flac"
     sf.write(agent_path, tone(500, 2.0, 8000), 8000, subtype="ULAW")

@@ -134,6 +134,8 @@ def _load(
                 f"{path} has {decoded.channels} channels: Poise used channel {agent_ch} as the agent and "
                 f"channel {caller_ch} as the caller, and ignored the other {decoded.channels - 2}."
             )
+        if decoded.channels == 1 and agent_channel == "right":
+            notes.append(f"{path} is mono: there is no right side, so Poise analysed it as the agent alone.")
         return _noted(LoadedCall(agent=agent, caller=caller, info=info, notes=notes)), [decoded]
 
     a = _decode_file(path, "agent file", _downmix, sink=sink)
