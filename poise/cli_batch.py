@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import paths
 from .app.spec import CallKind
 
 EXIT_BAD_INPUT = 2
@@ -102,7 +103,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         return cli._fail(f"the output path {out} is a file: give a folder with --out.", EXIT_BAD_INPUT)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        paths.make_user_dir(out)  # the user's umask, as the batch would make it
     except OSError as exc:
         return cli._fail(f"cannot create the output folder {out} ({exc.strerror or exc}): choose another folder with --out.",
                          EXIT_BAD_INPUT)
