@@ -49,6 +49,11 @@ class FollowUp:
     def to_json(self) -> dict[str, Any]:
         return {"t": round(self.t, 3), "text": self.text, "when": self.when}
 
+    @property
+    def said(self) -> str:
+        """The promise as said, with its time when one was found."""
+        return f"{self.text} ({self.when})" if self.when else self.text
+
 
 @dataclass
 class CallNotes:
@@ -64,9 +69,8 @@ class CallNotes:
     def as_text(self) -> str:
         """The notes as plain text for a notes field."""
         lines = [f"Concern: {self.concern or '—'}"]
-        lines.append("Offered: " + (join_said(self.offered) if self.offered else "—"))
-        lines.append("Follow-up: " + (join_said([f.text + (f" ({f.when})" if f.when else "") for f in self.follow_up])
-                                      if self.follow_up else "—"))
+        lines.append("Offered: " + (join_said(self.offered) or "—"))
+        lines.append("Follow-up: " + (join_said([f.said for f in self.follow_up]) or "—"))
         return "\n".join(lines)
 
 

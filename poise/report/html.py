@@ -132,7 +132,7 @@ def _language(result: AnalysisResult) -> dict[str, Any]:
         "lines": summary.lines() if result.segments else [],
         "concern": notes.concern,
         "offered": join_said(notes.offered),
-        "follow_up": join_said([f"{f.text} ({f.when})" if f.when else f.text for f in notes.follow_up]),
+        "follow_up": join_said([f.said for f in notes.follow_up]),
         "moments": [{"time": fmt_clock(m.t), "role": m.role, "family": m.family.replace("_", " "), "text": m.text}
                     for m in summary.moments],
     }
