@@ -386,6 +386,15 @@ def _recover_interrupted(record_dir: Path | None, spec: CallSpec, keep_numbers: 
         _say(done.message[0].lower() + done.message[1:])
 
 
+def add_command(sub: argparse._SubParsersAction, name: str, summary: str, description: str,
+                examples: list[str]) -> argparse.ArgumentParser:
+    """A subcommand whose `--help` says what it does (`description`) and ends with `examples`; `summary` is
+    its line in `poise --help`."""
+    return sub.add_parser(name, help=summary, description=description,
+                          epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -394,7 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open the app and play the bundled demo call")
     sub = parser.add_subparsers(dest="command")
 
-    p = sub.add_parser("analyze", help="analyse a recorded call and print a summary")
+    p = add_command(sub, "analyze", "analyse a recorded call and print a summary",
+                    "Analyse a recorded call on this machine and print its summary: the agent's pace, pitch and\n"
+                    "loudness, who held the floor, what was said, and the cues live coaching would have given.\n"
+                    "Nothing leaves the machine.",
+                    ["poise analyze call.wav", "poise analyze agent.wav --caller caller.wav --html report.html",
+                     'poise analyze call.ogg --json call.json --save --agent "Dana"'])
     p.add_argument("call", help="recording: WAV, FLAC, OGG (Vorbis or Opus) or MP3, any rate; "
                                 "stereo = left agent + right caller (see --agent-channel)")
     p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
@@ -409,7 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in the reports and history (default: redacted)")
     p.set_defaults(func=cmd_analyze)
 
-    p = sub.add_parser("review", help="open a recorded call in the review window: listen, see the timeline, export")
+    p = add_command(sub, "review", "open a recorded call in the review window: listen, see the timeline, export",
+                    "Open a recorded call in the review window: play it, see where you sped up, raised your voice\n"
+                    "or talked over the caller, read the transcript and the call notes, export a report.",
+                    ["poise review call.wav", "poise review agent.flac --caller caller.flac"])
     p.add_argument("call", help="recording: WAV, FLAC, OGG (Vorbis or Opus) or MP3; "
                                 "stereo = left agent + right caller (see --agent-channel)")
     p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
@@ -417,10 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the app's choice)")
     p.set_defaults(func=cmd_review)
 
-    p = sub.add_parser("devices", help="list audio input devices (microphones and loopback monitors)")
+    p = add_command(sub, "devices", "list audio input devices (microphones and loopback monitors)",
+                    "List the audio inputs Poise can capture from: your headset's microphone, and the loopback\n"
+                    "(monitor) device that carries the caller's side of a softphone.",
+                    ["poise devices"])
     p.set_defaults(func=cmd_devices)
 
-    p = sub.add_parser("coach", help="coach a live call (the app, or --headless)")
+    p = add_command(sub, "coach", "coach a live call (the app, or --headless)",
+                    "Coach a live call: open the app (the default), or with --headless capture the two sides\n"
+                    "without a window and write cues and transcript to a JSON-lines file. Ctrl+C stops and keeps\n"
+                    "what was recorded.",
+                    ["poise coach",
+                     'poise coach --headless --agent-device "USB headset" --caller-device monitor --duration 600'])
     p.add_argument("--headless", action="store_true", help="no window: write events to --events")
     p.add_argument("--agent-device", help="the agent's microphone: device name (a unique part is enough) or index (default: the app's choice)")
     p.add_argument("--caller-device", help="the caller's audio: a loopback/monitor device or a second input (default: the app's choice; \"\" for none)")

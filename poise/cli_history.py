@@ -196,7 +196,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add `history` and `forget` to the `poise` command line."""
-    p = sub.add_parser("history", help="list the calls Poise keeps (newest first)")
+    from .cli import add_command
+
+    p = add_command(sub, "history", "list the calls Poise keeps (newest first)",
+                    "List the calls kept in Poise's history on this machine, newest first, with their numbers;\n"
+                    "filter by agent or batch, find stray recordings, or set how long calls are kept.",
+                    ['poise history --agent "Dana" --limit 20', "poise history --batches", "poise history --keep-days 90"])
     p.add_argument("--agent", help="only this agent's calls")
     p.add_argument("--batch", metavar="NAME_OR_ID", help="only the calls of this batch (`poise batch --save`; see --batches)")
     p.add_argument("--batches", action="store_true", help="list the batches whose calls are in history")
@@ -206,7 +211,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-days", metavar="DAYS", help="keep calls this many days (older ones are removed), or 'off' (the default)")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("forget", help="delete calls, an agent or everything: rows, recordings and profiles")
+    p = add_command(sub, "forget", "delete calls, an agent or everything: rows, recordings and profiles",
+                    "Delete calls from history for good, with their recordings and notes: some calls, one agent\n"
+                    "(their voice profile too), recordings that belong to no call, or everything.",
+                    ["poise forget --call 12 13", 'poise forget --agent "Dana" --yes'])
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--call", type=int, nargs="+", metavar="ID", help="these calls (ids from `poise history`)")
     what.add_argument("--agent", metavar="NAME", help="this agent: profile, calls and recordings")

@@ -359,3 +359,17 @@ def test_headless_coach_with_unknown_device_fails_with_one_line(tmp_path: Path) 
     line = one_stderr_line(proc)
     assert proc.returncode == 2, line
     assert "no-such-microphone-xyz" in line, line
+
+
+def test_every_command_explains_itself_with_examples(tmp_path: Path) -> None:
+    """`poise CMD --help` says what the command does and shows how it is used, not only its flags."""
+    out = run_poise("analyze", "--help", cwd=tmp_path)
+    assert out.returncode == 0 and "Nothing leaves the machine." in out.stdout and "\n  poise analyze call.wav\n" in out.stdout
+    from poise.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name, parser in commands.items():
+        text = parser.format_help()
+        assert parser.description and "examples:" in text, name
+        examples = text.split("examples:\n", 1)[1].splitlines()
+        assert examples and all(line.startswith(f"  poise {name}") for line in examples if line), name
