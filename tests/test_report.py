@@ -288,7 +288,7 @@ def test_summary_lists_numbers_and_cues():
     assert "riverside <booking>.wav" in text
     assert "2:32" in text  # duration 152.4 s
     assert "125–165 wpm" in text
-    assert "164 wpm" in text and "in band" in text
+    assert "164 wpm  comfortable" in text
     assert "187 Hz (151–237)" in text or "186 Hz (151–237)" in text
     assert "-24.8 dBFS" in text and "-27.1 dBFS" in text
     assert "63 %" in text
@@ -299,7 +299,7 @@ def test_summary_lists_numbers_and_cues():
     # Columns line up: every role-table value column starts at the same offset.
     header = next(line for line in lines if line.strip().startswith("Agent") and "Caller" in line)
     col = header.index("Caller")
-    for label in ("Talk time", "Words", "Pace", "Volume"):
+    for label in ("Talk time", "Words", "Pace", "Loudness"):
         row = next(line for line in lines if line.startswith(label))
         assert row[col - 1] == " " and row[col] != " ", row
 

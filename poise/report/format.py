@@ -163,10 +163,13 @@ def band_verdict(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND
     return "below" if v < lo else "above" if v > hi else "in"
 
 
+BAND_WORDS = {"in": "comfortable", "below": "slow", "above": "fast"}  # a pace against the comfortable band, in a word
+
+
 def band_note(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -> str:
-    """The verdict in words: "in band", "below band", "above band"."""
+    """The verdict in a word: "comfortable", "slow", "fast" ("" without a pace)."""
     verdict = band_verdict(wpm, band)
-    return f"{verdict} band" if verdict else ""
+    return BAND_WORDS[verdict] if verdict else ""
 
 
 def fmt_mmss(seconds: float) -> str:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import (DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number,
+from .format import (DEFAULT_WPM_BAND, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number,
                      transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import join_said, summarize
@@ -43,14 +43,16 @@ def _cards(result: AnalysisResult) -> list[dict[str, Any]]:
     lo, hi = DEFAULT_WPM_BAND
     shown = call_numbers(result)  # the strings the app, the terminal and history show (format.call_numbers)
     wpm = shown.wpm
-    band = band_note(wpm)
+    verdict = band_verdict(wpm)
+    comfortable = f"comfortable {lo:.0f}–{hi:.0f} wpm"
     share = finite(conv.agent_talk_share)
     inter = _int(conv.agent_interruptions)
     minutes = finite(result.source.duration_s)
     return [
         {"title": "Agent pace", "value": shown.pace_value, "unit": "" if wpm is None else "wpm",
-         "note": f"{band}: comfortable {lo:.0f}–{hi:.0f} wpm" if band else f"comfortable {lo:.0f}–{hi:.0f} wpm",
-         "svg": Markup(band_svg(wpm)), "cls": "" if wpm is None or band == "in band" else "warn"},
+         "note": {"in": f"within the {comfortable}", "below": f"slower than the {comfortable}",
+                  "above": f"faster than the {comfortable}"}.get(verdict, comfortable),
+         "svg": Markup(band_svg(wpm)), "cls": "" if verdict in ("", "in") else "warn"},
         {"title": "Agent talk share", "value": shown.talk_share.removesuffix(" %"),
          "unit": "" if share is None else "%", "svg": Markup(share_svg(share)), "cls": "",
          "note": "agent vs caller" if result.caller is not None else "mono: agent only"},
@@ -83,9 +85,9 @@ def _voice(result: AnalysisResult) -> dict[str, Any]:
         ("Talk time", lambda st: plain(fmt_duration(st.talk_time_s))),
         ("Words", lambda st: plain("—" if _int(st.words) is None else str(_int(st.words)))),
         ("Pace", lambda st: plain(fmt_number(st.wpm, ".0f", " wpm"))),
-        ("Articulation rate", lambda st: plain(fmt_number(st.articulation_rate_sps, ".1f", " syllables/s"))),
+        ("Syllable rate", lambda st: plain(fmt_number(st.articulation_rate_sps, ".1f", " syllables/s"))),
         ("Pitch median (p10–p90)", pitch),
-        ("Volume median", lambda st: plain(fmt_number(st.volume_median_dbfs, ".1f", " dBFS"))),
+        ("Loudness (median)", lambda st: plain(fmt_number(st.volume_median_dbfs, ".1f", " dBFS"))),
     ]
     base = result.baseline
     normal = (

@@ -61,9 +61,9 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
         ("Talk time", talk),
         ("Words", lambda _, st: "—" if _int(st.words) is None else str(_int(st.words))),
         ("Pace", pace),
-        ("Articulation", lambda _, st: fmt_number(st.articulation_rate_sps, ".1f", " syl/s")),
+        ("Syllable rate", lambda _, st: fmt_number(st.articulation_rate_sps, ".1f", " syllables/s")),
         ("Pitch median", pitch),
-        ("Volume", lambda _, st: fmt_number(st.volume_median_dbfs, ".1f", " dBFS")),
+        ("Loudness", lambda _, st: fmt_number(st.volume_median_dbfs, ".1f", " dBFS")),
     ]
     label_w, col_w = 15, 24
     lines.append(bold(" " * label_w + "".join(f"{name:<{col_w}}" for name, _ in roles).rstrip()))

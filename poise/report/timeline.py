@@ -191,7 +191,7 @@ def timeline_svg(result: AnalysisResult) -> str:
         ("Pace", "syllables/s", [(_as_array(tl.agent_rate_sps), theme.AGENT, "")], base.rate_sps, 0.0, 2.0, "{:.1f}"),
         ("Pitch", "Hz, agent", [(_as_array(tl.agent_pitch_hz), theme.AGENT, "")], base.pitch_hz, 0.0, 40.0, "{:.0f}"),
         (
-            "Volume",
+            "Loudness",
             "dBFS",
             [(_as_array(tl.caller_db), theme.CALLER, "caller"), (_as_array(tl.agent_db), theme.AGENT, "")],
             base.db,
