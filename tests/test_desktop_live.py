@@ -195,6 +195,27 @@ def test_live_view_scrolls_to_the_newest_transcript(qtbot):
     assert bar.value() == bar.maximum()
 
 
+def test_the_trace_cards_never_shrink_below_their_plot_and_legend(qtbot):
+    """Dragged small (or left 45 % once a call's notes show, on a 700 px screen), the loudness card still
+    shows its whole legend: a fixed card minimum under the plot's own once let the legend be cut off."""
+    from poise.desktop.live_view import LiveView
+
+    view = LiveView()
+    qtbot.addWidget(view)
+    view.resize(1024, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    view.build_plots()
+    view._vertical.setSizes([10, 2000])  # as small as the splitter lets the traces be
+    QApplication.processEvents()
+    for layout in (view._pitch_layout, view._loud_layout):
+        card = layout.parentWidget()
+        last = layout.itemAt(layout.count() - 1).widget()
+        plot = layout.itemAt(1).widget()
+        assert plot.height() >= plot.minimumHeight() > 0
+        assert last.geometry().bottom() <= card.contentsRect().bottom(), "the card's last line is cut off"
+
+
 def test_live_view_keeps_only_the_last_minute_on_screen(qtbot):
     from poise.desktop.live_view import WINDOW_S, LiveView
 

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
+    QSpacerItem,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -164,16 +166,16 @@ class LiveView(QWidget):
         pitch_card, pitch_layout = card("Pitch")
         loud_card, loud_layout = card("Loudness")
         self._pitch_layout, self._loud_layout = pitch_layout, loud_layout
-        for plot_card in (pitch_card, loud_card):
-            plot_card.setMinimumHeight(PLOT_MIN_HEIGHT_PX)
-        pitch_layout.addStretch(1)  # (the plot takes this place: build_plots)
+        # the plot's place, under the card's title (build_plots puts the plot there): as tall as the plot at least,
+        #   so the card's own minimum holds title, plot and legend (a fixed card minimum let the legend be cut)
+        pitch_layout.addSpacerItem(_plot_place())
         legend = QLabel(
             f'<span style="color:{AGENT_COLOR.name()}">━ agent</span>&nbsp;&nbsp;'
             f'<span style="color:{CALLER_COLOR.name()}">━ caller</span>&nbsp;&nbsp;'
             f'<span style="color:{TEXT_COLOR.name()}">┅ your normal</span>'
         )
         legend.setObjectName("hint")
-        loud_layout.addStretch(1)  # (the plot takes this place: build_plots)
+        loud_layout.addSpacerItem(_plot_place())
         loud_layout.addWidget(legend)
 
         # Transcript and cues
@@ -595,6 +597,11 @@ class LiveView(QWidget):
         else:
             line.setValue(value)
             line.show()
+
+
+def _plot_place() -> QSpacerItem:
+    """Room for a trace's plot before it is built: PLOT_MIN_HEIGHT_PX high at least, growing like the plot."""
+    return QSpacerItem(0, PLOT_MIN_HEIGHT_PX, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
 
 
 def _splitter(orientation: Qt.Orientation, *parts: tuple[QWidget, int, int]) -> QSplitter:
