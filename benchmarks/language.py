@@ -24,7 +24,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -43,6 +43,7 @@ VOICES = {  # espeak-ng voice, words per minute, pitch 0-99, amplitude 0-200
 HEATED_VOICE = ("en-gb+f3", 185, 80, 170)  # the caller raised: faster, higher, louder
 FLITE_VOICES = {"agent": "slt", "caller": "awb"}  # flite's US female and Scottish male voices: a second synthesiser,
 #   closer to a human voice than espeak-ng's formants (Whisper mishears espeak's "calm" as "come")
+SPOKEN_WORKERS = 2  # processes speaking and transcribing sentences (one Whisper thread each)
 TURN_GAP_S = 0.7  # s of silence between turns (a normal handover)
 LEAD_S = 0.5  # s of silence before the first turn
 
@@ -137,22 +138,48 @@ def speak_flite(text: str, voice: str) -> np.ndarray:
     return _synthesise(["flite", "-voice", voice, "-t", text, "-o"])
 
 
-def score_spoken(rows: list[Row], model: Any, synth: str = "espeak") -> tuple[Scores, Scores, list[dict[str, str]]]:
-    """The rows spoken (by espeak-ng or flite) and transcribed: (scores on Whisper's text, scores on the same rows'
-    text, transcripts)."""
-    from poise.audio.transcribe import transcribe_batch
-
+def score_spoken(rows: list[Row], synth: str = "espeak", workers: int = SPOKEN_WORKERS) -> tuple[Scores, Scores, list[dict[str, str]]]:
+    """The rows spoken (by espeak-ng or flite, the test voices) and transcribed: (scores on Whisper's text, scores
+    on the same rows' text, transcripts)."""
+    voices = VOICES if synth == "espeak" else FLITE_VOICES
     spoken, text = Scores(), Scores()
     heard = []
-    for row in rows:
-        voice = speak(row.text, VOICES[row.role]) if synth == "espeak" else speak_flite(row.text, FLITE_VOICES[row.role])
-        audio = np.concatenate([np.zeros(SR // 4, np.float32), voice, np.zeros(SR // 2, np.float32)])
-        segments = transcribe_batch(model, audio, row.role, batched=False)  # type: ignore[arg-type]
-        words = " ".join(s.text.strip() for s in segments)
+    for row, words in zip(rows, hear_all([(row.text, row.role, synth, voices[row.role]) for row in rows], workers)):
         spoken.add(row.labels, {m.family for m in classify(words, row.role)}, f"{row.text} -> {words}")
         text.add(row.labels, {m.family for m in classify(row.text, row.role)}, row.text)
         heard.append({"text": row.text, "heard": words})
     return spoken, text, heard
+
+
+_HEAR_MODEL: Any = None  # a worker's Whisper model (hear_all)
+
+
+def _hear_init() -> None:
+    global _HEAR_MODEL
+    from poise.audio.transcribe import load_model
+
+    _HEAR_MODEL = load_model(None, cpu_threads=1)
+
+
+def _hear_one(job: tuple[str, str, str, Any]) -> str:
+    """What the bundled model heard of (text, role, synthesiser, voice) spoken, as a recording's channel is
+    transcribed but in 30 s windows one after the other (`batched=False`)."""
+    from poise.audio.transcribe import transcribe_batch
+
+    text, role, synth, voice = job
+    spoken = speak(text, voice) if synth == "espeak" else speak_flite(text, voice)
+    audio = np.concatenate([np.zeros(SR // 4, np.float32), spoken, np.zeros(SR // 2, np.float32)])
+    segments = transcribe_batch(_HEAR_MODEL, audio, role, batched=False)  # type: ignore[arg-type]
+    return " ".join(s.text.strip() for s in segments)
+
+
+def hear_all(jobs: list[tuple[str, str, str, Any]], workers: int = SPOKEN_WORKERS) -> Iterator[str]:
+    """What the bundled model heard of each (text, role, synthesiser, voice), in order, on `workers` processes
+    with one Whisper thread each."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_hear_init) as pool:
+        yield from pool.imap(_hear_one, jobs, chunksize=8)
 
 
 def _words(text: str) -> list[str]:
@@ -181,7 +208,7 @@ def explain_spoken(rows: list[Row], heard: list[dict[str, str]]) -> dict[str, An
             cause = "punctuation" if words_same and normalize(row.text) != normalize(h["heard"]) else (
                 "recogniser" if words_same else "misheard")
             misses.append({"kind": "FN" if family in row.labels else "FP", "family": family, "cause": cause,
-                           "text": row.text, "heard": h["heard"]})
+                           "text": row.text, "heard": h["heard"], "blind": row.blind})
     causes = {c: sum(m["cause"] == c for m in misses) for c in ("misheard", "punctuation", "recogniser")}
     return {"sentences": len(rows), "words_intact": intact, "misses": misses, "causes": causes}
 
@@ -410,13 +437,10 @@ def main() -> None:
     report["cost"] = cost_per_segment_ms(rows)
     print(f"\ncost per segment: {report['cost']}")
     if args.spoken:
-        from poise.audio.transcribe import load_model
-
-        model = load_model(None, cpu_threads=1)
         test = [r for r in rows if r.split == "test"]
         step = max(1, len(test) // args.spoken)
         subset = test[args.offset :: step][: args.spoken]
-        spoken, text, heard = score_spoken(subset, model, args.synth)
+        spoken, text, heard = score_spoken(subset, args.synth)
         report["spoken_subset"] = {"n": len(subset), "offset": args.offset, "synth": args.synth, "spoken": spoken.table(), "text": text.table(), "heard": heard}
         micro = {k: sum(getattr(s, k) for s in spoken.families.values()) for k in ("tp", "fp", "fn")}
         report["spoken_subset"]["micro"] = {**micro, "recall": _r(micro["tp"] / max(1, micro["tp"] + micro["fn"])),
@@ -430,8 +454,10 @@ def main() -> None:
         report["spoken_subset"]["why"] = why
         print(f"\nWhisper heard the words of {why['words_intact']} of {why['sentences']} sentences exactly;"
               f" spoken misses the text did not have, by cause: {why['causes']}")
-        for m in why["misses"]:
-            print(f"  {m['kind']} {m['family']} ({m['cause']}): {m['text']!r} -> heard {m['heard']!r}")
+        for m in why["misses"]:  # a blind batch's sentences are scored in aggregate only, never shown one by one
+            if not m["blind"]:
+                print(f"  {m['kind']} {m['family']} ({m['cause']}): {m['text']!r} -> heard {m['heard']!r}")
+        print(f"  ({sum(1 for m in why['misses'] if m['blind'])} misses of blind-batch sentences not shown)")
     if args.calls:
         from poise.audio.analysis import analyze_file
         from poise.audio.report import to_json
