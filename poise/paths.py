@@ -139,6 +139,12 @@ def config_dir() -> Path:
     return _make_dir(path, "settings folder")
 
 
+def cache_dir() -> Path:
+    """Folder for what Poise can always make again (the trained phrase model), not created here: the platform's
+    user cache folder (on Linux `$XDG_CACHE_HOME/poise`)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def settings_path() -> Path:
     """The one settings file the app and the command line share."""
     return config_dir() / "settings.json"

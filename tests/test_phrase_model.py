@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from poise.language import classifier as C
@@ -40,3 +42,26 @@ def test_a_family_only_the_model_finds_is_marked_as_the_models() -> None:
                 found[m.family] = m
     assert found, "the model adds nothing to the rules on the labelled set"
     assert all(m.rule == "model" and m.text for m in found.values())
+
+
+def test_the_trained_model_is_kept_in_the_cache_and_remade_when_unreadable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    C._trained.cache_clear()
+    try:
+        first = C.model()
+        kept = list((tmp_path / "poise").glob(C.CACHE_PREFIX + "*.npz"))
+        assert len(kept) == 1
+        C._trained.cache_clear()
+        again = C.model()  # loaded, not trained
+        assert again.vocabulary == first.vocabulary and np.array_equal(again.weights, first.weights)
+        kept[0].write_bytes(b"not a model")  # damaged: trained again, and kept again
+        C._trained.cache_clear()
+        remade = C.model()
+        assert np.array_equal(remade.weights, first.weights) and kept[0].stat().st_size > 1000
+        (tmp_path / "poise").chmod(0o500)  # a cache it cannot write to: trained, nothing raised
+        kept[0].chmod(0o000) if os.geteuid() != 0 else kept[0].unlink()
+        C._trained.cache_clear()
+        assert np.array_equal(C.model().weights, first.weights)
+    finally:
+        (tmp_path / "poise").chmod(0o700)
+        C._trained.cache_clear()

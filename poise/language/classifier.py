@@ -15,9 +15,12 @@ threshold (`THRESHOLDS`: cross-validation on the training sentences, and the eve
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, sparse  # imported where this module is: a first import of scipy on two threads at once fails
 
+from .. import paths
+from . import phrases
 from .phrases import FAMILIES, clauses, normalize
 
 log = logging.getLogger(__name__)
@@ -165,9 +170,63 @@ def train(examples: list[Example], l2: float = L2) -> PhraseModel:
 _LOCK = threading.Lock()
 
 
+CACHE_PREFIX = "phrase-model-"  # the trained model kept in the cache folder: loading it takes ~10 ms, training ~0.4 s,
+#   which `poise analyze` paid on every call (4 % of its time against faster-whisper alone, benchmarks/batch.py)
+
+
+def _sources_key() -> str:
+    """A digest of everything the trained model depends on: the sentences and this code."""
+    digest = hashlib.sha256()
+    for path in (DATA, Path(__file__), Path(phrases.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _load_cached(path: Path) -> PhraseModel | None:
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            words = bytes(saved["vocabulary"]).decode("utf-8").split("\n")
+            cached = PhraseModel({w: i for i, w in enumerate(words)}, saved["weights"], saved["bias"],
+                                 tuple(str(f) for f in saved["families"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        log.info("the cached phrase model %s is unreadable; training it again", path)
+        return None
+    if cached.families != FAMILIES or cached.weights.shape != (len(words), len(FAMILIES)):
+        return None
+    return cached
+
+
+def _save_cached(model: PhraseModel, path: Path) -> None:
+    """Write `model` to `path` whole or not at all (batch workers may write it at once); older models removed."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        words = "\n".join(sorted(model.vocabulary, key=model.vocabulary.__getitem__)).encode("utf-8")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".phrase-model", suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, vocabulary=np.frombuffer(words, np.uint8), weights=model.weights, bias=model.bias,
+                     families=np.array(model.families))
+        os.replace(tmp, path)
+        for old in path.parent.glob(CACHE_PREFIX + "*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:  # a full disk or a read-only home: the model is simply trained again next time
+        log.info("could not keep the phrase model in %s", path.parent, exc_info=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=1)
 def _trained() -> PhraseModel:
-    return train([e for e in load_examples() if e.split != "test"])
+    cache = paths.cache_dir() / f"{CACHE_PREFIX}{_sources_key()}.npz"
+    cached = _load_cached(cache)
+    if cached is not None:
+        return cached
+    trained = train([e for e in load_examples() if e.split != "test"])
+    _save_cached(trained, cache)
+    return trained
 
 
 def model() -> PhraseModel:
