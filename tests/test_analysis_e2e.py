@@ -141,7 +141,7 @@ def calls(real_call_16k, tmp_path_factory):
     return get
 
 
-# Known gaps against the requirement, measured and reported in benchmarks/README.md; strict, so a fix
+# Known gaps against the requirement, measured and reported in benchmarks/results/ (real_calls.md); strict, so a fix
 # that makes them pass turns the run red until the mark is removed.
 KNOWN_GAPS = {  # (kind, format) → the measured shortfall
     **{
