@@ -5,8 +5,9 @@ not read them, recall fell to 0.14-0.50 for four families (benchmarks/language.p
 This model learns the families from every labelled sentence outside the `test` split of
 `data/phrases.tsv`: one logistic regression per family (one-vs-rest, L2) over the normalised
 sentence's words, word pairs and word triples, with the words after a negator marked ("not_sorry")
-and the speaker's role as a feature. Trained in-process on first use (0.3 s, once; see
-`train`), deterministic, no download; a sentence costs well under a millisecond.
+and the speaker's role as a feature. Trained in-process on first use (0.3-0.6 s; see `train`) and
+kept in the user's cache folder for the next process (`_trained`), deterministic, no download; a
+sentence costs well under a millisecond.
 
 A family is reported when the rules find it or the model's probability reaches the family's
 threshold (`THRESHOLDS`: cross-validation on the training sentences, and the everyday talk of
