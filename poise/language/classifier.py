@@ -176,10 +176,16 @@ CACHE_PREFIX = "phrase-model-"  # the trained model kept in the cache folder: lo
 
 
 def _sources_key() -> str:
-    """A digest of everything the trained model depends on: the sentences and this code."""
-    digest = hashlib.sha256()
-    for path in (DATA, Path(__file__), Path(phrases.__file__)):
-        digest.update(path.read_bytes())
+    """A digest of everything the trained model depends on: the sentences and this code (in a frozen app, whose
+    modules are not files, Poise's version stands for the code)."""
+    from .. import __version__
+
+    digest = hashlib.sha256(DATA.read_bytes())
+    for path in (Path(__file__), Path(phrases.__file__)):
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(f"poise {__version__}".encode())
     return digest.hexdigest()[:16]
 
 
