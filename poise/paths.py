@@ -140,9 +140,10 @@ def config_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Folder for what Poise can always make again (the trained phrase model), not created here: the platform's
-    user cache folder (on Linux `$XDG_CACHE_HOME/poise`)."""
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    """Folder for what Poise can always make again (the trained phrase model), not created here;
+    `POISE_CACHE_DIR` overrides, else the platform's user cache folder (on Linux `$XDG_CACHE_HOME/poise`)."""
+    override = os.environ.get("POISE_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def settings_path() -> Path:

@@ -54,9 +54,9 @@ def _isolated_user_dirs_for_the_session(tmp_path_factory):
     module fixture analysing a call otherwise read the real user's settings (a pace ceiling of 240 wpm
     left by an earlier run made the booking call earn two `slow_down`)."""
     home = tmp_path_factory.mktemp("session-home")
-    saved = {k: os.environ.get(k) for k in ("POISE_DATA_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    saved = {k: os.environ.get(k) for k in ("POISE_DATA_DIR", "XDG_CONFIG_HOME", "POISE_CACHE_DIR")}
     os.environ["POISE_DATA_DIR"], os.environ["XDG_CONFIG_HOME"] = str(home / "data"), str(home / "config")
-    os.environ["XDG_CACHE_HOME"] = str(home / "cache")  # one for the whole session: the phrase model is trained once
+    os.environ["POISE_CACHE_DIR"] = str(home / "cache")  # one for the whole session: the phrase model is trained once
     yield
     for key, value in saved.items():
         if value is None:

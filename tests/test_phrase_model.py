@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+import pytest
 
 from poise.language import classifier as C
 from poise.language.phrases import ROLE_FAMILIES, classify
@@ -44,24 +43,52 @@ def test_a_family_only_the_model_finds_is_marked_as_the_models() -> None:
     assert all(m.rule == "model" and m.text for m in found.values())
 
 
-def test_the_trained_model_is_kept_in_the_cache_and_remade_when_unreadable(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+def test_the_trained_model_is_kept_in_the_cache_and_loaded_from_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("POISE_CACHE_DIR", str(tmp_path))
     C._trained.cache_clear()
     try:
         first = C.model()
-        kept = list((tmp_path / "poise").glob(C.CACHE_PREFIX + "*.npz"))
-        assert len(kept) == 1
+        assert len(list(tmp_path.glob(C.CACHE_PREFIX + "*.npz"))) == 1 and not list(tmp_path.glob(".*"))
         C._trained.cache_clear()
-        again = C.model()  # loaded, not trained
+        with monkeypatch.context() as m:
+            m.setattr(C, "train", lambda *a, **k: pytest.fail("trained again although the cache holds the model"))
+            again = C.model()
         assert again.vocabulary == first.vocabulary and np.array_equal(again.weights, first.weights)
-        kept[0].write_bytes(b"not a model")  # damaged: trained again, and kept again
+    finally:
         C._trained.cache_clear()
-        remade = C.model()
-        assert np.array_equal(remade.weights, first.weights) and kept[0].stat().st_size > 1000
-        (tmp_path / "poise").chmod(0o500)  # a cache it cannot write to: trained, nothing raised
-        kept[0].chmod(0o000) if os.geteuid() != 0 else kept[0].unlink()
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not a model", "other shapes"])
+def test_a_damaged_cached_model_is_trained_again_and_replaced(damage: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("POISE_CACHE_DIR", str(tmp_path))
+    C._trained.cache_clear()
+    try:
+        first = C.model()
+        kept = next(tmp_path.glob(C.CACHE_PREFIX + "*.npz"))
+        good = kept.read_bytes()
+        if damage == "other shapes":
+            np.savez(kept, vocabulary=np.frombuffer(b"a\nb", np.uint8), weights=np.zeros((2, 3)), bias=np.zeros(3),
+                     families=np.array(["x", "y", "z"]))
+        else:
+            kept.write_bytes({"empty": b"", "truncated": good[: len(good) // 2], "not a model": b"not a model"}[damage])
         C._trained.cache_clear()
         assert np.array_equal(C.model().weights, first.weights)
+        assert kept.read_bytes() == good  # written again, whole
     finally:
-        (tmp_path / "poise").chmod(0o700)
+        C._trained.cache_clear()
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_training(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("POISE_CACHE_DIR", str(tmp_path))
+    C._trained.cache_clear()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(C.tempfile, "mkstemp", full_disk)
+            model = C.model()
+        assert model.weights.size and not list(tmp_path.iterdir())
+    finally:
         C._trained.cache_clear()

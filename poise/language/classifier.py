@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -171,80 +172,96 @@ def train(examples: list[Example], l2: float = L2) -> PhraseModel:
 _LOCK = threading.Lock()
 
 
-CACHE_PREFIX = "phrase-model-"  # the trained model kept in the cache folder: loading it takes ~10 ms, training ~0.4 s,
-#   which `poise analyze` paid on every call (4 % of its time against faster-whisper alone, benchmarks/batch.py)
+CACHE_PREFIX = "phrase-model-"  # the trained model kept in the cache folder: loading it takes ~4 ms, training 0.3-0.6 s,
+#   which every `poise analyze` and live start paid
 
 
 def _sources_key() -> str:
-    """A digest of everything the trained model depends on: the sentences and this code (in a frozen app, whose
-    modules are not files, Poise's version stands for the code)."""
-    from .. import __version__
+    """A digest of everything the trained model depends on: the sentences, this code and its settings, numpy and
+    scipy. In a frozen app, whose modules are not files, the app's own executable (its size and time) stands for
+    the code: every build is a new key."""
+    import scipy
 
     digest = hashlib.sha256(DATA.read_bytes())
+    digest.update(repr((L2, MIN_FEATURE_COUNT, NEGATED_TOKENS, FAMILIES, np.__version__, scipy.__version__)).encode())
     for path in (Path(__file__), Path(phrases.__file__)):
         try:
             digest.update(path.read_bytes())
         except OSError:
-            digest.update(f"poise {__version__}".encode())
+            built = Path(sys.executable).stat()
+            digest.update(f"{sys.executable} {built.st_size} {built.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 
 def _load_cached(path: Path) -> PhraseModel | None:
+    """The model kept at `path`, or None when there is none or it is not one this code wrote whole."""
     try:
         with np.load(path, allow_pickle=False) as saved:
             words = bytes(saved["vocabulary"]).decode("utf-8").split("\n")
-            cached = PhraseModel({w: i for i, w in enumerate(words)}, saved["weights"], saved["bias"],
-                                 tuple(str(f) for f in saved["families"]))
+            weights, bias = saved["weights"], saved["bias"]
+            families = tuple(str(f) for f in saved["families"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        log.info("the cached phrase model %s is unreadable; training it again", path)
+    except Exception:  # noqa: BLE001 - empty, truncated, foreign: any damage means "train it again"
+        log.info("the cached phrase model %s is unreadable; training it again", path, exc_info=True)
         return None
-    if cached.families != FAMILIES or cached.weights.shape != (len(words), len(FAMILIES)):
+    if (families != FAMILIES or weights.dtype != np.float64 or bias.dtype != np.float64
+            or weights.shape != (len(words), len(FAMILIES)) or bias.shape != (len(FAMILIES),)):
+        log.info("the cached phrase model %s does not fit this code; training it again", path)
         return None
-    return cached
+    return PhraseModel({w: i for i, w in enumerate(words)}, weights, bias, families)
 
 
 def _save_cached(model: PhraseModel, path: Path) -> None:
-    """Write `model` to `path` whole or not at all (batch workers may write it at once); older models removed."""
-    tmp: str | None = None
+    """Write `model` to `path` whole or not at all (batch workers may write it at once); other keys' models removed."""
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         words = "\n".join(sorted(model.vocabulary, key=model.vocabulary.__getitem__)).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".phrase-model", suffix=".npz")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".phrase-model", suffix=".npz")
+        tmp = Path(name)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, vocabulary=np.frombuffer(words, np.uint8), weights=model.weights, bias=model.bias,
                      families=np.array(model.families))
+            f.flush()
+            os.fsync(f.fileno())  # a crash after the rename must not leave an empty model behind
         os.replace(tmp, path)
-        for old in path.parent.glob(CACHE_PREFIX + "*.npz"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        tmp = None
     except OSError:  # a full disk or a read-only home: the model is simply trained again next time
         log.info("could not keep the phrase model in %s", path.parent, exc_info=True)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        return
+    finally:
+        if tmp is not None:  # failed or interrupted (Ctrl+C) before the rename
+            tmp.unlink(missing_ok=True)
+    for old in path.parent.glob(CACHE_PREFIX + "*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)
 def _trained() -> PhraseModel:
-    cache = paths.cache_dir() / f"{CACHE_PREFIX}{_sources_key()}.npz"
-    cached = _load_cached(cache)
+    try:
+        cache: Path | None = paths.cache_dir() / f"{CACHE_PREFIX}{_sources_key()}.npz"
+    except OSError:  # the sentences unreadable: training says so below; no cache folder: train
+        cache = None
+    cached = _load_cached(cache) if cache is not None else None
     if cached is not None:
         return cached
     trained = train([e for e in load_examples() if e.split != "test"])
-    _save_cached(trained, cache)
+    if cache is not None:
+        _save_cached(trained, cache)
     return trained
 
 
 def model() -> PhraseModel:
-    """The model learned from the bundled sentences (trained once per process, on first use)."""
+    """The model learned from the bundled sentences (on first use in a process: loaded from the cache, or trained)."""
     with _LOCK:
         return _trained()
 
 
 def warm_up() -> None:
-    """Train the model now, on a thread of its own, so the first sentence does not wait for it; a failure
-    is logged and the first sentence trains it again (and reports the problem the usual way)."""
+    """Load or train the model now, on a thread of its own, so the first sentence does not wait for it; a
+    failure is logged and the first sentence tries again (and reports the problem the usual way)."""
 
     def work() -> None:
         try:

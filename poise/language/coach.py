@@ -137,7 +137,7 @@ class LanguageCoach:
 
     def __init__(self, acknowledge_after_s: float = ACKNOWLEDGE_AFTER_S) -> None:
         self.acknowledge_after_s = acknowledge_after_s
-        # the phrase model trains on first use (0.3 s): start it now, off the caller's thread (the import, with
+        # the phrase model loads or trains on first use (0.3-0.6 s to train): start it now, off the caller's thread (the import, with
         # scipy, happens here: the main window shows before scipy loads)
         from .classifier import warm_up
 
