@@ -482,7 +482,8 @@ def main() -> None:
         step = max(1, len(test) // args.spoken)
         subset = test[args.offset :: step][: args.spoken]
         spoken, text, heard = score_spoken(subset, args.synth)
-        report["spoken_subset"] = {"n": len(subset), "offset": args.offset, "synth": args.synth, "spoken": spoken.table(), "text": text.table(), "heard": heard}
+        report["spoken_subset"] = {"n": len(subset), "offset": args.offset, "synth": args.synth, "spoken": spoken.table(),
+                                   "text": text.table(), "heard": [h for r, h in zip(subset, heard) if not r.blind]}
         micro = {k: sum(getattr(s, k) for s in spoken.families.values()) for k in ("tp", "fp", "fn")}
         report["spoken_subset"]["micro"] = {**micro, "recall": _r(micro["tp"] / max(1, micro["tp"] + micro["fn"])),
                                             "precision": _r(micro["tp"] / max(1, micro["tp"] + micro["fp"]))}
@@ -492,7 +493,8 @@ def main() -> None:
             print(f"  {f:12s} {a['precision']}/{a['recall']}  ->  {b['precision']}/{b['recall']}")
         print(f"  all families: spoken P={report['spoken_subset']['micro']['precision']} R={report['spoken_subset']['micro']['recall']}")
         why = explain_spoken(subset, heard)
-        report["spoken_subset"]["why"] = why
+        report["spoken_subset"]["why"] = {**why, "misses": [m for m in why["misses"] if not m["blind"]],
+                                          "blind_misses": sum(1 for m in why["misses"] if m["blind"])}  # counted only
         print(f"\nWhisper heard the words of {why['words_intact']} of {why['sentences']} sentences exactly;"
               f" spoken misses the text did not have, by cause: {why['causes']}")
         for m in why["misses"]:  # a blind batch's sentences are scored in aggregate only, never shown one by one
