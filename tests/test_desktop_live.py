@@ -198,10 +198,13 @@ def test_live_view_scrolls_to_the_newest_transcript(qtbot):
 def test_the_trace_cards_never_shrink_below_their_plot_and_legend(qtbot):
     """Dragged small (or left 45 % once a call's notes show, on a 700 px screen), the loudness card still
     shows its whole legend: a fixed card minimum under the plot's own once let the legend be cut off."""
-    from poise.desktop.live_view import LiveView
+    from poise.desktop.live_view import PLOT_MIN_HEIGHT_PX, LiveView
 
     view = LiveView()
     qtbot.addWidget(view)
+    assert not view.plots_built()  # before the plots exist (the first paint), their places hold the cards open
+    for layout in (view._pitch_layout, view._loud_layout):
+        assert layout.parentWidget().minimumSizeHint().height() > PLOT_MIN_HEIGHT_PX
     view.resize(1024, 560)
     view.show()
     qtbot.waitExposed(view)

@@ -63,7 +63,7 @@ NO_PACE = "–"  # shown until the agent has said enough for a pace
 UNIT_WORDS = "wpm"
 NOTES_TRACES_SHARE = 0.45  # of the view's height left to the traces once the call's notes are shown
 UNIT_ESTIMATE = "wpm (estimate)"  # the acoustic estimate says it is one
-PLOT_MIN_HEIGHT_PX = 120  # px: a trace's card keeps this height before and after its plot is built
+PLOT_MIN_HEIGHT_PX = 120  # px: a trace's plot (and the place kept for it before it is built) is never shorter
 IDLE_BASELINE_TEXT = "Poise learns your normal pace, pitch and loudness in the first minute of a call."
 LEARNING_TEXT = "Learning your normal voice…"
 
@@ -601,7 +601,7 @@ class LiveView(QWidget):
 
 def _plot_place() -> QSpacerItem:
     """Room for a trace's plot before it is built: PLOT_MIN_HEIGHT_PX high at least, growing like the plot."""
-    return QSpacerItem(0, PLOT_MIN_HEIGHT_PX, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+    return QSpacerItem(0, PLOT_MIN_HEIGHT_PX, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.MinimumExpanding)
 
 
 def _splitter(orientation: Qt.Orientation, *parts: tuple[QWidget, int, int]) -> QSplitter:
