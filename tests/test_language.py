@@ -337,3 +337,14 @@ def test_the_concern_is_the_problem_not_the_greeting_and_a_look_is_an_offer() ->
     hostile_only = [segments[0], segments[4]]  # no sentence names the problem: the complaint does
     assert summarize(hostile_only).notes.concern == "This is ridiculous! This is completely unacceptable!"
     assert summarize(segments[:1]).notes.concern == "Hi, I'm calling about my internet connection at home."  # only the topic
+
+
+def test_every_training_sentence_belongs_to_one_writers_batch() -> None:
+    """`benchmarks/language.py --by-writer` holds each writer's batch out whole: a comment inside a batch that
+    lost its "training batch X" mark would put that writer's later sentences on both sides."""
+    from benchmarks.language import training_writers
+
+    tagged = list(zip(load_rows(), training_writers(), strict=True))
+    assert all(writer for row, writer in tagged if row.split == "train")
+    assert all(row.split == "train" for row, writer in tagged if writer)
+    assert len({writer for _, writer in tagged if writer}) >= 5
