@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
                     "(or a Ray cluster), and write each call's JSON and one summary.csv. A rerun skips calls\n"
                     "already done with the same settings; Ctrl+C stops cleanly; a bad file is reported, not fatal.",
                     ["poise batch /calls/week48", "poise batch /calls --workers 2 --html --save --name week48",
-                     'poise batch "/calls/*.wav" --pair-rule "*_agent.*,*_caller.*"', "poise batch /calls --ray local"])
+                     'poise batch "/calls/*.wav" --pair-rule "*-left.wav,*-right.wav"', "poise batch /calls --ray local"])
     p.add_argument("inputs", nargs="+", metavar="FOLDER_OR_GLOB", help="folders (searched recursively), files or quoted globs of recordings")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"where per-call reports, the summary and the manifest go (default: ./{DEFAULT_OUT})")
     p.add_argument("--workers", type=int, default=0, metavar="N", help="worker processes, each holding the model (default: all cores)")

@@ -200,7 +200,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "history", "list the calls Poise keeps (newest first)",
                     "List the calls kept in Poise's history on this machine, newest first, with their numbers;\n"
-                    "filter by agent or batch, find stray recordings, or set how long calls are kept.",
+                    "filter by agent or batch, or find stray recordings. --keep-days N sets how long calls are kept and\n"
+                    "removes older ones at once.",
                     ['poise history --agent "Dana" --limit 20', "poise history --batches", "poise history --keep-days 90"])
     p.add_argument("--agent", help="only this agent's calls")
     p.add_argument("--batch", metavar="NAME_OR_ID", help="only the calls of this batch (`poise batch --save`; see --batches)")

@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -371,5 +372,7 @@ def test_every_command_explains_itself_with_examples(tmp_path: Path) -> None:
     for name, parser in commands.items():
         text = parser.format_help()
         assert parser.description and "examples:" in text, name
-        examples = text.split("examples:\n", 1)[1].splitlines()
-        assert examples and all(line.startswith(f"  poise {name}") for line in examples if line), name
+        examples = [line for line in text.split("examples:\n", 1)[1].splitlines() if line]
+        assert examples and all(line.startswith(f"  poise {name}") for line in examples), name
+        for line in examples:  # every example is a valid command line
+            build_parser().parse_args(shlex.split(line)[1:])

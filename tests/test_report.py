@@ -566,3 +566,16 @@ def test_markup_in_a_file_name_transcript_or_cue_is_shown_as_text_never_run():
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "hello &lt;script&gt;" in page and "&amp; bye" in page
+
+
+def test_html_pace_card_says_where_the_pace_lies_in_plain_words():
+    import dataclasses
+
+    result = stereo_result()  # 164 wpm: inside 125-165
+    page = report_html.render_html(result)
+    assert "within the comfortable 125–165 wpm range" in page
+    assert page[: page.index("Agent pace")].endswith('<div class="card "><div class="ct">')
+    fast = dataclasses.replace(result, agent=dataclasses.replace(result.agent, wpm=190.0))
+    page = report_html.render_html(fast)
+    assert "faster than the comfortable 125–165 wpm range" in page
+    assert page[: page.index("Agent pace")].endswith('<div class="card warn"><div class="ct">')

@@ -22,7 +22,7 @@ from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment
 from ..audio.store import HistoryStore, StoreError
 from .. import paths
-from ..report.format import (CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
+from ..report.format import (BAND_WORDS, CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
                              transcript_lines)
 from .errors import describe, is_bad_input
 from .history import History
@@ -213,8 +213,9 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     verdict = band_verdict(wpm, band)
     cards = [
         SummaryCard("wpm", "Agent pace", shown.pace,
-                    f"{verdict} the {lo:.0f}–{hi:.0f} band" if verdict else "no words",
-                    "Callers follow a pace inside the band; faster sounds rushed.", verdict not in ("in", "")),
+                    BAND_WORDS[verdict] + f": comfortable is {lo:.0f}–{hi:.0f} wpm"
+                    if verdict else "no words",
+                    "Callers follow a pace inside the comfortable range; faster sounds rushed.", verdict not in ("in", "")),
         SummaryCard("length", "Length", shown.length, "the whole call",
                     "The time the caller spent with you."),
     ]

@@ -50,8 +50,8 @@ def _cards(result: AnalysisResult) -> list[dict[str, Any]]:
     minutes = finite(result.source.duration_s)
     return [
         {"title": "Agent pace", "value": shown.pace_value, "unit": "" if wpm is None else "wpm",
-         "note": {"in": f"within the {comfortable}", "below": f"slower than the {comfortable}",
-                  "above": f"faster than the {comfortable}"}.get(verdict, comfortable),
+         "note": {"in": f"within the {comfortable} range", "below": f"slower than the {comfortable} range",
+                  "above": f"faster than the {comfortable} range"}.get(verdict, comfortable),
          "svg": Markup(band_svg(wpm)), "cls": "" if verdict in ("", "in") else "warn"},
         {"title": "Agent talk share", "value": shown.talk_share.removesuffix(" %"),
          "unit": "" if share is None else "%", "svg": Markup(share_svg(share)), "cls": "",
