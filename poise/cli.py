@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -386,11 +387,14 @@ def _recover_interrupted(record_dir: Path | None, spec: CallSpec, keep_numbers: 
         _say(done.message[0].lower() + done.message[1:])
 
 
+HELP_WIDTH = 78  # columns a subcommand's description is wrapped to (an 80-column terminal)
+
+
 def add_command(sub: argparse._SubParsersAction, name: str, summary: str, description: str,
                 examples: list[str]) -> argparse.ArgumentParser:
     """A subcommand whose `--help` says what it does (`description`) and ends with `examples`; `summary` is
     its line in `poise --help`."""
-    return sub.add_parser(name, help=summary, description=description,
+    return sub.add_parser(name, help=summary, description=textwrap.fill(" ".join(description.split()), HELP_WIDTH),
                           epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
