@@ -579,3 +579,9 @@ def test_html_pace_card_says_where_the_pace_lies_in_plain_words():
     page = report_html.render_html(fast)
     assert "faster than the comfortable 125–165 wpm range" in page
     assert page[: page.index("Agent pace")].endswith('<div class="card warn"><div class="ct">')
+
+
+def test_a_pace_is_judged_as_it_is_shown():
+    from poise.report.format import band_note
+
+    assert (band_note(165.4), band_note(165.6), band_note(124.6), band_note(124.4)) == ("comfortable", "fast", "comfortable", "slow")

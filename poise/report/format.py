@@ -155,10 +155,12 @@ def cue_evidence(cue: Any) -> str:
 
 
 def band_verdict(wpm: float | None, band: tuple[float, float] = DEFAULT_WPM_BAND) -> str:
-    """Where a pace sits: "below", "above" or "in" the comfortable band ("" when unknown)."""
+    """Where a pace sits: "below", "above" or "in" the comfortable band ("" when unknown), judged as shown, in
+    whole words per minute (165.4 is the "165 wpm" of a 125-165 band: comfortable, not fast)."""
     v = finite(wpm)
     if v is None:
         return ""
+    v = round(v)
     lo, hi = band
     return "below" if v < lo else "above" if v > hi else "in"
 
