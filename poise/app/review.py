@@ -213,7 +213,7 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     verdict = band_verdict(wpm, band)
     cards = [
         SummaryCard("wpm", "Agent pace", shown.pace,
-                    BAND_WORDS[verdict] + f": comfortable is {lo:.0f}–{hi:.0f} wpm"
+                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}–{hi:.0f}"
                     if verdict else "no words",
                     "Callers follow a pace inside the comfortable range; faster sounds rushed.", verdict not in ("in", "")),
         SummaryCard("length", "Length", shown.length, "the whole call",
