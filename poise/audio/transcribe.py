@@ -88,13 +88,16 @@ WHISPER_OPTIONS: dict[str, Any] = {
 # On 2 CPU cores that is ~1.7x faster than decoding one 30 s window after the other (issue 11:
 # 8.9 s against 15.4 s for a 9.5-minute stereo call). The batched pipeline has no
 # previous-text conditioning and no temperature fallback; both are off in WHISPER_OPTIONS anyway.
-BATCH_SIZE = 8  # speech pieces per batched decode: faster-whisper's default; memory grows with it
+BATCH_SIZE = 2  # speech pieces per batched decode. faster-whisper's default 8 decodes no faster on the CPU here and its
+#   decoder caches grow with it: with both sides decoded at once a 10-minute call peaked at 921 MB with 8, 807 with 4,
+#   667 with 2, 616 with 1 (wall 8.8-8.9 s each; pinned to one core 6.2 s with 8 or 2, 560 against 475 MB on 240 s);
+#   the transcript is the same bits with any of them (checked on the booking call repeated to 10 minutes)
 PIPELINE_MIN_SILENCE_MS = 160  # the pipeline's own VAD setting (BatchedInferencePipeline.transcribe, 1.2.1)
 ENCODE_PIECES = 1  # speech pieces per encoder call inside one batch: the encoder's self-attention holds
 #   heads x 1500 x 1500 float32 per piece (tiny.en: 6 heads, 54 MB), so a batch of 8 encoded at once took
 #   ~580 MB above the model (measured: VmHWM 742 MB against 279 MB one piece at a time). Each piece's
 #   output is the same bits either way (int8 layers accumulate exactly; checked on the booking call),
-#   and the decoder still decodes the BATCH_SIZE pieces together, so the text is unchanged.
+#   and the decoder still decodes the pieces of a batch together, so the text is unchanged.
 
 # Live utterances are already cut on voice activity by the session: a second VAD pass
 # would only cost time and clip word onsets.
