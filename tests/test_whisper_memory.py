@@ -20,11 +20,10 @@ from conftest import REPO, speech_path
 from poise.audio.analysis import TRANSCRIBE_CHUNK_S, streamed_chunks
 from poise.audio.sources import load_call
 from poise.audio.transcribe import BATCH_SIZE, WHISPER_OPTIONS, _pipeline, _PieceByPieceEncoder, load_model
-
-PIECES = 8  # speech pieces encoded together: faster-whisper's default batch, the largest a caller would ask for
 from poise.audio.types import SAMPLE_RATE
 
 CALL = "call_spokenwoz_agent_left_8k_ulaw.wav"  # the real booking call, 8 kHz µ-law stereo
+PIECES = 8  # speech pieces encoded together: faster-whisper's default batch, the largest a caller would ask for
 PIECE_S = 17  # s of speech per test piece (the pipeline's pieces are at most 30 s, padded to 30 s)
 ENCODE_EXTRA_MAX_MB = 250.0  # MB: encoding a batch of 8 may add at most this to the peak (measured ~120 one piece
 #   at a time; ~580 with the batch at once)
