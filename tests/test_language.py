@@ -251,7 +251,7 @@ def test_summary_lines_and_draft_notes() -> None:
     summary = summarize(segments)
     assert summary.first_complaint_t == 6.0 and summary.acknowledged_after_s == pytest.approx(4.0)
     lines = summary.lines()
-    assert lines[0] == "Acknowledged within 4 s of the caller's first complaint (0:06)."
+    assert lines[0] == "Acknowledged within 4 s of the caller's first complaint (00:06)."
     assert lines[1].startswith("Defensive phrases: 1") and "as i said" in lines[1]
     assert lines[2].startswith("Next steps stated: yes")
     notes = summary.notes

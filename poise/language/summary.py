@@ -134,8 +134,10 @@ class LanguageSummary:
 
 
 def _clock(t: float) -> str:
-    m, s = divmod(int(round(t)), 60)
-    return f"{m}:{s:02d}"
+    """A moment's time as the review's cue list and the report print it (00:35, floored)."""
+    from poise.report.format import fmt_clock  # here, not at the top: poise.report imports this module
+
+    return fmt_clock(t)
 
 
 def summarize(segments: Iterable[Segment], cues: Iterable[Cue] = ()) -> LanguageSummary:
