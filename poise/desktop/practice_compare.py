@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -47,7 +46,7 @@ from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.audio.types import SAMPLE_RATE
 from poise.desktop.workers import run_in_background
 from poise.desktop.plots import TimeAxis, still_plot
-from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
+from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, empty_or, status_label
 
 FIRST_COLOR = QColor(CALLER_COLOR)  # the earlier take: muted purple
 SECOND_COLOR = QColor(AGENT_COLOR)  # the later take: Poise's teal (the one to look at)
@@ -146,12 +145,7 @@ class CompareTakesTab(QWidget):
         c.addWidget(self.plots, 3)
         c.addWidget(self.scores, 2)
         c.addWidget(self.verdict)
-        self.empty = QLabel("", objectName="hint")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(content)
+        self.stack, self.empty = empty_or(content)
         self.status = status_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 14)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from poise.app.practice import PracticeTake, delete_take, list_takes, score_trend
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.plots import still_plot
-from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, status_label
+from poise.desktop.widgets import AGENT_COLOR, MUTED_TEXT, empty_or, status_label
 from poise.report.format import fmt_length
 
 TAKES_SHOWN = 200  # the trainee's latest takes listed and drawn (a term of daily practice)
@@ -89,12 +88,7 @@ class TakesTab(QWidget):
         content.setStretchFactor(0, 2)
         content.setStretchFactor(1, 3)
         content.setChildrenCollapsible(False)
-        self.empty = QLabel("", objectName="hint")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(content)
+        self.stack, self.empty = empty_or(content)
         self.status = status_label()
 
         layout = QVBoxLayout(self)

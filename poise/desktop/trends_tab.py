@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSplitter,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -35,7 +34,7 @@ from poise.audio.coach import wpm_from_rate
 from poise.audio.store import HistoryStore, StoreError, borrowed_store
 from poise.desktop.profiles import ProfilePicker
 from poise.desktop.plots import still_plot
-from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, status_label
+from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT, empty_or, status_label
 from poise.desktop.workers import run_in_background
 from poise.language.trends import LanguageCountCache, LanguageCounts
 from poise.report.format import row_numbers
@@ -97,11 +96,7 @@ class TrendsTab(QWidget):
         content.setStretchFactor(0, 3)
         content.setStretchFactor(1, 1)
         content.setChildrenCollapsible(False)
-        self.empty = QLabel("No calls yet", objectName="hint")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(content)
+        self.stack, self.empty = empty_or(content, "No calls yet")
         self.status = status_label()
 
         layout = QVBoxLayout(self)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from poise import theme
 from poise.report.format import DEFAULT_WPM_BAND
@@ -189,6 +189,17 @@ def status_label() -> QLabel:
     label = QLabel("", objectName="hint")
     label.setWordWrap(True)
     return label
+
+
+def empty_or(content: QWidget, empty_text: str = "") -> tuple[QStackedWidget, QLabel]:
+    """A tab's body: page 0 a centred grey sentence for when there is nothing to show yet, page 1 `content`."""
+    empty = QLabel(empty_text, objectName="hint")
+    empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    empty.setWordWrap(True)
+    stack = QStackedWidget()
+    stack.addWidget(empty)
+    stack.addWidget(content)
+    return stack, empty
 
 
 def list_table(table: QAbstractItemView, selection: QAbstractItemView.SelectionMode) -> None:
