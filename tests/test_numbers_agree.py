@@ -18,7 +18,7 @@ from poise.audio.types import Meters, Segment, Word
 from poise.desktop.live_view import UNIT_ESTIMATE, UNIT_WORDS, LiveView
 from poise.desktop.main_window import call_summary
 from poise.desktop.review_window import ReviewWindow
-from poise.report.format import call_numbers, cues_per_10min, fmt_clock, fmt_duration, numbers, row_numbers
+from poise.report.format import call_numbers, cues_per_10min, fmt_clock, fmt_duration, fmt_durations_alike, numbers, row_numbers
 from poise.report.html import render_html
 from poise.report.summary import format_summary
 
@@ -165,3 +165,7 @@ def test_cue_rate_and_missing_values():
     assert numbers(59.97, None, None, None, 0).length == "0:59"
     assert numbers(3725.0, None, None, None, 0).length == "1:02:05" == fmt_clock(3725.0)
     assert fmt_duration(48.6) == "48.6 s"  # a span inside a call (dead air, a monologue) keeps its tenths
+    # the agent's and the caller's talk time side by side read in one unit (the demo call: '1:02' beside '0:32')
+    assert fmt_durations_alike(62.4, 32.9) == ["1:02", "0:32"]
+    assert fmt_durations_alike(41.2, 32.9) == ["41.2 s", "32.9 s"]
+    assert fmt_durations_alike(62.4, None) == ["1:02", "—"]

@@ -49,6 +49,14 @@ def fmt_duration(seconds: float | None) -> str:
     return fmt_length(s)
 
 
+def fmt_durations_alike(*seconds: float | None) -> list[str]:
+    """Spans read side by side (the agent's and the caller's talk time) in one unit: all m:ss once any
+    reaches a minute ('1:02' beside '0:32', not beside '32.9 s'), else all as `fmt_duration`."""
+    if any(s is not None and s >= 60 for s in map(finite, seconds)):
+        return [fmt_length(s) for s in seconds]
+    return [fmt_duration(s) for s in seconds]
+
+
 def fmt_length(seconds: float | None) -> str:
     """A call's (or recording's) length: m:ss at any length ('0:48', '3:02'; h:mm:ss past an hour), whole
     seconds floored as the players count, so the card, history and the player's '00:48 / 00:48' agree; '—'

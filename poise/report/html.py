@@ -20,8 +20,8 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import (DEFAULT_WPM_BAND, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number,
-                     transcript_lines)
+from .format import (DEFAULT_WPM_BAND, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
+                     fmt_durations_alike, fmt_number, transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import join_said, summarize
 
@@ -78,11 +78,13 @@ def _voice(result: AnalysisResult) -> dict[str, Any]:
         return {"text": fmt_number(st.pitch_median_hz, ".0f", " Hz"),
                 "range": f"{st.pitch_p10_hz:.0f}–{st.pitch_p90_hz:.0f}" if known else ""}
 
+    talk_times = dict(zip((id(st) for *_, st in roles), fmt_durations_alike(*(st.talk_time_s for *_, st in roles))))
+
     def plain(text: str) -> dict[str, str]:
         return {"text": text, "range": ""}
 
     rows = [
-        ("Talk time", lambda st: plain(fmt_duration(st.talk_time_s))),
+        ("Talk time", lambda st: plain(talk_times[id(st)])),
         ("Words", lambda st: plain("—" if _int(st.words) is None else str(_int(st.words)))),
         ("Pace", lambda st: plain(fmt_number(st.wpm, ".0f", " wpm"))),
         ("Syllable rate", lambda st: plain(fmt_number(st.articulation_rate_sps, ".1f", " syllables/s"))),

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..audio.report import _int
 from ..audio.types import AnalysisResult, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_number
+from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_durations_alike, fmt_number
 from ..language.summary import summarize
 
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -39,8 +39,10 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
 
     share = finite(conv.agent_talk_share)
 
+    talk_times = dict(zip((name for name, _ in roles), fmt_durations_alike(*(st.talk_time_s for _, st in roles))))
+
     def talk(name: str, st: RoleStats) -> str:
-        s = fmt_duration(st.talk_time_s)
+        s = talk_times[name]
         if share is not None:
             pct = share if name == "Agent" else 1.0 - share
             s += f" ({pct * 100:.0f} %)"
