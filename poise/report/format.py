@@ -49,6 +49,9 @@ def fmt_duration(seconds: float | None) -> str:
     return fmt_length(s)
 
 
+LOUDNESS_NOTE = "Loudness in dBFS: decibels under the loudest sound the recording can hold (0); -20 is louder than -30."
+
+
 def fmt_durations_alike(*seconds: float | None) -> list[str]:
     """Spans read side by side (the agent's and the caller's talk time) in one unit: all m:ss once any
     reaches a minute ('1:02' beside '0:32', not beside '32.9 s'), else all as `fmt_duration`."""

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import (DEFAULT_WPM_BAND, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
+from .format import (DEFAULT_WPM_BAND, LOUDNESS_NOTE, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
                      fmt_durations_alike, fmt_number, transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import join_said, summarize
@@ -95,9 +95,9 @@ def _voice(result: AnalysisResult) -> dict[str, Any]:
     normal = (
         f"Agent normal (baseline from {fmt_duration(base.speech_s)} of speech): "
         f"pitch {fmt_number(base.pitch_hz, '.0f', ' Hz')}, volume {fmt_number(base.db, '.1f', ' dBFS')}, "
-        f"articulation {fmt_number(base.rate_sps, '.1f', ' syllables/s')}."
+        f"articulation {fmt_number(base.rate_sps, '.1f', ' syllables/s')}. {LOUDNESS_NOTE}"
         if base.is_ready() or finite(base.pitch_hz) is not None
-        else "No baseline yet: not enough agent speech to learn their normal voice."
+        else f"No baseline yet: not enough agent speech to learn their normal voice. {LOUDNESS_NOTE}"
     )
     return {
         "roles": [(key, title) for key, title, _ in roles],

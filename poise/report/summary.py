@@ -74,6 +74,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
         lines.append(f"{label:<{label_w}}{cells}".rstrip())
     lo, hi = DEFAULT_WPM_BAND
     lines.append(f"{'':<{label_w}}comfortable pace {lo:.0f}–{hi:.0f} wpm, pauses included")
+    lines.append(f"{'':<{label_w}}loudness in dB under the loudest the recording holds (0 dBFS)")
     if result.caller is None:
         lines.append(f"{'':<{label_w}}caller: none (mono recording is the agent alone)")
     lines.append("")
