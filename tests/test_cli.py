@@ -376,3 +376,18 @@ def test_every_command_explains_itself_with_examples(tmp_path: Path) -> None:
         assert examples and all(line.startswith(f"  poise {name}") for line in examples), name
         for line in examples:  # every example is a valid command line
             build_parser().parse_args(shlex.split(line)[1:])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="DISPLAY and WAYLAND_DISPLAY are how Linux says a window can open")
+@pytest.mark.parametrize("args", [(), ("--demo",), ("review", "CALL")])
+def test_no_display_gets_one_sentence_not_a_qt_abort(args: tuple[str, ...], tmp_path: Path) -> None:
+    """Without a display Qt aborts (exit 134) advising a reinstall; Poise says what is missing and what works."""
+    call = tmp_path / "call.wav"
+    sf.write(str(call), np.zeros(8000, np.float32), 8000)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(PYTHONPATH=str(REPO), NO_COLOR="1")
+    proc = subprocess.run([sys.executable, "-m", "poise.cli", *(str(call) if a == "CALL" else a for a in args)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 2
+    line = one_stderr_line(proc)
+    assert line.startswith("No display found") and "poise analyze" in line

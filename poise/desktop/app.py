@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from types import TracebackType
@@ -42,6 +43,17 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def no_display() -> str | None:
+    """One sentence when this Linux session has no display for a window (Qt would abort with advice to
+    reinstall), else None. QT_QPA_PLATFORM set (offscreen, vnc...) is the user's own choice and passes."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("No display found (DISPLAY and WAYLAND_DISPLAY are empty), so Poise cannot open its window: start it "
+            "from a desktop session, or use `poise analyze FILE --html report.html` for a call's report without one.")
+
+
 def create_app(argv: list[str]) -> QApplication:
     """The QApplication with Poise's names, icon and stylesheet (reuses an existing one)."""
     app = QApplication.instance() or QApplication(argv)
@@ -72,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="poise-desktop", description="Poise: a calm voice coach for calls.")
     parser.add_argument("--demo", action="store_true", help="play the demo call straight away")
     args, qt_args = parser.parse_known_args(args_in)
+    if (message := no_display()) is not None:
+        print(message, file=sys.stderr)
+        return 2
     configure_logging()
     install_excepthook()
     app = create_app([sys.argv[0] if sys.argv else "poise", *qt_args])
@@ -97,6 +112,9 @@ def review_main(path: str, caller_path: str | None = None, agent_channel: str = 
     """`poise review FILE [--caller FILE]`: the review window alone, until it is closed."""
     from poise.desktop.review_window import open_review, wait_for_reviews
 
+    if (message := no_display()) is not None:
+        print(message, file=sys.stderr)
+        return 2
     configure_logging()
     install_excepthook()
     app = create_app([sys.argv[0] if sys.argv else "poise"])
