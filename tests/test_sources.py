@@ -271,6 +271,10 @@ def _make_bad(tmp_path: Path, kind: str) -> Path:
         fmt = data.find(b"fmt ")
         data[fmt + 8 : fmt + 10] = struct.pack("<H", 0x1234)  # a format tag no decoder knows
         path.write_bytes(bytes(data))
+    elif kind == "cut_to_100_bytes":  # a copy of speech that stopped after 100 bytes: 28 samples, all near zero
+        path = tmp_path / "cut.wav"
+        sf.write(path, tone(440, 3.0, 16000) * np.linspace(0, 1, 48000), 16000, subtype="PCM_16")
+        path.write_bytes(path.read_bytes()[:100])
     elif kind == "truncated_flac":
         path = tmp_path / "truncated.flac"
         sf.write(path, tone(440, 3.0, 16000) + 0.01 * np.random.default_rng(1).standard_normal(48000), 16000)
@@ -294,6 +298,7 @@ def _make_bad(tmp_path: Path, kind: str) -> Path:
         ("near_silence", ["contains no speech (only silence)"]),
         ("codec", ["codec"]),
         ("truncated_flac", ["damaged or cut short"]),
+        ("cut_to_100_bytes", ["is cut short", "promises 3.0 s", "no speech"]),
     ],
 )
 def test_bad_input_is_one_plain_sentence_naming_the_file(tmp_path, kind, words):

@@ -552,9 +552,14 @@ def _decode_file(
             raise AudioInputError(too_long) from None
         if decoded is None or decoded.frames == 0:
             raise AudioInputError(no_samples)
-    if decoded.peak < SILENCE_PEAK and not silence_ok:
-        raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
     shortfall = _wav_shortfall(p, decoded)
+    if decoded.peak < SILENCE_PEAK and not silence_ok:
+        if shortfall is not None:  # what is left of a cut file may be its silent first instant, not a silent recording
+            raise AudioInputError(
+                f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
+                f"{shortfall[1]:.1f} s, with no speech in it; copy or export the recording again."
+            )
+        raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
     if shortfall is not None:
         decoded.notes.append(
             f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
