@@ -101,6 +101,9 @@ def _check_output(path: str, what: str) -> str | None:
     return None
 
 
+TO_STDOUT = "-"  # a report path that means "print it", as for most command-line tools
+
+
 def _write_reports(result: object, outputs: list[tuple[str, str]]) -> str | None:
     """Write the reports all or nothing; None, or one sentence naming the report and file that failed."""
     from .audio.report import to_json, write_atomic
@@ -121,6 +124,8 @@ def _write_reports(result: object, outputs: list[tuple[str, str]]) -> str | None
         texts.append((what, path, text))
     written: list[Path] = []
     for what, path, text in texts:
+        if path == TO_STDOUT:
+            continue  # printed once every file is written
         existed = Path(path).exists()
         try:
             write_atomic(path, text)
@@ -131,6 +136,9 @@ def _write_reports(result: object, outputs: list[tuple[str, str]]) -> str | None
             return f"could not write the {what} {path} ({exc.strerror or exc}){others}: choose another path."
         if not existed:
             written.append(Path(path))
+    for _what, path, text in texts:
+        if path == TO_STDOUT:
+            sys.stdout.write(text)
     return None
 
 
@@ -196,8 +204,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .report.summary import format_summary
 
     outputs = [(what, path) for what, path in (("JSON report", args.json), ("HTML report", args.html)) if path]
+    to_stdout = [what for what, path in outputs if path == TO_STDOUT]
+    if len(to_stdout) > 1:
+        return _fail("only one of --json and --html can be - (printed to standard output); give the other a file name.", EXIT_BAD_INPUT)
     for what, path in outputs:  # before the analysis: a wrong path should not cost minutes of Whisper
-        problem = _check_output(path, what)
+        problem = None if path == TO_STDOUT else _check_output(path, what)
         if problem:
             return _fail(problem, EXIT_BAD_INPUT)
     if args.save:  # before the analysis too: a data folder that cannot be made is said at once
@@ -240,7 +251,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     problem = _write_reports(for_storage(outcome.result, _keep_numbers(args)), outputs)  # the summary keeps the words
     if problem:
         return _fail(problem)
-    if not args.quiet:
+    if not args.quiet and not to_stdout:  # with a report on standard output, that is all it holds
         print(format_summary(outcome.result))
         for _what, path in outputs:
             print(f"Wrote {path}")
@@ -417,8 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "stereo = left agent + right caller (see --agent-channel)")
     p.add_argument("--caller", help="the caller's side as a separate file (CALL is then the agent)")
     p.add_argument("--agent-channel", choices=("left", "right"), default="left", help="which stereo side is the agent")
-    p.add_argument("--json", metavar="OUT", help="write the analysis as JSON (schema poise.analysis/1)")
-    p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
+    p.add_argument("--json", metavar="OUT", help="write the analysis as JSON (schema poise.analysis/1); - prints it instead of the summary")
+    p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report; - prints it")
     p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the one chosen in the app's Settings, else the bundled tiny.en)")
     p.add_argument("--no-transcript", action="store_true", help="skip Whisper: voice measures and cues only")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")

@@ -391,3 +391,13 @@ def test_no_display_gets_one_sentence_not_a_qt_abort(args: tuple[str, ...], tmp_
     assert proc.returncode == 2
     line = one_stderr_line(proc)
     assert line.startswith("No display found") and "poise analyze" in line
+
+
+def test_json_to_standard_output_is_the_whole_output(tmp_path: Path) -> None:
+    """`--json -` prints the analysis (and nothing else) instead of writing a file called '-'."""
+    proc = run_poise("analyze", REPO / "poise" / "assets" / "demo_call.ogg", "--no-transcript", "--json", "-", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["schema"] == "poise.analysis/1"
+    assert not (tmp_path / "-").exists()
+    both = run_poise("analyze", REPO / "poise" / "assets" / "demo_call.ogg", "--json", "-", "--html", "-", cwd=tmp_path)
+    assert both.returncode == 2 and "only one of --json and --html" in one_stderr_line(both)
