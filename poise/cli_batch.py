@@ -165,14 +165,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         rate = report.audio_s / max(report.elapsed_s, 1e-9)
         print(
-            f"{report.calls} calls: {report.analysed} analysed now, {report.skipped} done before, {report.failed} failed"
+            f"{_calls(report.calls)}: {report.analysed} analysed now, {report.skipped - report.failed_before} done before, "
+            f"{report.failed} failed" + (f" ({report.failed_before} refused before, not tried again)" if report.failed_before else "")
             + (f", {report.saved} saved to history" if args.save else "")
             + (f" (batch “{report.batch_name}”, id {report.batch_id})" if report.batch_id else "")
             + (f". {_audio(report.audio_s)} of audio in {report.elapsed_s:.0f} s ({rate:.1f}x real time) "
-               f"on {report.workers} {report.runner} worker{'s' if report.workers != 1 else ''}" if report.ran else "; nothing new to analyse")
+               f"on {_workers(report.workers, report.runner)}" if report.ran else "; nothing new to analyse")
             + f". Summary: {summary}"
         )
     return EXIT_FAILURE if report.failed else 0
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
+
+
+def _workers(n: int, runner: str) -> str:
+    """'2 worker processes', '1 Ray worker'."""
+    if runner == "ray":
+        return f"{n} Ray worker" + ("" if n == 1 else "s")
+    return f"{n} worker process" + ("" if n == 1 else "es")
 
 
 def _audio(seconds: float) -> str:

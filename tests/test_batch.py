@@ -156,7 +156,9 @@ def test_batch_cli_analyses_reports_bad_files_and_skips_done_work(calls: Path, p
     # rerun: nothing analysed again (the bad file is refused from its manifest line)
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
     again = poise("batch", str(calls), "--out", str(out), "--workers", "2")
-    assert again.returncode == 1 and "0 analysed now, 3 done before" in again.stdout, again.stdout + again.stderr
+    # the counts add up to the calls: the file refused last time is failed (not tried again), not "done"
+    assert again.returncode == 1 and "4 calls: 0 analysed now, 2 done before, 2 failed (1 refused before, not tried again)" \
+        in again.stdout, again.stdout + again.stderr
     assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == stamps
     assert read_summary(out) == rows
 
@@ -248,7 +250,7 @@ def test_ray_local_cluster_gives_the_same_results_and_leaves_no_processes(calls:
     with_ray = poise("batch", str(calls), "--out", str(out_ray), "--workers", "2", "--ray", "local", "--save")
     assert with_ray.returncode == 1, with_ray.stderr  # the bad file and the lone caller file, as on the pool
     assert "2 analysed now" in with_ray.stdout and "2 saved to history" in with_ray.stdout
-    assert "on 2 ray workers" in with_ray.stdout
+    assert "on 2 Ray workers" in with_ray.stdout
     rows = {k: r for k, r in read_summary(out_ray).items() if r["status"] == "ok"}
     assert sorted(rows) == ["p1", "stereo"]
     out_pool, _ = pool_batch

@@ -76,8 +76,9 @@ class BatchReport:
 
     calls: int = 0
     analysed: int = 0
-    skipped: int = 0  # done before with the same settings and content
+    skipped: int = 0  # done before with the same settings and content (refused ones included)
     failed: int = 0
+    failed_before: int = 0  # of `skipped`: refused as bad input in an earlier run, not tried again
     saved: int = 0
     interrupted: bool = False
     audio_s: float = 0.0  # audio analysed in this run (skipped calls excluded)
@@ -127,6 +128,7 @@ class _Writer:
         self.progress.skipped += 1
         if not entry.ok:  # refused before as bad input: still a failed call of this batch
             self.report.failed += 1
+            self.report.failed_before += 1
             self.report.failures.append((call.name, str(entry.row.get("error"))))
         self.progress.audio_skipped_s += float(entry.row.get("duration_s") or 0.0)
         self._advance(call, 0.0)
