@@ -141,6 +141,12 @@ def _load(
     a = _decode_file(path, "agent file", _downmix, sink=sink)
     c = _decode_file(caller_path, "caller file", _downmix, silence_ok=True, sink=sink)
     notes = list(a.notes) + list(c.notes)
+    for decoded, role, file in ((a, "agent", path), (c, "caller", caller_path)):
+        if decoded.channels > 1:  # a stereo call given as one side: both its voices now count as this role's
+            notes.append(
+                f"The {role} file {file} has {decoded.channels} channels: Poise mixed them into the {role}'s side. "
+                "If it is a stereo call holding both sides, analyse it alone, without a separate caller file."
+            )
     a_s, c_s = a.frames / a.sample_rate, c.frames / c.sample_rate
     if c.peak < SILENCE_PEAK:
         notes.append(f"The caller file {caller_path} is silent: Poise analysed the agent alone.")
