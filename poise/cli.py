@@ -266,7 +266,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     """`poise review FILE`: the review window (a missing file is said here, before any window opens)."""
     for path in (args.call, args.caller):
         if path is not None and not Path(path).is_file():
-            return _fail(f"{path} does not exist or is not a file.", EXIT_BAD_INPUT)
+            what = "is a folder: choose a recording file in it" if Path(path).is_dir() else "does not exist; check the path and try again"
+            return _fail(f"{path} {what}.", EXIT_BAD_INPUT)
     from .desktop.app import review_main
 
     return review_main(args.call, args.caller, args.agent_channel, args.model)

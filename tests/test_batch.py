@@ -97,7 +97,7 @@ def test_discover_pairs_by_the_rule_and_keeps_other_files_as_calls(tmp_path: Pat
     assert "a" in custom and "d" in custom  # the rule reversed: d_caller.wav is now an "agent" file
     with pytest.raises(DiscoveryError, match="nothing matches"):
         discover([str(tmp_path / "*.ogg")])
-    with pytest.raises(DiscoveryError, match="could not be found"):
+    with pytest.raises(DiscoveryError, match="does not exist; check the path"):
         discover([str(tmp_path / "missing")])
 
 

@@ -107,7 +107,7 @@ def _expand(inputs: list[str]) -> list[Path]:
                 found.extend(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
             if not found:
                 if not glob.has_magic(item):
-                    raise DiscoveryError(f"{item} could not be found: check the path and try again.")
+                    raise DiscoveryError(f"{item} does not exist; check the path and try again.")
                 raise DiscoveryError(f"nothing matches {item}: check the pattern (quote it so the shell leaves it alone).")
             files.extend(found)
     unique = {p.absolute(): None for p in files}
