@@ -308,10 +308,18 @@ def run_headless(args: argparse.Namespace) -> int:
     from .audio.recorder import Gap
     from .audio.types import Cue, Segment, Status
 
+    events_existed = Path(args.events).exists()
     try:
         events = open(args.events, "a", encoding="utf-8")  # noqa: SIM115 - closed below, after the call
     except OSError as exc:
         return _fail(f"could not open {args.events} ({exc.strerror}): choose another path.")
+
+    def discard_events() -> None:
+        """A call that never started leaves no empty events file behind (nothing was written)."""
+        with contextlib.suppress(OSError):
+            events.close()
+            if not events_existed and Path(args.events).stat().st_size == 0:
+                Path(args.events).unlink()
     lock = threading.Lock()
     events_broken: list[str] = []  # set once: the events file stopped taking writes
 
@@ -357,8 +365,7 @@ def run_headless(args: argparse.Namespace) -> int:
 
     running = claim_data_folder()  # held until the process ends
     if running:
-        with contextlib.suppress(OSError):
-            events.close()
+        discard_events()
         return _fail(running)
     _recover_interrupted(Path(args.record_dir) if args.record_dir else None, spec, _keep_numbers(args))
     call = LiveCall(spec, on_event=on_event, keep_numbers=_keep_numbers(args))
@@ -366,6 +373,7 @@ def run_headless(args: argparse.Namespace) -> int:
         if not call.prepare():
             outcome = call.outcome
             assert outcome is not None
+            discard_events()
             return _fail(outcome.error or "the call did not start.", EXIT_BAD_INPUT if outcome.bad_input else EXIT_FAILURE)
         signal.signal(signal.SIGINT, lambda *_: call.stop())
         signal.signal(signal.SIGTERM, lambda *_: call.stop())

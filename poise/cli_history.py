@@ -98,7 +98,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         if batch is not None:
             print(f"No calls of batch “{batch.name}” ({batch.id})" + (f" for “{args.agent}”." if args.agent else " are in history."))
         else:
-            print(f"No calls in history for “{args.agent}”." if args.agent else "No calls in history yet.")
+            print(f"No calls in history for “{args.agent}”." if args.agent
+                  else "No calls in history yet: calls coached in the app are kept; `poise analyze FILE --save` adds a recording.")
         return 0
     print(f"{'id':>5}  {'date':<16}  {'agent':<16} {'kind':<6} {'length':>7} {'pace':>8} {'cues':>4} {'interr.':>7}")
     for r in rows:

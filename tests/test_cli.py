@@ -360,6 +360,7 @@ def test_headless_coach_with_unknown_device_fails_with_one_line(tmp_path: Path) 
     line = one_stderr_line(proc)
     assert proc.returncode == 2, line
     assert "no-such-microphone-xyz" in line, line
+    assert not (tmp_path / "events.jsonl").exists()  # a call that never started leaves no empty events file
 
 
 def test_every_command_explains_itself_with_examples(tmp_path: Path) -> None:
