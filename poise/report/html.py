@@ -93,7 +93,8 @@ def _voice(result: AnalysisResult) -> dict[str, Any]:
     ]
     base = result.baseline
     normal = (
-        f"Agent normal (baseline from {fmt_duration(base.speech_s)} of speech): "
+        f"Agent normal at the end of the call (learnt from {fmt_duration(base.speech_s)} of speech; "
+        "a cue compares with the normal as it stood then): "
         f"pitch {fmt_number(base.pitch_hz, '.0f', ' Hz')}, volume {fmt_number(base.db, '.1f', ' dBFS')}, "
         f"articulation {fmt_number(base.rate_sps, '.1f', ' syllables/s')}. {LOUDNESS_NOTE}"
         if base.is_ready() or finite(base.pitch_hz) is not None
