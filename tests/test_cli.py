@@ -255,7 +255,7 @@ def test_real_call_html_has_cues_and_transcript(real_call_run) -> None:
     # the real call earns no cue: every handover comes 0.6-1.7 s after the caller's last sound and the
     # agent never drifts (benchmarks/results/real_calls.md); the report must say so, not show an empty list
     assert doc["cues"] == [], doc["cues"]
-    assert "No cues: calm and clear throughout." in text
+    assert "No cues: you stayed close to your own normal throughout." in text
     from poise.audio.types import Segment, Word
     from poise.report.format import transcript_lines
 
@@ -274,7 +274,7 @@ def test_real_call_summary_mentions_wpm_and_cues(real_call_run) -> None:
     proc, doc, _ = real_call_run
     out = proc.stdout
     assert f"{doc['agent']['wpm']:.0f} wpm" in out, out
-    assert "No cues: calm and clear throughout." in out, out
+    assert "No cues: you stayed close to your own normal throughout." in out, out
 
 
 def test_mono_clip_has_no_caller(tmp_path: Path) -> None:

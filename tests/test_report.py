@@ -330,7 +330,7 @@ def test_cue_evidence_reads_in_plain_words_in_the_report_and_the_summary():
 
 def test_summary_mono_silent_and_colour():
     mono = summary.format_summary(mono_result(), color=False)
-    assert "No cues: calm and clear throughout." in mono
+    assert "No cues: you stayed close to your own normal throughout." in mono
     assert "Caller" not in mono.splitlines()[4]
     assert "mono" in mono
     silent = summary.format_summary(silent_agent_result(), color=False)
@@ -445,7 +445,7 @@ def test_html_transcript_splits_a_batched_segment_at_the_pauses_between_turns():
 
 def test_html_mono_and_silent_agent():
     mono = report_html.render_html(mono_result())
-    assert "No cues: calm and clear throughout." in mono
+    assert "No cues: you stayed close to your own normal throughout." in mono
     assert "mono recording: agent only" in mono
     assert 'class="row caller"' not in mono
     silent = report_html.render_html(silent_agent_result())

@@ -299,7 +299,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             for key in ("pace", "pitch", "loudness"):
                 self.plots[key].addItem(pg.InfiniteLine(pos=cue.t, angle=90, pen=faint), ignoreBounds=True)
         if not self._cues:
-            self._note("cues", "no cues: calm and clear throughout")
+            self._note("cues", "no cues: close to your own normal throughout")
         self._layout_cues()
 
     def _set_heat(self, result: AnalysisResult) -> None:

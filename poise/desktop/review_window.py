@@ -569,7 +569,7 @@ class ReviewWindow(QMainWindow):
             item.setForeground(CUE_COLOR)
             self.cue_list.addItem(item)
         if not r.cues:
-            self.cue_list.addItem("No cues: calm and clear throughout.")
+            self.cue_list.addItem("No cues: you stayed close to your own normal throughout.")
         self.lines = transcript_lines(r.segments)  # short lines to follow while listening
         self.timeline.set_lines(self.lines)
         self._seg_starts = [line.start for line in self.lines]

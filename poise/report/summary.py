@@ -94,7 +94,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
 
     cues = sorted(result.cues, key=lambda c: c.t)
     if not cues:
-        lines.append("No cues: calm and clear throughout.")
+        lines.append("No cues: you stayed close to your own normal throughout.")
     else:
         lines.append(bold(f"Cues ({len(cues)})"))
         msg_w = max(len(c.message) for c in cues) + 2
