@@ -137,8 +137,9 @@ def _write_reports(result: object, outputs: list[tuple[str, str]]) -> str | None
         if not existed:
             written.append(Path(path))
     for _what, path, text in texts:
-        if path == TO_STDOUT:
-            sys.stdout.write(text)
+        if path == TO_STDOUT:  # UTF-8 and \n as in a file, whatever the console's locale (cp1252 on Windows)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode("utf-8"))
     return None
 
 
@@ -266,7 +267,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     """`poise review FILE`: the review window (a missing file is said here, before any window opens)."""
     for path in (args.call, args.caller):
         if path is not None and not Path(path).is_file():
-            what = "is a folder: choose a recording file in it" if Path(path).is_dir() else "does not exist; check the path and try again"
+            p = Path(path)
+            what = ("does not exist; check the path and try again" if not p.exists()
+                    else "is a folder: choose a recording file in it" if p.is_dir()
+                    else "is not a regular file: choose a recording file")
             return _fail(f"{path} {what}.", EXIT_BAD_INPUT)
     from .desktop.app import review_main
 
@@ -441,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report; - prints it")
     p.add_argument("--model", metavar="DIR", help="a local CTranslate2 Whisper model folder (default: the one chosen in the app's Settings, else the bundled tiny.en)")
     p.add_argument("--no-transcript", action="store_true", help="skip Whisper: voice measures and cues only")
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success (a report asked for with - still prints)")
     p.add_argument("--save", action="store_true", help="add the call to Poise's history (for trends); see docs/design.md, History policy")
     p.add_argument("--agent", help="whose voice profile the cues start from, and whose history --save adds to (default: the app's agent name)")
     p.add_argument("--keep-numbers", action="store_true", help="keep numbers, e-mails and phone numbers in the reports and history (default: redacted)")

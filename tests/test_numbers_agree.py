@@ -169,3 +169,17 @@ def test_cue_rate_and_missing_values():
     assert fmt_durations_alike(62.4, 32.9) == ["1:02", "0:32"]
     assert fmt_durations_alike(41.2, 32.9) == ["41.2 s", "32.9 s"]
     assert fmt_durations_alike(62.4, None) == ["1:02", "—"]
+    assert fmt_durations_alike(60.0, 0.4) == ["1:00", "<0:01"]  # a brief caller is not silent
+    assert fmt_durations_alike(59.97, 3.0) == ["59.9 s", "3.0 s"]
+
+
+def test_no_cues_says_close_to_her_normal_only_when_there_is_one() -> None:
+    from types import SimpleNamespace
+
+    from poise.audio.types import Baseline
+    from poise.report.format import no_cues_sentence
+
+    learnt = SimpleNamespace(baseline=Baseline(pitch_hz=200.0, db=-30.0, rate_sps=4.0, speech_s=60.0))
+    assert no_cues_sentence(learnt) == "No cues: you stayed close to your own normal throughout."
+    barely_spoke = SimpleNamespace(baseline=Baseline())
+    assert "too little of the agent's speech" in no_cues_sentence(barely_spoke)

@@ -212,8 +212,8 @@ def test_two_files_with_different_rates_and_lengths(tmp_path):
     assert rms(call.caller) == pytest.approx(0.2 / np.sqrt(2), rel=0.03)
     assert dominant_hz(call.caller) == pytest.approx(1200, abs=3)
     mixed = [n for n in call.notes if "channels" in n]  # said: a stereo call given as one side mixes both voices
-    assert mixed == [f"The caller file {caller_path} has 2 channels: Poise mixed them into the caller's side. "
-                     "If it is a stereo call holding both sides, analyse it alone, without a separate caller file."]
+    assert mixed == [f"The caller file {caller_path} has 2 channels: Poise mixed them into the caller's side; "
+                     "if they hold the two sides of a call, analyse that file alone, without a separate caller file."]
 
     longer_agent = load_call(caller_path, caller_path=agent_path)
     assert any(n.startswith(f"The agent file {caller_path} has 2 channels") for n in longer_agent.notes)

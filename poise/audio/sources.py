@@ -144,8 +144,8 @@ def _load(
     for decoded, role, file in ((a, "agent", path), (c, "caller", caller_path)):
         if decoded.channels > 1:  # a stereo call given as one side: both its voices now count as this role's
             notes.append(
-                f"The {role} file {file} has {decoded.channels} channels: Poise mixed them into the {role}'s side. "
-                "If it is a stereo call holding both sides, analyse it alone, without a separate caller file."
+                f"The {role} file {file} has {decoded.channels} channels: Poise mixed them into the {role}'s side; "
+                "if they hold the two sides of a call, analyse that file alone, without a separate caller file."
             )
     a_s, c_s = a.frames / a.sample_rate, c.frames / c.sample_rate
     if c.peak < SILENCE_PEAK:

@@ -125,8 +125,10 @@ class _Writer:
         if entry.saved and entry.ok:
             self.saved_keys.add(call.key)
         self.report.skipped += 1
-        self.progress.skipped += 1
-        if not entry.ok:  # refused before as bad input: still a failed call of this batch
+        if entry.ok:
+            self.progress.skipped += 1
+        else:  # refused before as bad input: still a failed call of this batch (the bar says "failed", not "done")
+            self.progress.failed += 1
             self.report.failed += 1
             self.report.failed_before += 1
             self.report.failures.append((call.name, str(entry.row.get("error"))))

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from types import TracebackType
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -43,10 +43,11 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def no_display() -> str | None:
+def no_display(qt_args: Sequence[str] = ()) -> str | None:
     """One sentence when this Linux session has no display for a window (Qt would abort with advice to
-    reinstall), else None. QT_QPA_PLATFORM set (offscreen, vnc...) is the user's own choice and passes."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+    reinstall), else None. A platform chosen by the user (QT_QPA_PLATFORM, or Qt's -platform argument:
+    offscreen, vnc...) passes."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM") or "-platform" in qt_args:
         return None
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return None
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="poise-desktop", description="Poise: a calm voice coach for calls.")
     parser.add_argument("--demo", action="store_true", help="play the demo call straight away")
     args, qt_args = parser.parse_known_args(args_in)
-    if (message := no_display()) is not None:
+    if (message := no_display(qt_args)) is not None:
         print(message, file=sys.stderr)
         return 2
     configure_logging()

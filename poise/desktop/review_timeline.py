@@ -32,7 +32,7 @@ from poise.language.heat import HEATED
 from poise.language.summary import summarize
 from poise.desktop.plots import TimeAxis
 from poise.desktop.widgets import AGENT_COLOR, BAND_COLOR, CALLER_COLOR, CUE_COLOR, MUTED_TEXT
-from poise.report.format import fmt_clock
+from poise.report.format import fmt_clock, no_cues_sentence
 
 LABEL_WIDTH_PX = 84  # px: the lanes' names, in a column of their own, left of the plots
 AXIS_WIDTH_PX = 34  # px: the tick numbers; the same on every lane so the lanes line up
@@ -299,7 +299,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             for key in ("pace", "pitch", "loudness"):
                 self.plots[key].addItem(pg.InfiniteLine(pos=cue.t, angle=90, pen=faint), ignoreBounds=True)
         if not self._cues:
-            self._note("cues", "no cues: close to your own normal throughout")
+            self._note("cues", no_cues_sentence(result).rstrip(".").lower())
         self._layout_cues()
 
     def _set_heat(self, result: AnalysisResult) -> None:

@@ -94,7 +94,7 @@ from poise.desktop.widgets import AGENT_COLOR, CALLER_COLOR, CUE_COLOR
 from poise.desktop.window_actions import RECORDING_FILTER, RecordingDrop, quit_poise, show_about
 from poise.desktop.window_geometry import place, save_geometry
 from poise.desktop.workers import on_ui_thread, run_in_background
-from poise.report.format import call_numbers, fmt_clock, fmt_length
+from poise.report.format import call_numbers, fmt_clock, fmt_length, no_cues_sentence
 from poise.report.html import write_html
 
 log = logging.getLogger(__name__)
@@ -569,7 +569,7 @@ class ReviewWindow(QMainWindow):
             item.setForeground(CUE_COLOR)
             self.cue_list.addItem(item)
         if not r.cues:
-            self.cue_list.addItem("No cues: you stayed close to your own normal throughout.")
+            self.cue_list.addItem(no_cues_sentence(r))
         self.lines = transcript_lines(r.segments)  # short lines to follow while listening
         self.timeline.set_lines(self.lines)
         self._seg_starts = [line.start for line in self.lines]

@@ -49,15 +49,24 @@ def fmt_duration(seconds: float | None) -> str:
     return fmt_length(s)
 
 
+def no_cues_sentence(result: Any) -> str:
+    """What an empty cue list says: that she stayed near her own normal, or, when too little of her speech
+    was heard to learn one, only that there were no cues (no normal, nothing to be near)."""
+    if result.baseline.is_ready():
+        return "No cues: you stayed close to your own normal throughout."
+    return "No cues (too little of the agent's speech to learn their normal)."
+
+
 LOUDNESS_NOTE = "Loudness in dBFS: decibels under the loudest sound the recording can hold (0); -20 is louder than -30."
 
 
 def fmt_durations_alike(*seconds: float | None) -> list[str]:
     """Spans read side by side (the agent's and the caller's talk time) in one unit: all m:ss once any
     reaches a minute ('1:02' beside '0:32', not beside '32.9 s'), else all as `fmt_duration`."""
-    if any(s is not None and s >= 60 for s in map(finite, seconds)):
-        return [fmt_length(s) for s in seconds]
-    return [fmt_duration(s) for s in seconds]
+    values = [finite(s) for s in seconds]
+    if any(v is not None and math.floor(v + 1e-6) >= 60 for v in values):  # floored as fmt_duration: 59.97 s stays '59.9 s'
+        return ["<0:01" if v is not None and 0 < v < 1 else fmt_length(v) for v in values]
+    return [fmt_duration(v) for v in values]
 
 
 def fmt_length(seconds: float | None) -> str:

@@ -21,7 +21,7 @@ from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
 from .format import (DEFAULT_WPM_BAND, LOUDNESS_NOTE, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
-                     fmt_durations_alike, fmt_number, transcript_lines)
+                     fmt_durations_alike, fmt_number, no_cues_sentence, transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import join_said, summarize
 
@@ -162,6 +162,7 @@ def render_html(result: AnalysisResult, generated: datetime | None = None) -> st
         has_caller=result.caller is not None,
         has_baseline=any(finite(v) is not None for v in (base.pitch_hz, base.db, base.rate_sps)),
         cues=cues,
+        no_cues=no_cues_sentence(result),
         voice=_voice(result),
         has_transcript=bool(result.segments),
         transcript=_transcript(result, cues),

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..audio.report import _int
 from ..audio.types import AnalysisResult, RoleStats
-from .format import DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration, fmt_durations_alike, fmt_number
+from .format import (DEFAULT_WPM_BAND, band_note, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
+                     fmt_durations_alike, fmt_number, no_cues_sentence)
 from ..language.summary import summarize
 
 _BOLD, _RED, _RESET = "\033[1m", "\033[31m", "\033[0m"
@@ -74,7 +75,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
         lines.append(f"{label:<{label_w}}{cells}".rstrip())
     lo, hi = DEFAULT_WPM_BAND
     lines.append(f"{'':<{label_w}}comfortable pace {lo:.0f}–{hi:.0f} wpm, pauses included")
-    lines.append(f"{'':<{label_w}}loudness in dB under the loudest the recording holds (0 dBFS)")
+    lines.append(f"{'':<{label_w}}loudness in dB under the loudest a recording can hold (0 dBFS)")
     if result.caller is None:
         lines.append(f"{'':<{label_w}}caller: none (mono recording is the agent alone)")
     lines.append("")
@@ -94,7 +95,7 @@ def format_summary(result: AnalysisResult, color: bool | None = None) -> str:
 
     cues = sorted(result.cues, key=lambda c: c.t)
     if not cues:
-        lines.append("No cues: you stayed close to your own normal throughout.")
+        lines.append(no_cues_sentence(result))
     else:
         lines.append(bold(f"Cues ({len(cues)})"))
         msg_w = max(len(c.message) for c in cues) + 2
