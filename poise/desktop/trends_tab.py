@@ -41,6 +41,8 @@ from poise.report.format import row_numbers
 
 TREND_CALLS = 200  # the agent's latest calls drawn (a working month of calls at ten a day)
 _LANGUAGE_COUNTS = LanguageCountCache()  # per process: a saved call's transcript never changes
+TABLE_MIN_ROWS = 4  # calls the table always shows under the four plots (it had room for one and a half)
+TABLE_HEADER_PX = 30  # px: the column header and the frame
 
 
 class TrendsTab(QWidget):
@@ -84,6 +86,7 @@ class TrendsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setObjectName("trendsTable")
+        self.table.setMinimumHeight(TABLE_MIN_ROWS * self.table.verticalHeader().defaultSectionSize() + TABLE_HEADER_PX)
         plots = QWidget()
         c = QVBoxLayout(plots)
         c.setContentsMargins(0, 0, 0, 0)
