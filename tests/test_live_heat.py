@@ -4,6 +4,8 @@ off on a mono call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from poise.audio.session import Session
@@ -32,8 +34,10 @@ def test_the_indicator_shows_the_engines_heat_quietly(qtbot) -> None:
     qtbot.addWidget(view)
     view.clear()
     view.set_has_caller(True)
-    assert view.caller_heat.text() == "Caller: listening…"
+    assert view.caller_heat.text() == "Caller: —"  # no call yet: nobody to listen to
     meters = _engine_meters()
+    view.on_meters(replace(meters[0], caller_heat=None))  # the call's first meters, before any heat
+    assert view.caller_heat.text() == "Caller: listening…"
     view.on_meters(meters[1])
     assert view.caller_heat.heat() == 0.0 and view.caller_heat.text() == "Caller: calm"
     for m in meters[2:]:

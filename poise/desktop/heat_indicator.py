@@ -41,6 +41,7 @@ class HeatIndicator(QWidget):
         self._target: float | None = None
         self._shown = 0.0
         self._available = True
+        self._in_call = False  # meters have come since the last clear(): before a call there is nobody to listen to
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("How heated the caller sounds against their own normal in this call, and their words. "
                         "Context only: Poise prompts you through its cues.")
@@ -62,6 +63,8 @@ class HeatIndicator(QWidget):
     def text(self) -> str:
         if not self._available:
             return "Caller: no caller channel"
+        if not self._in_call:
+            return "Caller: —"
         return f"Caller: {heat_word(self._target)}"
 
     def set_available(self, available: bool) -> None:
@@ -72,13 +75,14 @@ class HeatIndicator(QWidget):
 
     def set_heat(self, heat: float | None) -> None:
         """The engine's latest heat (0..1) or None."""
+        self._in_call = True
         self._target = None if heat is None else min(1.0, max(0.0, float(heat)))
         goal = self._target or 0.0
         self._shown += (goal - self._shown) * EASE if abs(goal - self._shown) > 0.01 else goal - self._shown
         self.update()
 
     def clear(self) -> None:
-        self._target, self._shown = None, 0.0
+        self._target, self._shown, self._in_call = None, 0.0, False
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
