@@ -319,7 +319,7 @@ def test_cue_evidence_reads_in_plain_words_in_the_report_and_the_summary():
     odd = Cue(80.0, "new_kind", "Something new", {"x_st": 2})  # no sentence for it: its numbers, as before
     result = dataclasses.replace(stereo_result(), cues=[fast, tone, odd])
     plain = explain_cue(fast)
-    assert plain == "words 26 % faster than your normal"
+    assert plain == "your recent words 26 % faster than you said them earlier"
     page = report_html.render_html(result)
     terminal = summary.format_summary(result, color=False)
     for text in (page, terminal):

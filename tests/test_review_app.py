@@ -41,7 +41,10 @@ def test_cue_evidence_reads_in_plain_words():
     over = Cue(t=1.0, kind="let_caller_finish", message="Let the caller finish", evidence={"overlap_start": 3.2, "agent_held_s": 0.84})
     assert "talked over the caller for 0.8 s" in explain_cue(over)
     fast = Cue(t=1.0, kind="slow_down", message="Slow down", evidence={"wpm": 212.4, "baseline_wpm": 148.0, "ratio": 1.4})
-    assert explain_cue(fast) == "about 212 words a minute; your normal is 148"
+    # the ratio the rule judged, not the wpm estimated from it (the pace lane counts words and reads lower)
+    assert explain_cue(fast) == "your recent words 40 % faster than you said them earlier (your normal pace 148 wpm)"
+    ceiling = Cue(t=1.0, kind="slow_down", message="Slow down", evidence={"wpm": 291.0, "baseline_wpm": 250.0, "ratio": 0.95})
+    assert explain_cue(ceiling) == "about 291 words a minute"
     words = Cue(t=1.0, kind="avoid_defensive", message="Skip the defence", evidence={"phrase": "as  i said", "said_at": 3.2})
     assert explain_cue(words) == "after “as i said”"  # never "said at 3.2"
     upset = Cue(t=99.0, kind="acknowledge", message="Acknowledge how they feel", evidence={"heated_since": 93.0, "heat": 0.08})

@@ -148,11 +148,12 @@ def explain_cue(cue: Any) -> str:
         return f"{num('rise_db'):.1f} dB louder than your normal"
     if kind == "speak_up" and num("drop_db") is not None:
         return f"{num('drop_db'):.1f} dB quieter than your normal"
-    if kind == "slow_down":
-        if num("wpm") and num("baseline_wpm"):
-            return f"about {num('wpm'):.0f} words a minute; your normal is {num('baseline_wpm'):.0f}"
-        if num("ratio"):
-            return f"words {100 * (num('ratio') - 1):.0f} % faster than your normal"
+    if kind == "slow_down":  # the rule's own measure first: an estimated wpm beside the lane's counted one misleads
+        if num("ratio") and num("ratio") >= 1.0:
+            text = f"your recent words {100 * (num('ratio') - 1):.0f} % faster than you said them earlier"
+            return text + (f" (your normal pace {num('baseline_wpm'):.0f} wpm)" if num("baseline_wpm") else "")
+        if num("wpm"):
+            return f"about {num('wpm'):.0f} words a minute"
     if kind == "let_caller_finish" and num("agent_held_s") is not None:
         return f"you talked over the caller for {num('agent_held_s'):.1f} s while they were still speaking"
     if kind == "pause_for_caller" and num("monologue_s") is not None:
