@@ -19,10 +19,10 @@ from ..audio.analysis import Cancelled, Progress, analyze_file
 from ..audio.coach import SYLLABLES_PER_WORD
 from ..audio.recorder import Gap
 from ..audio.sources import LoadedCall, load_call
-from ..audio.types import SAMPLE_RATE, AnalysisResult, Cue, Segment
+from ..audio.types import SAMPLE_RATE, AnalysisResult, Segment
 from ..audio.store import HistoryStore, StoreError
 from .. import paths
-from ..report.format import (BAND_WORDS, CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
+from ..report.format import (BAND_WORDS, DEAD_AIR_NOTE, CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
                              transcript_lines)
 from .errors import describe, is_bad_input
 from .history import History
@@ -239,7 +239,7 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
                              bool(c.agent_interruptions)))
     cards.append(SummaryCard("monologue", "Longest monologue", fmt_duration(c.longest_agent_monologue_s), "without the caller",
                              "Long stretches lose the caller: pause, check in."))
-    cards.append(SummaryCard("dead_air", "Dead air", fmt_duration(c.dead_air_s), "nobody speaking",
+    cards.append(SummaryCard("dead_air", "Dead air", fmt_duration(c.dead_air_s), DEAD_AIR_NOTE,
                              "Silence without a word: is anyone still there?"))
     return cards
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..audio.coach import CoachConfig
+from ..audio.stats import DEAD_AIR_MIN_S
 from ..audio.report import _num
 from ..audio.types import Segment, Word
 
@@ -57,6 +58,7 @@ def no_cues_sentence(result: Any) -> str:
     return "No cues (too little of the agent's speech to learn their normal)."
 
 
+DEAD_AIR_NOTE = f"in all, silences of {DEAD_AIR_MIN_S:.0f} s or more"  # the dead-air card: a total, not the longest
 LOUDNESS_NOTE = "Loudness in dBFS: decibels under the loudest sound the recording can hold (0); -20 is louder than -30."
 
 

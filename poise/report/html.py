@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import theme
 from ..audio.report import _int, write_atomic
 from ..audio.types import AnalysisResult, Cue, RoleStats
-from .format import (DEFAULT_WPM_BAND, LOUDNESS_NOTE, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
+from .format import (DEAD_AIR_NOTE, DEFAULT_WPM_BAND, LOUDNESS_NOTE, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
                      fmt_durations_alike, fmt_number, no_cues_sentence, transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
 from ..language.summary import join_said, summarize
@@ -63,7 +63,7 @@ def _cards(result: AnalysisResult) -> list[dict[str, Any]]:
          "cls": "warn" if shown.cue_rate is not None and shown.cue_rate > CUES_WARN_PER_10_MIN else ""},
         {"title": "Longest monologue", "value": fmt_duration(conv.longest_agent_monologue_s), "unit": "", "svg": "",
          "note": "agent without a caller turn", "cls": ""},
-        {"title": "Dead air", "value": fmt_duration(conv.dead_air_s), "unit": "", "svg": "", "note": "nobody speaking", "cls": ""},
+        {"title": "Dead air", "value": fmt_duration(conv.dead_air_s), "unit": "", "svg": "", "note": DEAD_AIR_NOTE, "cls": ""},
         {"title": "Overlap", "value": fmt_duration(conv.overlap_s), "unit": "", "svg": "", "note": "both speaking at once", "cls": ""},
     ]
 
