@@ -112,7 +112,7 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).setText("Default cue rules")
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).setText("Reset cue rules to defaults")
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self.restore_default_cues)
 
         layout = QVBoxLayout(self)
@@ -216,11 +216,11 @@ class SettingsDialog(QDialog):
         self.keep_audio = QCheckBox("Keep the call audio on this computer")
         self.keep_audio.setChecked(self._settings.keep_audio)
         form.addRow("Recording", self.keep_audio)
-        self.keep_numbers = QCheckBox("Keep numbers, e-mails and phone numbers in history and reports")
+        self.keep_numbers = QCheckBox("Keep ID and card numbers, e-mail addresses and phone numbers in history and reports")
         self.keep_numbers.setToolTip("Off: ID and card numbers, e-mail addresses and phone numbers are hidden before saving.")
         self.keep_numbers.setChecked(self._settings.load().keep_numbers)
         form.addRow("Privacy", self.keep_numbers)
-        self.click_through = QCheckBox("Let clicks pass through the cue (move it with settings off)")
+        self.click_through = QCheckBox("Clicks go through the cue to the window under it (turn off to drag the cue)")
         self.click_through.setChecked(self._settings.overlay_click_through)
         form.addRow("Cue overlay", self.click_through)
         return page
