@@ -216,7 +216,7 @@ class SettingsDialog(QDialog):
         self.keep_audio = QCheckBox("Keep the call audio on this computer")
         self.keep_audio.setChecked(self._settings.keep_audio)
         form.addRow("Recording", self.keep_audio)
-        self.keep_numbers = QCheckBox("Keep ID and card numbers, e-mail addresses and phone numbers in history and reports")
+        self.keep_numbers = QCheckBox("Keep ID numbers, e-mails and phone numbers in history and reports")
         self.keep_numbers.setToolTip("Off: ID and card numbers, e-mail addresses and phone numbers are hidden before saving.")
         self.keep_numbers.setChecked(self._settings.load().keep_numbers)
         form.addRow("Privacy", self.keep_numbers)
