@@ -181,3 +181,15 @@ def test_playback_pages_a_view_that_shows_it_and_leaves_one_the_user_scrolled_aw
     assert view() == (10.0, 14.0)  # not pulled back on every frame
     tl.set_position(5.0, follow=True)  # a seek (a click on a cue, ←/→) brings the playhead into view
     assert view()[0] <= 5.0 <= view()[1]
+
+
+def test_every_lane_name_explains_its_lane(qtbot) -> None:
+    """Hovering a lane's name says what it draws in plain words, the heat lane's marks included."""
+    from poise.desktop.review_timeline import LANE_TIPS, ReviewTimeline
+
+    timeline = ReviewTimeline()
+    qtbot.addWidget(timeline)
+    assert set(timeline.lane_labels) == set(LANE_TIPS)
+    for key, label in timeline.lane_labels.items():
+        assert label.toolTip() == LANE_TIPS[key] and len(label.toolTip()) > 40
+    assert "defensive" in timeline.lane_labels["heat"].toolTip()

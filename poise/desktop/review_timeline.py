@@ -61,6 +61,16 @@ MOMENT_STYLE: dict[str, tuple[str, str, QColor]] = {
     "boundary": ("set a boundary", "s", AGENT_COLOR),
     "next_steps": ("next step", "t2", AGENT_COLOR),
 }
+LANE_TIPS = {  # what each lane draws, in plain words (hover its name)
+    "call": "Who speaks when: the agent above the line, the caller below it, by loudness.",
+    "cues": "The prompts Poise gave, where it gave them. Click one to hear that moment.",
+    "heat": "Shaded: how heated the caller sounds against their own normal in this call (pitch, loudness, pace, "
+            "hostile words); darker where heated. Marks: \u25cf acknowledged or apologised, \u2715 defensive, "
+            "\u25a0 set a boundary, \u25b2 next step. Hover a mark to read the sentence.",
+    "pace": "Words per minute of each agent turn, pauses inside it included; the band is a comfortable phone pace.",
+    "pitch": "The agent's pitch in semitones against their own normal; the dashed line is where Lower your tone starts.",
+    "loudness": "Loudness in dB: the agent's against their normal, the caller's against the caller's own median.",
+}
 MOMENT_LEAD_S = 1.0  # s: a clicked phrase mark plays from a little before its sentence (as the language panel)
 # Points per pixel column the filled areas (the call's envelope, the caller's heat) are drawn with. pyqtgraph's
 # default is 5; its "peak" downsampling keeps each bin's minimum and maximum, so one bin per pixel column loses
@@ -100,6 +110,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             axis = {"bottom": TimeAxis(orientation="bottom")} if key == "loudness" else {}
             name = self.addLabel(label, row=row, col=0, justify="right", color=MUTED_TEXT, size="8pt")
             self.lane_labels[key] = name
+            name.setToolTip(LANE_TIPS[key])
             p = self.addPlot(row=row, col=1, axisItems=axis)
             p.hideButtons()  # no auto-range "A" button
             p.setMenuEnabled(False)  # no right-click menu
