@@ -385,3 +385,14 @@ def test_review_this_call_after_a_demo_call(qtbot):
     review.cancel()
     review.wait(60)  # no Whisper decode may outlive the test (CTranslate2 aborts the process)
     main.wait_for_workers(60)
+
+
+def test_a_short_window_keeps_room_for_the_cues_and_transcript(qtbot) -> None:
+    """At 1024 x 700 the cards drop their "why" lines (their tooltips keep them); a taller window shows them."""
+    win = _open(qtbot, DEMO, transcribe=False)
+    win.resize(1024, 700)
+    qtbot.waitUntil(lambda: win.height() <= 700)
+    assert all(c.why.isHidden() for c in win.card_widgets.values())
+    win.resize(1280, 900)
+    qtbot.waitUntil(lambda: win.height() >= 900)
+    assert not any(c.why.isHidden() for c in win.card_widgets.values())

@@ -213,7 +213,7 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     verdict = band_verdict(wpm, band)
     cards = [
         SummaryCard("wpm", "Agent pace", shown.pace,
-                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}–{hi:.0f}"
+                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}\u2060–\u2060{hi:.0f}"  # word joiners: the range never breaks at its dash
                     if verdict else "no words",
                     "Callers follow a pace inside the comfortable range; faster sounds rushed.", verdict not in ("in", "")),
         SummaryCard("length", "Length", shown.length, "the whole call",

@@ -39,6 +39,7 @@ from PySide6.QtGui import (
     QPageSize,
     QPainter,
     QPdfWriter,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -204,6 +205,9 @@ class _Card(QFrame):
 
 class ReviewWindow(QMainWindow):
     """One recorded call: heard, seen on a timeline, read, and exported."""
+
+    COMPACT_BELOW_PX = 820  # px of window height under which the cards drop their "why" lines (their tooltip keeps
+    #   them): at 1024 x 700 the cue list and transcript had 100 px, two cues and five lines
 
     audio_ready = Signal()  # the call lane is drawn and the player can play
     analysis_done = Signal(object)  # AnalysisResult
@@ -550,12 +554,19 @@ class ReviewWindow(QMainWindow):
             self.find(self.search.text())
         self.analysis_done.emit(result)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        compact = self.height() < self.COMPACT_BELOW_PX
+        for card in self.card_widgets.values():
+            card.why.setVisible(not compact)
+
     def _fill_cards(self, r: AnalysisResult) -> None:
         for card in summary_cards(r, self.band):
             widget = self.card_widgets[card.key]
             widget.value.setText(card.value)
             widget.note.setText(card.note)
             widget.why.setText(card.why)
+            widget.setToolTip(card.why)  # read here when a short window hides the line (resizeEvent)
             widget.value.setStyleSheet(f"color: {CUE_COLOR.name()};" if card.warn else "")
 
     def _fill_lists(self, r: AnalysisResult) -> None:
