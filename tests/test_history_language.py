@@ -113,3 +113,17 @@ def test_trends_show_acknowledgements_and_defensive_phrases_per_call(qtbot) -> N
         assert [tab.table.item(2, c).text() for c in (7, 8)] == ["2", "1"]
         tab.refresh()  # known now: counted again from the cache, at once
         assert len(tab.language) == 3
+
+
+def test_a_promise_without_a_time_says_its_date_was_assumed() -> None:
+    from datetime import datetime, timezone
+
+    from poise.desktop.follow_ups import _when
+    from poise.language.notes import FollowUpReminder
+
+    def reminder(follow_up: str) -> FollowUpReminder:
+        return FollowUpReminder(1, TODAY, False, follow_up, datetime(2026, 12, 1, 9, tzinfo=timezone.utc), "sam", "live", None)
+
+    # the demo call's "within free time working days" (Whisper's "three") names no time Poise can read
+    assert _when(reminder("it will be refunded within free time working days"), TODAY) == "Due today (no date said)"
+    assert _when(reminder("engineer visit (within 3 days)"), TODAY) == "Due today"

@@ -35,6 +35,10 @@ ROW_PX = 24
 
 
 def _when(r: FollowUpReminder, today: date) -> str:
+    return _due(r, today) + ("" if r.date_said() else " (no date said)")
+
+
+def _due(r: FollowUpReminder, today: date) -> str:
     days = (r.due - today).days
     if days < 0:
         return f"Overdue {-days} day{'s' if days != -1 else ''} ({r.due:%a %d %b})"

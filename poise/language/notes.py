@@ -50,6 +50,11 @@ class FollowUpReminder:
     source: str
     recording: str | None
 
+    def date_said(self) -> bool:
+        """Whether the promise names a time Poise could read ("by Friday"); without one it is due on the call's
+        date (`follow_up_due`), an assumption the reminder says."""
+        return any(resolve_due(_when_of(part), self.started_at.date()) is not None for part in self.follow_up.split(";"))
+
     def status(self, today: date) -> str:
         """"overdue", "due today" or "upcoming" on `today`."""
         if self.due < today:
