@@ -101,9 +101,9 @@ class PaceGauge(QWidget):
             p.drawText(QRectF(x - 20, bar_top + bar_h + 5, 40, 16), Qt.AlignmentFlag.AlignHCenter, str(tick))
         p.setPen(QColor("#5f8f80"))
         p.drawText(
-            QRectF(band_rect.left(), 0, max(band_rect.width(), 80), 14),
+            QRectF(band_rect.left(), 0, max(band_rect.width(), 130), 14),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-            f"target {lo:.0f}–{hi:.0f}",
+            f"comfortable {lo:.0f}–{hi:.0f}",  # the review and the report call the band so too
         )
 
         if self._normal is not None:
