@@ -199,9 +199,10 @@ class TrendsTab(QWidget):
         interrupts = np.array([np.nan if r.get("interruptions") is None else r["interruptions"] for r in rows], float)
         per10 = np.array([np.nan if r.get("cues_per_10min") is None else r["cues_per_10min"] for r in rows], float)
         dot = dict(symbol="o", symbolSize=7, symbolPen=None, connect="finite")
-        self.pace_plot.plot(xs, paces, pen=pg.mkPen(AGENT_COLOR, width=2), symbolBrush=AGENT_COLOR, **dot)
-        self.interrupt_plot.plot(xs, interrupts, pen=pg.mkPen(CALLER_COLOR, width=2), symbolBrush=CALLER_COLOR, **dot)
-        self.cue_plot.plot(xs, per10, pen=pg.mkPen(CUE_COLOR, width=2), symbolBrush=CUE_COLOR, **dot)
+        for plot, ys, colour in ((self.pace_plot, paces, AGENT_COLOR), (self.interrupt_plot, interrupts, CALLER_COLOR),
+                                 (self.cue_plot, per10, CUE_COLOR)):
+            if np.isfinite(ys).any():  # a series with no value at all (calls without words) draws nothing
+                plot.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbolBrush=colour, **dot)
         span = max(xs[-1] - xs[0], 3600.0)
         self.pace_plot.setXRange(xs[0] - span * 0.04, xs[-1] + span * 0.04, padding=0)
         for plot, ys, floor in ((self.interrupt_plot, interrupts, 3.0), (self.cue_plot, per10, 3.0)):
