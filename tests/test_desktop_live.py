@@ -431,6 +431,7 @@ def test_no_microphone_offers_the_demo(window):
     assert window.banner.isVisible()
     assert window.banner_action.text() == "Play the demo call"
     assert "No microphone" in window.agent_combo.currentText()
+    assert window.live_view.caller_heat.text() == "Caller: no caller channel"  # the caller is "None (agent only)"
 
 
 def test_status_errors_are_one_plain_sentence(window):

@@ -265,7 +265,9 @@ class MainWindow(QMainWindow, WindowActions):
     def _update_device_status(self) -> None:
         if self._call is not None and self._state in ("running", "stopping"):
             self.device_status.setText(_devices_text(self._call.spec))
-        elif not self.devices:
+            return
+        self.live_view.set_has_caller(bool(self.caller_combo.currentData()))  # "None (agent only)": no caller to show
+        if not self.devices:
             self.device_status.setText("No input devices")
         else:
             agent = self.agent_combo.currentData() or "default mic"
