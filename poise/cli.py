@@ -324,6 +324,7 @@ def run_headless(args: argparse.Namespace) -> int:
             events.close()
             if not events_existed and Path(args.events).stat().st_size == 0:
                 Path(args.events).unlink()
+
     lock = threading.Lock()
     events_broken: list[str] = []  # set once: the events file stopped taking writes
 

@@ -22,8 +22,8 @@ from ..audio.sources import LoadedCall, load_call
 from ..audio.types import SAMPLE_RATE, AnalysisResult, Segment
 from ..audio.store import HistoryStore, StoreError
 from .. import paths
-from ..report.format import (BAND_WORDS, DEAD_AIR_NOTE, CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock, fmt_duration, numbers,
-                             transcript_lines)
+from ..report.format import (BAND_WORDS, DEAD_AIR_NOTE, CallNumbers, band_verdict, call_numbers, explain_cue, fmt_clock,
+                             fmt_duration, numbers, transcript_lines)
 from .errors import describe, is_bad_input
 from .history import History
 from .redact import for_storage
@@ -212,8 +212,8 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     wpm = shown.wpm
     verdict = band_verdict(wpm, band)
     cards = [
-        SummaryCard("wpm", "Agent pace", shown.pace,
-                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}\u2060–\u2060{hi:.0f}"  # word joiners: the range never breaks at its dash
+        SummaryCard("wpm", "Agent pace", shown.pace,  # word joiners (U+2060): the range never breaks at its dash
+                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}\u2060–\u2060{hi:.0f}"
                     if verdict else "no words",
                     "Callers follow a pace inside the comfortable range; faster sounds rushed.", verdict not in ("in", "")),
         SummaryCard("length", "Length", shown.length, "the whole call",
