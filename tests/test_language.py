@@ -348,3 +348,23 @@ def test_every_training_sentence_belongs_to_one_writers_batch() -> None:
     assert all(writer for row, writer in tagged if row.split == "train")
     assert all(row.split == "train" for row, writer in tagged if writer)
     assert len({writer for _, writer in tagged if writer}) >= 5
+
+
+@pytest.mark.parametrize("text, defensive", [
+    # phrasings four guide-only writers used that the rules had missed, said in other words here
+    ("I've told you several times now, the fee stands.", True),
+    ("As I keep saying, the order has shipped.", True),
+    ("It's honestly not the end of the world.", True),
+    ("Everybody else manages to log in fine.", True),
+    ("If you'd checked your inbox you'd have seen it.", True),
+    ("Computer says no, I'm afraid.", True),
+    ("I'm only the messenger here.", True),
+    ("Could you calm down a little, please?", True),
+    # look-alikes and negations
+    ("I'm not saying it's not the end of the world.", False),
+    ("Everyone else on the account can see the letter too.", False),
+    ("I can help you with that if you like.", False),
+    ("If you had a reference number, that would speed things up.", False),
+])
+def test_defensive_phrasings_beyond_the_first_rules(text: str, defensive: bool) -> None:
+    assert ("defensive" in families(text, "agent", use_model=False)) is defensive

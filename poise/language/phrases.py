@@ -188,6 +188,26 @@ RULES: tuple[Rule, ...] = (
        r"ticked|selected|chosen|chose|picked|pressed|tapped|skipped|overlooked|mistyped|mixed)\b(?! (?:been|received))",
        unless=r"\bshould have (?:received|got|gotten)\b"),
     _r("defensive", "dismissive", r"\byou are (?:overreacting|wrong|not listening|being (?:unreasonable|ridiculous|difficult|silly))\b|\bthat is (?:just )?(?:how|the way) (?:it|things) (?:works?|is|are)\b|\b(?:it is|that is) not (?:that|so|very|exactly) (?:complicated|hard|difficult|bad|big)\b|\b(?:it is|that is|this is) (?:really |honestly )?not (?:a |that |such a )?big deal\b|\bno need to (?:get|be) (?:so )?(?:worked up|upset|angry|rude|dramatic)\b|\bi do not know what (?:else )?you want\b|\bi do not (?:understand|see|get|know) why you are (?:so |this |that )?(?:upset|angry|annoyed|frustrated|worked up|shouting)\b|\bit should not be (?:that|so) (?:hard|difficult)\b|(?:^|\bjust )stop (?:shouting|yelling|complaining|interrupting)\b|\bnot (?:going to|gonna) apologi[sz]e\b|\bi am not sorry\b", negatable=False),
+    # Said to a caller in many words (four writers who had read only the guide, their phrasings not reached above):
+    # the same point made again, minimising, blame by comparison or hindsight, the rulebook or the messenger.
+    _r("defensive", "as i said", r"\bi have (?:now )?(?:told|explained (?:it|this|that) to) you (?:twice|(?:two|three|four|several|many|a few|multiple) times)\b|"
+       r"\b(?:as|like) i (?:keep|kept) (?:saying|telling you|explaining)\b|\bas per my (?:previous|last|earlier) (?:explanation|email|message|answer)\b|"
+       r"\bi did already (?:tell|explain|say)\b|\bfor the (?:second|third|last|hundredth) time\b", negatable=False),
+    _r("defensive", "it is not a big deal", r"\bno biggie\b|\bnot the end of the world\b|\bmountain out of a molehill\b|\bworked up (?:over|about) nothing\b|"
+       r"\b(?:what|why) (?:is |all )?(?:the|this) (?:big )?fuss\b|\bbig fuss\b|\boverreaction\b|\byou are overthinking\b|\bit is what it is\b|"
+       r"\bmost (?:customers|people|callers) (?:would not|do not) (?:even )?notice\b|\b(?:no need to|stop) get(?:ting)? (?:so |all )?(?:hysterical|emotional|upset|worked up|angry)\b"),
+    _r("defensive", "calm down", r"\b(?:calm|" + _SOOTHE + r")(?: down)? a (?:bit|minute|little|second|moment|touch)\b|" + _CLAUSE_START + r"(?:just )?take a (?:deep )?breath\b",
+       unless=r"\b(?:i am|i was|trying|try|hard|easy|help you|helps? me|while|time)\b(?: to)? calm down\b"),
+    _r("defensive", "blame", r"\b(?:everyone|everybody|nobody|no one|most people) else (?:manages|seems to manage|can|copes|has (?:had )?(?:no|a|any) (?:problem|issue|trouble))\b|"
+       r"\bsomething (?:on|at) your end\b|\bmust be your (?:phone|end|device|computer|browser|connection|bank|router)\b|"
+       r"\bif you (?:had|would|would have) (?:bothered|read|checked|sent|looked|listened|followed|filled|returned)\b|\byou just did not (?:look|read|check|listen|bother)\b|"
+       r"\bnobody forced you\b|\byou (?:will|would) have (?:ticked|clicked|entered|typed|selected|pressed|missed|deleted|left|plugged)\b|"
+       r"\byou (?:probably|obviously|must have|clearly) (?:left|plugged|lost|switched|turned|installed|broke|sent)\b"),
+    _r("defensive", "policy", r"\bpolicy is policy\b|\b(?:the |our )?terms and conditions are (?:very |quite |perfectly )?clear\b|\bcomputer says no\b|"
+       r"\b(?:i|we) can only go by (?:what is in )?(?:the|our) (?:guidelines|rules|policy|terms)\b|\b(?:simply |just )?how our (?:procedure|process|policy) works\b|"
+       r"\bi can not go against (?:it|the|our)\b", negatable=False),
+    _r("defensive", "not my fault", r"\bi can not help (?:it )?(?:if|that)\b|\bi am (?:just|only) the messenger\b|\bi was not (?:even )?(?:on shift|working|here) when\b|"
+       r"\b(?:we are|i am) not responsible for what\b|\bdepartment,? not mine\b", negatable=False),
     # confirm
     _r("confirm", "just to confirm", r"\bjust (?:so i am clear|to (?:confirm|make sure|check|clarify|recap|be clear|be sure|summari[sz]e)\b(?! (?:your|the system|that the system))|to (?:check|make sure) i (?:understood|understand|have|got)\b)", negatable=False),
     _r("confirm", "what i am hearing", r"\b(?:so )?what i am hearing\b|\bwhat i understand is\b|\bso you are saying\b|\bif i (?:understand|understood|have|got|heard)(?: you| this| that| it)? (?:correctly|right)\b|\bcorrect me if i am wrong\b|\b(?:so )?to (?:recap|summari[sz]e|sum up)\b", negatable=False),
