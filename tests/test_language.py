@@ -54,7 +54,7 @@ def test_held_out_precision_and_recall_meet_the_targets(family: str) -> None:
     assert scores.recall is not None and scores.recall >= TARGET_RECALL, scores
 
 
-@pytest.mark.xfail(strict=True, reason="31 of 285 (10.9 %) since the 2026-12-03h blind batch's look-alikes (10 of 72) came in")
+@pytest.mark.xfail(strict=True, reason="32 of 285 (11.2 %): 31 since the 2026-12-03h blind batch's look-alikes (10 of 72) came in, 1 more with the defensive rules of 2026-12-04")
 def test_negated_and_look_alike_sentences_are_mostly_left_alone() -> None:
     tricky = [r for r in load_rows() if r.split == "test" and r.kind in ("neg", "look") and not r.labels]
     wrong = [r for r in tricky if families(r.text, r.role)]
