@@ -447,3 +447,14 @@ def test_invalid_block_size_or_speed():
         FileSource(call, block_s=0)
     with pytest.raises(ValueError):
         FileSource(call, speed=0)
+
+
+def test_speech_cut_to_its_first_instant_is_said_to_be_cut_short(tmp_path):
+    """A real recording cut after 100 bytes holds 28 samples of sound, not silence: the loader lets it through,
+    the analysis hears no speech, and the refusal names the cut rather than "no speech"."""
+    from poise.audio.analysis import analyze_file
+
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(speech_path("sb_ljspeech_LJ050-0131.wav").read_bytes()[:100])
+    with pytest.raises(AudioInputError, match=r"cut\.wav is cut short: its header promises 7\.\d s but the file holds only 0\.0 s"):
+        analyze_file(cut, transcribe=False)

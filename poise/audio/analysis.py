@@ -362,7 +362,7 @@ def analyze_file(
     result = session.finish(call.info, segments if transcribe else None)
     result.gaps = gaps
     if result.agent.talk_time_s == 0 and (result.caller is None or result.caller.talk_time_s == 0):
-        raise AudioInputError(f"{path} contains no speech Poise can hear: check that it is the right recording.")
+        raise AudioInputError(call.cut_short or f"{path} contains no speech Poise can hear: check that it is the right recording.")
     report(1.0, "done")
     return result
 

@@ -78,6 +78,7 @@ class _Decoded:
     backend: str = "soundfile"  # which decoder read it: "soundfile" or "pyav"
     samples: int = 0  # samples looked at for clipping
     notes: list[str] = field(default_factory=list)  # cut short, clipping: said to the user, not refused
+    cut_short: str | None = None  # the refusal when nothing in a cut-short file is heard: it names the cut, not silence
 
 
 def load_call(
@@ -193,6 +194,7 @@ class StreamedCall:
     has_caller: bool
     length: int  # samples per role at SAMPLE_RATE
     _backends: list[str] = field(default_factory=list)
+    cut_short: str | None = None  # a file of it is cut short: the refusal if the analysis hears no speech
 
     @property
     def duration_s(self) -> float:
@@ -253,6 +255,7 @@ def open_call(
         path=str(path), caller_path=None if caller_path is None else str(caller_path), agent_channel=agent_channel,
         info=call.info, notes=list(call.notes), has_caller=call.caller is not None,
         length=max(d.length for d in decoded), _backends=[d.backend for d in decoded],
+        cut_short=next((d.cut_short for d in decoded if d.cut_short), None),
     )
 
 
@@ -559,12 +562,12 @@ def _decode_file(
         if decoded is None or decoded.frames == 0:
             raise AudioInputError(no_samples)
     shortfall = _wav_shortfall(p, decoded)
+    if shortfall is not None:  # what is left of a cut file may be its first instant, not a silent recording
+        decoded.cut_short = (f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
+                             f"{shortfall[1]:.1f} s, with no speech in it; copy or export the recording again.")
     if decoded.peak < SILENCE_PEAK and not silence_ok:
-        if shortfall is not None:  # what is left of a cut file may be its silent first instant, not a silent recording
-            raise AudioInputError(
-                f"{name} is cut short: its header promises {shortfall[0]:.1f} s but the file holds only "
-                f"{shortfall[1]:.1f} s, with no speech in it; copy or export the recording again."
-            )
+        if decoded.cut_short is not None:
+            raise AudioInputError(decoded.cut_short)
         raise AudioInputError(f"{name} contains no speech (only silence); check that you chose the right recording.")
     if shortfall is not None:
         decoded.notes.append(
