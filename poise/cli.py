@@ -267,11 +267,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     """`poise review FILE`: the review window (a missing file is said here, before any window opens)."""
     for path in (args.call, args.caller):
         if path is not None and not Path(path).is_file():
-            p = Path(path)
-            what = ("does not exist; check the path and try again" if not p.exists()
-                    else "is a folder: choose a recording file in it" if p.is_dir()
-                    else "is not a regular file: choose a recording file")
-            return _fail(f"{path} {what}.", EXIT_BAD_INPUT)
+            from . import paths
+
+            if not Path(path).exists():
+                return _fail(paths.no_such_file(path), EXIT_BAD_INPUT)
+            kind = "a folder: choose a recording file in it" if Path(path).is_dir() else "not a regular file: choose a recording file"
+            return _fail(f"{path} is {kind}.", EXIT_BAD_INPUT)
     from .desktop.app import review_main
 
     return review_main(args.call, args.caller, args.agent_channel, args.model)

@@ -165,7 +165,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         rate = report.audio_s / max(report.elapsed_s, 1e-9)
         print(
-            f"{_calls(report.calls)}: {report.analysed} analysed now, {report.skipped - report.failed_before} done before, "
+            f"{_calls(report.calls)}: {report.analysed} analysed now, {report.skipped} done before, "
             f"{report.failed} failed" + (f" ({report.failed_before} refused before, not tried again)" if report.failed_before else "")
             + (f", {report.saved} saved to history" if args.save else "")
             + (f" (batch “{report.batch_name}”, id {report.batch_id})" if report.batch_id else "")

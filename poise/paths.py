@@ -29,6 +29,11 @@ class DataDirError(OSError):
 _user_umask: int | None = None  # the umask Poise was started with: what the user's own files elsewhere get
 
 
+def no_such_file(name: str | os.PathLike[str]) -> str:
+    """The one sentence for a path that is not there (the CLI, the loader, a batch and the app all say it)."""
+    return f"{name} does not exist; check the path and try again."
+
+
 def private_umask() -> None:
     """Make every file and folder Poise creates from now on private to the user (umask 077)."""
     global _user_umask

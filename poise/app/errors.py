@@ -42,7 +42,7 @@ def describe(exc: BaseException, doing: str = "") -> str:
         name = Path(str(exc.filename or (exc.args[0] if exc.args else "file"))).name
         if doing == "demo":
             return f"The demo call ({name}) is missing from this installation: reinstall Poise."
-        return f"{name} does not exist; check the path and try again."
+        return paths.no_such_file(name)
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         # not the engine's "what was recorded so far is kept": whether it was is the recorder's to say
         return "The disk is full: free some space and try again."

@@ -25,6 +25,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from poise import paths
 from poise.audio.types import SAMPLE_RATE, AudioInputError, Block, SourceInfo
 
 AgentChannel = Literal["left", "right"]
@@ -527,7 +528,7 @@ def _decode_file(
             with open(p, "rb"):
                 pass
     except FileNotFoundError:
-        raise AudioInputError(f"{name} does not exist; check the path and try again.") from None
+        raise AudioInputError(paths.no_such_file(name)) from None
     except PermissionError:
         raise AudioInputError(f"{name} cannot be read (permission denied); check the file's permissions.") from None
     except OSError as e:

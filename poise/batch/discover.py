@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paths import no_such_file
+
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})  # what `poise analyze` reads
 DEFAULT_PAIR_RULE = "*_agent.*,*_caller.*"  # agent glob, caller glob (file names, not paths)
 
@@ -107,7 +109,7 @@ def _expand(inputs: list[str]) -> list[Path]:
                 found.extend(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
             if not found:
                 if not glob.has_magic(item):
-                    raise DiscoveryError(f"{item} does not exist; check the path and try again.")
+                    raise DiscoveryError(no_such_file(item))
                 raise DiscoveryError(f"nothing matches {item}: check the pattern (quote it so the shell leaves it alone).")
             files.extend(found)
     unique = {p.absolute(): None for p in files}

@@ -76,9 +76,9 @@ class BatchReport:
 
     calls: int = 0
     analysed: int = 0
-    skipped: int = 0  # done before with the same settings and content (refused ones included)
+    skipped: int = 0  # done before with the same settings and content
     failed: int = 0
-    failed_before: int = 0  # of `skipped`: refused as bad input in an earlier run, not tried again
+    failed_before: int = 0  # of `failed`: refused as bad input in an earlier run, not tried again
     saved: int = 0
     interrupted: bool = False
     audio_s: float = 0.0  # audio analysed in this run (skipped calls excluded)
@@ -124,8 +124,8 @@ class _Writer:
         self.rows[call.key] = dict(entry.row)
         if entry.saved and entry.ok:
             self.saved_keys.add(call.key)
-        self.report.skipped += 1
         if entry.ok:
+            self.report.skipped += 1
             self.progress.skipped += 1
         else:  # refused before as bad input: still a failed call of this batch (the bar says "failed", not "done")
             self.progress.failed += 1

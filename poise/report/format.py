@@ -15,7 +15,7 @@ import numpy as np
 from ..audio.coach import CoachConfig
 from ..audio.stats import DEAD_AIR_MIN_S
 from ..audio.report import _num
-from ..audio.types import Segment, Word
+from ..audio.types import AnalysisResult, Segment, Word
 
 DEFAULT_WPM_BAND = (CoachConfig.target_wpm_low, CoachConfig.target_wpm_high)  # the cue rules' defaults: one band
 EXPLAIN_QUOTE_CHARS = 60  # characters of the words a language cue quotes
@@ -50,7 +50,7 @@ def fmt_duration(seconds: float | None) -> str:
     return fmt_length(s)
 
 
-def no_cues_sentence(result: Any) -> str:
+def no_cues_sentence(result: AnalysisResult) -> str:
     """What an empty cue list says: that she stayed near her own normal, or, when too little of her speech
     was heard to learn one, only that there were no cues (no normal, nothing to be near)."""
     if result.baseline.is_ready():
