@@ -279,6 +279,13 @@ def test_a_calm_opener_is_not_hostile() -> None:
     assert families("I'm calling because I was charged twice this month.", "caller") == set()
 
 
+@pytest.mark.parametrize("said", ["You're welcome.", "You are welcome.", "Ah, you're welcome, take care."])
+def test_a_callers_polite_reply_is_not_abuse(said: str) -> None:
+    """The model read a caller's "You're welcome." as abuse (its "you're" + one word is mostly an insult in training),
+    which put "Set a boundary" on a real call."""
+    assert families(said, "caller") == set()
+
+
 def test_a_calm_call_has_no_complaint_line_and_says_no_next_step() -> None:
     summary = summarize([_seg("caller", 1.0, 2.0, "A table for two, please."), _seg("agent", 3.0, 4.0, "Of course.")])
     assert summary.lines() == ["Defensive phrases: none.", "Next steps stated: no."]

@@ -50,9 +50,10 @@ _NEGATOR = re.compile(r"^(?:not|never|no|nobody|without|hardly)$")
 #   on "this is diane in new jersey"): never under 0.5, since a call is mostly talk with no family. Refitted
 #   after training batch F (2026-12-04): defensive 0.95 -> 0.85, abuse 0.7 -> 0.6 (acknowledge kept at 0.65 where
 #   the fit gave 0.6: cross-validation could not tell them apart); after batch G's caller sentences (2026-12-03)
-#   the fit gives these values as they stand, acknowledge's 0.65 included
+#   the fit gives these values as they stand, acknowledge's 0.65 included; after the team's polite replies
+#   (2026-12-06, "You're welcome." read as abuse) abuse 0.6 -> 0.55
 THRESHOLDS: dict[str, float] = {"acknowledge": 0.65, "apology": 0.5, "defensive": 0.85, "confirm": 0.5, "next_steps": 0.5,
-                                "escalation": 0.5, "boundary": 0.5, "abuse": 0.6, "hostile": 0.95}
+                                "escalation": 0.5, "boundary": 0.5, "abuse": 0.55, "hostile": 0.95}
 
 
 @dataclass(frozen=True)
