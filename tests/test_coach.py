@@ -384,6 +384,31 @@ def test_dead_air_mid_call_but_not_before_anyone_spoke():
     assert 16.0 <= cues[0].t <= 16.2
 
 
+@pytest.mark.parametrize("farewell", ["Thanks for calling, goodbye!", "Have a nice day.", "Okay, bye bye."])
+def test_silence_after_a_farewell_is_the_end_of_the_call_not_dead_air(farewell: str):
+    """A live call runs on until the agent presses Stop; the silence after "Goodbye" is not dead air."""
+    from poise.audio.types import Segment
+
+    agent = Stream(30).talk(8, 10)
+    caller = Stream(30).talk(11, 12)
+    coach = Coach(CoachConfig(), has_caller=True)
+    coach.language.schedule([Segment("agent", 8.0, 10.0, "Anything else today?"), Segment("caller", 11.0, 12.0, farewell)])
+    a, c = agent.track(), caller.track()
+    assert [cue for k in range(a.n) for cue in coach.update(k, a, c, BASELINE)] == []
+
+
+def test_talk_after_a_farewell_brings_dead_air_back():
+    from poise.audio.types import Segment
+
+    agent = Stream(30).talk(8, 10).talk(14, 15)
+    caller = Stream(30).talk(11, 12)
+    coach = Coach(CoachConfig(), has_caller=True)
+    coach.language.schedule([Segment("caller", 11.0, 12.0, "Bye."), Segment("agent", 14.0, 15.0, "Oh, one more thing.")])
+    a, c = agent.track(), caller.track()
+    cues = [cue for k in range(a.n) for cue in coach.update(k, a, c, BASELINE)]
+    assert [(cue.kind, round(cue.t)) for cue in cues] == [("dead_air", 21)]
+
+
 def test_a_lost_headset_is_not_dead_air_and_the_clock_restarts_when_it_is_back():
     from poise.audio.recorder import Gap
 

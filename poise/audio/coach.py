@@ -45,6 +45,8 @@ CUE_MESSAGES: dict[str, str] = {
 SYLLABLES_PER_WORD = 1.25  # detected nuclei per transcribed word; calibrated on the read clips (benchmarks/accuracy.py)
 RULE_STEP_FRAMES = 10  # slow rules are evaluated every 100 ms of audio
 PACE_WINDOW_SPEECH_S = 8.0  # s of recent agent speech the acoustic pace (meters, timeline) is measured over
+FAREWELL_TAIL_S = 1.5  # s of sound after a goodbye's last word that still belongs to it (the other side's "bye",
+#   Whisper ending the word early)
 PACE_SUSTAIN_STEPS = 5  # 0.5 s (about two words): one quick phrase is not a habit
 PITCH_WINDOW_VOICED_S = 3.0  # s of recent voiced agent frames for the pitch median
 VOLUME_WINDOW_SPEECH_S = 1.2  # s of recent voiced agent speech for the loudness median (one stressed word is < half)
@@ -312,6 +314,9 @@ class Coach:
     def _dead_air(self, k: int, t: float) -> Cue | None:
         if not self.has_caller or self._last_any_speech is None:
             return None  # agent-only audio cannot tell silence from listening; or the call has not started
+        farewell_end = self.language.farewell_end  # words reach the coach 1-2 s late, well before dead_air_s has passed
+        if farewell_end is not None and farewell_end >= self._last_any_speech * FRAME_HOP_S - FAREWELL_TAIL_S:
+            return None  # nobody has spoken since a goodbye: the call is over, not stalled
         silence = (k - self._last_any_speech) * FRAME_HOP_S
         for gap in list(self.device_gaps):  # a lost headset is not dead air, and the clock restarts when it is back
             if gap.start_s <= t and (gap.end_s is None or gap.end_s > t):

@@ -62,6 +62,10 @@ _CLOSING = re.compile(
     r"no that is (?:it|all|everything))\b"
 )
 
+_FAREWELL = re.compile(  # the call is over once one side says it: the silence after it is not dead air
+    r"\b(?:goodbye|good bye|bye|bye bye|have a (?:nice|good|lovely|great) (?:day|evening|weekend|one)|take care|speak soon|talk soon)\b"
+)
+
 Offer = Callable[[str, float, dict[str, Any], str | None], Cue | None]
 
 
@@ -156,6 +160,7 @@ class LanguageCoach:
         self._complained = False  # a heated stretch or hostile words happened in this call
         self._next_step_stated = False
         self._closing_cued = False
+        self.farewell_end: float | None = None  # s: the end of the latest segment that said goodbye (either side)
         self._last_series_t = -1e9
         self._hot_since: float | None = None  # since when the heat has stood at HEATED or above
 
@@ -236,6 +241,8 @@ class LanguageCoach:
     def _on_segment(self, segment: Segment, t: float) -> None:
         moments = moments_of(segment)
         self.state.moments.extend(moments)
+        if _FAREWELL.search(normalize(segment.text)):
+            self.farewell_end = segment.end
         families = {m.family: m for m in moments}
         if segment.role == "caller":
             if "abuse" in families:
