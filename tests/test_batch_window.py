@@ -58,7 +58,7 @@ def test_the_table_shows_the_worst_calls_first_and_opens_one_in_review(qtbot, ba
     from poise.desktop.batch_window import BatchSummaryWindow
 
     opened: list[tuple[Path, Path | None]] = []
-    window = BatchSummaryWindow(opener=lambda a, c: opened.append((a, c)))
+    window = BatchSummaryWindow(opener=lambda a, c, channel: opened.append((a, c)))
     qtbot.addWidget(window)
     window.load(batch)  # off the UI thread
     qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=5000)
@@ -120,7 +120,7 @@ def test_the_history_window_filters_one_batch_and_opens_its_summary(qtbot, batch
     with HistoryStore() as store:
         ids = [store.save_call(make_result(), "review", agent="sam") for _ in range(3)]
         store.save_batch("5eed0001", "week48", batch, ids[:2])
-    window = HistoryWindow(opener=lambda path: None)
+    window = HistoryWindow(opener=lambda *_: None)
     qtbot.addWidget(window)
     window.show()
     assert window.model.rowCount() == 3 and window.batch_filter.isVisible()
@@ -138,14 +138,15 @@ def test_without_batches_the_history_window_shows_no_batch_filter(qtbot) -> None
 
     with HistoryStore() as store:
         store.save_call(make_result(), "review")
-    window = HistoryWindow(opener=lambda path: None)
+    window = HistoryWindow(opener=lambda *_: None)
     qtbot.addWidget(window)
     window.show()
     assert not window.batch_filter.isVisible() and window.model.rowCount() == 1
 
 
 def test_a_right_channel_call_opens_with_the_agent_on_the_right(qtbot, tmp_path: Path) -> None:
-    """The app's opener takes no agent channel: a batch run with --agent-channel right reviews here."""
+    """A batch run with --agent-channel right reviews its calls with the agent on the right: through the app's
+    opener, or in a review window of the batch window's own."""
     from poise.desktop.batch_window import BatchSummaryWindow
 
     from conftest import speech_path
@@ -158,11 +159,15 @@ def test_a_right_channel_call_opens_with_the_agent_on_the_right(qtbot, tmp_path:
                               "cues_per_10min": 0.0, "agent_file": str(tmp_path / "stereo.wav"), "agent_channel": "right"}],
                   CUE_KINDS)
     opened: list = []
-    window = BatchSummaryWindow(opener=lambda a, c: opened.append(a))
+    with_opener = BatchSummaryWindow(opener=lambda a, c, channel: opened.append((a, c, channel)))
+    qtbot.addWidget(with_opener)
+    with_opener.load(tmp_path, background=False)
+    assert with_opener.open_row(0) and opened == [(tmp_path / "stereo.wav", None, "right")]
+    window = BatchSummaryWindow()
     qtbot.addWidget(window)
     window.load(tmp_path, background=False)
     assert window.model.row(0).agent_channel == "right"
-    assert window.open_row(0) and opened == []
+    assert window.open_row(0)
     (review,) = window.review_windows
     assert review.spec.agent_channel == "right" and review.spec.file == tmp_path / "stereo.wav"
     from poise.desktop.review_window import wait_for_reviews

@@ -38,7 +38,7 @@ def test_follow_ups_are_reminded_marked_done_and_opened(qtbot) -> None:
 
     ids = _calls()
     opened: list[Path] = []
-    window = HistoryWindow(opener=opened.append, today=lambda: TODAY)
+    window = HistoryWindow(opener=lambda path, *_: opened.append(path), today=lambda: TODAY)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

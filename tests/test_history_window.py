@@ -55,7 +55,7 @@ def test_sort_filter_open_and_delete(qtbot, filled) -> None:
     from poise.desktop.history_window import HistoryWindow
 
     opened: list[Path] = []
-    window = HistoryWindow(opener=opened.append)
+    window = HistoryWindow(opener=lambda path, *_: opened.append(path))
     qtbot.addWidget(window)
     window.show()
     assert window.model.rowCount() == 10 and window.count_label.text() == "10 calls"
@@ -115,6 +115,34 @@ def test_opening_a_call_in_the_real_review_window(qtbot, tmp_path) -> None:
     review.wait(60)  # the analysis stops at its next chunk: no worker left running at exit
     review.close()
     window.close()
+
+
+def test_a_saved_review_reopens_with_the_side_and_caller_file_it_was_analysed_with(qtbot, tmp_path) -> None:
+    """A call analysed with the agent on the right (or with a caller file) opened from history as left-is-agent
+    swapped the speakers: the transcript's caller lines read "Agent" and the cues were the caller's."""
+    from dataclasses import replace
+
+    from poise.audio.sources import load_call
+    from poise.desktop.history_window import HistoryWindow
+
+    import soundfile as sf
+
+    tone = 0.1 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)
+    stereo, agent_file, caller_file = tmp_path / "stereo.wav", tmp_path / "agent.wav", tmp_path / "caller.wav"
+    sf.write(stereo, np.stack([tone, tone], axis=1), 16000)
+    sf.write(agent_file, tone, 16000)
+    sf.write(caller_file, tone, 16000)
+    with HistoryStore() as store:
+        right = replace(make_result(), source=load_call(stereo, agent_channel="right").info)
+        pair = replace(make_result(), source=load_call(agent_file, caller_file).info)
+        ids = [store.save_call(result, "review", recording=Path(result.source.path)) for result in (right, pair)]
+    opened: list = []
+    window = HistoryWindow(opener=lambda *args: opened.append(args))
+    qtbot.addWidget(window)
+    assert all(window.open_call(i) for i in ids)
+    assert opened == [(stereo, None, "right"), (agent_file, caller_file, "left")]
+    caller_file.unlink()  # half of the call is gone: it cannot be reviewed as it was
+    assert not window.open_call(ids[1]) and "not kept" in window.status.text()
 
 
 def test_retention_and_orphans_in_the_window(qtbot) -> None:

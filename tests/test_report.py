@@ -226,6 +226,8 @@ def test_json_numbers_are_rounded_and_extra_keys_present():
         "duration_s": 152.37,
         "sample_rate": 8000,
         "channels": 2,
+        "agent_channel": None,  # (additions: how the call was opened, so history can open it the same way)
+        "caller_path": None,
     }
     agent = doc["agent"]
     assert agent["talk_time_s"] == 81.235

@@ -70,7 +70,7 @@ def test_real_call_wav_is_stereo_8k_with_agent_left():
     path = speech_path(CALL_WAV)
     call = load_call(path)
     raw, rate = sf.read(path, dtype="float32")
-    assert call.info == SourceInfo(path=str(path), duration_s=len(raw) / rate, sample_rate=8000, channels=2)
+    assert call.info == SourceInfo(path=str(path), duration_s=len(raw) / rate, sample_rate=8000, channels=2, agent_channel="left")
     assert call.info.duration_s == pytest.approx(182.81, abs=0.01)
     assert call.agent.dtype == np.float32 and call.caller is not None and call.caller.dtype == np.float32
     assert len(call.agent) == len(call.caller) == len(raw) * 2
@@ -162,7 +162,7 @@ def test_tone_on_the_left_is_the_agent(tmp_path, rate, subtype):
     sf.write(path, np.stack([left, np.zeros_like(left)], axis=1), rate, subtype=subtype)
 
     call = load_call(path)
-    assert call.info == SourceInfo(path=str(path), duration_s=1.5, sample_rate=rate, channels=2)
+    assert call.info == SourceInfo(path=str(path), duration_s=1.5, sample_rate=rate, channels=2, agent_channel="left")
     assert len(call.agent) == len(call.caller) == int(1.5 * SAMPLE_RATE)
     assert rms(call.agent) == pytest.approx(0.3 / np.sqrt(2), rel=0.03)
     assert rms(call.caller) < 1e-3
@@ -202,7 +202,7 @@ def test_two_files_with_different_rates_and_lengths(tmp_path):
     sf.write(caller_path, np.stack([np.zeros_like(right_only), right_only], axis=1), 44100, subtype="PCM_24")
 
     call = load_call(agent_path, caller_path=caller_path)
-    assert call.info == SourceInfo(path=str(agent_path), duration_s=3.0, sample_rate=8000, channels=2)
+    assert call.info == SourceInfo(path=str(agent_path), duration_s=3.0, sample_rate=8000, channels=2, caller_path=str(caller_path))
     assert call.caller is not None
     assert len(call.agent) == len(call.caller) == 3 * SAMPLE_RATE
     assert np.all(call.agent[2 * SAMPLE_RATE :] == 0.0)  # the shorter side is padded with silence

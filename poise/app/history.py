@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import paths
 from ..audio.baseline import MISMATCH_ST, hz_to_st
 from ..audio.recorder import Gap, finished_gaps, recording_gaps
-from ..audio.store import HistoryStore, StoreError
+from ..audio.store import CallRow, HistoryStore, StoreError
 from ..audio.types import AnalysisResult, Baseline
 from ..language.notes import save_draft_notes
 from .forget import apply_retention
@@ -192,3 +192,25 @@ def _other_voice(profile: Baseline | None, heard: Baseline) -> bool:
 
 
 __all__ = ["POLICY", "History", "Policy", "Saved"]
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    """The audio a saved call is reviewed from, opened as it was analysed."""
+
+    file: Path
+    caller_file: Path | None = None
+    agent_channel: str = "left"
+
+
+def call_audio(store: HistoryStore, row: CallRow) -> CallAudio | None:
+    """A saved call's audio, else None when it is gone: its recording, else the file it was reviewed from. A
+    review opens with the side and caller file it was analysed with; Poise's own recordings hold the agent left."""
+    file = next((p for p in (row.recording, Path(row.source) if row.source else None) if p is not None and p.is_file()), None)
+    if file is None or row.kind != "review":
+        return None if file is None else CallAudio(file)
+    source = store.load_call(row.id).get("source") or {}
+    caller = Path(source["caller_path"]) if source.get("caller_path") else None
+    if caller is not None and not caller.is_file():
+        return None
+    return CallAudio(file, caller, source.get("agent_channel") or "left")

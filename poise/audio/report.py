@@ -148,6 +148,8 @@ def to_json(result: AnalysisResult) -> dict[str, Any]:
             "duration_s": _num(src.duration_s, TIME_DIGITS) or 0.0,
             "sample_rate": _int(src.sample_rate) or 1,
             "channels": _int(src.channels) or 1,
+            "agent_channel": src.agent_channel,  # additions to the contract's source: how to open the call again
+            "caller_path": src.caller_path,
         },
         "agent": _role_json(result.agent),
         "caller": _role_json(result.caller),

@@ -128,6 +128,7 @@ def _load(
             duration_s=decoded.frames / decoded.sample_rate,
             sample_rate=decoded.sample_rate,
             channels=decoded.channels,
+            agent_channel=agent_channel if decoded.channels > 1 else None,
         )
         notes = list(decoded.notes)
         if decoded.channels > 2:
@@ -152,7 +153,7 @@ def _load(
     a_s, c_s = a.frames / a.sample_rate, c.frames / c.sample_rate
     if c.peak < SILENCE_PEAK:
         notes.append(f"The caller file {caller_path} is silent: Poise analysed the agent alone.")
-        info = SourceInfo(path=str(path), duration_s=a_s, sample_rate=a.sample_rate, channels=1)
+        info = SourceInfo(path=str(path), duration_s=a_s, sample_rate=a.sample_rate, channels=1, caller_path=str(caller_path))
         return _noted(LoadedCall(agent=a.audio[0] if keep else empty, caller=None, info=info, notes=notes)), [a]
     if abs(a_s - c_s) > LENGTH_NOTE_S:
         shorter = "caller" if c_s < a_s else "agent"
@@ -170,6 +171,7 @@ def _load(
         duration_s=max(a_s, c_s),
         sample_rate=a.sample_rate,
         channels=2,
+        caller_path=str(caller_path),
     )
     if not keep:
         return _noted(LoadedCall(agent=empty, caller=empty, info=info, notes=notes)), [a, c]

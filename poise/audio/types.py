@@ -47,6 +47,8 @@ class SourceInfo:
     duration_s: float
     sample_rate: int  # the rate of the original recording / device
     channels: int
+    agent_channel: str | None = None  # a stereo file: the side that is the agent ("left" / "right")
+    caller_path: str | None = None  # the caller's side as a file of its own
 
 
 @dataclass

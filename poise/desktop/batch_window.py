@@ -30,6 +30,7 @@ from poise.app.batch_summary import DEFAULT_SORT, BatchSummary, SummaryError, Su
 from poise.app.review import CUES_WARN_PER_10_MIN
 from poise.audio.coach import CUE_MESSAGES
 from poise.desktop.widgets import list_table, status_label
+from poise.desktop.window_actions import Opener, open_for_review
 from poise.desktop.window_menus import install_batch_menu  # (here for old callers)
 from poise.report.format import fmt_length
 
@@ -37,7 +38,6 @@ SUMMARY_FILTER = "Batch summaries (summary.csv summary.parquet *.csv *.parquet);
 _Index = QModelIndex | QPersistentModelIndex
 ERROR_TEXT = "#8a3a26"  # the calibration dialog's error red (style.py #calibMessage[error])
 HEADER_PAD_PX = 30  # px beside a header's text: its margins and the sort arrow
-Opener = Callable[[Path, "Path | None"], object]  # (recording or agent side, caller side) -> opens the review
 
 # (key, header, tooltip) before the per-kind cue counts; the error column comes last
 _FIXED = (
@@ -167,7 +167,7 @@ class BatchTableModel(QAbstractTableModel):
 class BatchSummaryWindow(QMainWindow):
     """Poise — batch: one batch's calls, worst first; double-click opens one in review.
 
-    `opener(recording, caller_file)` opens a review (the main window passes its own); by
+    `opener(recording, caller_file, agent_channel)` opens a review (the main window passes its own); by
     default a `ReviewWindow` is made here.
     """
 
@@ -306,16 +306,7 @@ class BatchSummaryWindow(QMainWindow):
             gone = missing[0] if missing else None
             self.status.setText(f"{r.call} cannot be reviewed: {gone or 'its recording'} was moved or deleted.")
             return False
-        if self._opener is not None and r.agent_channel == "left":
-            self._opener(r.agent_file, r.caller_file)
-        else:  # (the app's opener knows no agent channel: a batch run with --agent-channel right opens here)
-            from poise.desktop.review_window import ReviewWindow
-
-            window = ReviewWindow(r.agent_file, r.caller_file, agent_channel=r.agent_channel)
-            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.review_windows.append(window)
-            window.destroyed.connect(lambda *_: self.review_windows.remove(window) if window in self.review_windows else None)
-            window.show()
+        open_for_review(self, r.agent_file, self._opener, r.caller_file, r.agent_channel)
         self.status.setText(f"Opened {r.call} in review." + ("" if r.ok else f" It was not analysed in the batch: {r.error}"))
         return True
 

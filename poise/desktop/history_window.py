@@ -32,13 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from poise.app import forget
+from poise.app.history import CallAudio, call_audio
 from poise.app.settings import SettingsStore
 from poise.audio.store import CallRow, HistoryStore, StoreError
 from poise.desktop.follow_ups import FollowUpsPanel
 from poise.desktop.profiles import ProfilesView, ask_yes
 from poise.desktop.trends_tab import TrendsTab
 from poise.desktop.widgets import list_table, status_label
-from poise.desktop.window_actions import RecordingDrop, open_for_review
+from poise.desktop.window_actions import Opener, RecordingDrop, open_for_review
 from poise.desktop.window_menus import apply_retention_soon, install_history_menu  # (here for old callers)
 from poise.report.format import fmt_length
 
@@ -178,14 +179,14 @@ class CallTableModel(QAbstractTableModel):
 class HistoryWindow(QMainWindow):
     """Poise — history: Calls, Trends and Profiles tabs.
 
-    `opener(path)` opens a recording in review (the main window passes its own, so the
+    `opener(path, caller_path, agent_channel)` opens a recording in review (the main window passes its own, so the
     review window is the app's usual one); by default a `ReviewWindow` is made here.
     `history` is the store to use (default: the user's, kept open while the window is).
     """
 
     def __init__(
         self, parent: QWidget | None = None, *, history: HistoryStore | None = None,
-        opener: Callable[[Path], object] | None = None, settings: SettingsStore | None = None,
+        opener: Opener | None = None, settings: SettingsStore | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
         super().__init__(parent)
@@ -433,11 +434,7 @@ class HistoryWindow(QMainWindow):
         if batch is None:
             self.status.setText("Choose a batch first: its summary opens as a table.")
             return None
-        opener = None
-        if self._opener is not None:
-            own = self._opener
-            opener = lambda agent, caller: own(agent, caller) if caller else own(agent)  # noqa: E731
-        return open_batch_summary(self, batch.summary, opener=opener)
+        return open_batch_summary(self, batch.summary, opener=self._opener)
 
     def apply_filter(self) -> None:
         """Filter the list by what the filter bar shows."""
@@ -487,30 +484,31 @@ class HistoryWindow(QMainWindow):
     def _row(self, call_id: int) -> CallRow | None:
         return next((r for r in self.model.all_rows if r.id == call_id), None)
 
-    def audio_of(self, call_id: int) -> Path | None:
-        """The audio to review a call from: its recording, else the file it was reviewed from, if still there."""
+    def audio_of(self, call_id: int) -> CallAudio | None:
+        """The audio to review a call from, opened as it was analysed (`app.history.call_audio`)."""
         r = self._row(call_id)
-        if r is None:
+        if r is None or self.store is None:
             return None
-        for candidate in (r.recording, Path(r.source) if r.source else None):
-            if candidate is not None and candidate.is_file():
-                return candidate
-        return None
+        try:
+            return call_audio(self.store, r)
+        except StoreError as exc:
+            self.status.setText(str(exc))
+            return None
 
     def open_call(self, call_id: int) -> bool:
         """Open the call in review; False (and a sentence in the status line) when its audio is gone."""
-        path = self.audio_of(call_id)
-        if path is None:
+        audio = self.audio_of(call_id)
+        if audio is None:
             self.status.setText(
                 "This call's audio was not kept (or was moved), so it cannot be reviewed; its numbers stay in the list."
             )
             return False
-        self._review(path)
-        self.status.setText(f"Opened {path.name} in review.")
+        open_for_review(self, audio.file, self._opener, audio.caller_file, audio.agent_channel)
+        self.status.setText(f"Opened {audio.file.name} in review.")
         return True
 
     def _review(self, path: Path) -> None:
-        """Open a recording in review (a call of the list, or a file dropped on the window)."""
+        """Open a recording dropped on the window in review."""
         open_for_review(self, path, self._opener)
 
     def _open_selected(self) -> None:

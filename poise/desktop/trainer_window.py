@@ -32,7 +32,7 @@ from poise.desktop.profiles import ProfilePicker
 from poise.desktop.read_along_tab import ReadAtPaceTab
 from poise.desktop.replay_tab import ReplayTab
 from poise.desktop.trends_tab import TrendsTab
-from poise.desktop.window_actions import RecordingDrop, open_for_review
+from poise.desktop.window_actions import Opener, RecordingDrop, open_for_review
 from poise.desktop.window_geometry import place, save_geometry
 
 DEFAULT_SIZE = (900, 660)  # px: the tabs' widest row (13 speeds) fits, and so does a 1024×700 screen with its panel
@@ -46,7 +46,7 @@ class TrainerWindow(QMainWindow):
     microphone from the settings); `output_device` names the playback device
     (default: the system's); `agent` is the trainee first shown (their takes and trends)
     and `history` the store (default: the user's). A recording dropped on the window opens in
-    review: `opener(path)` (the main window passes its own), else a review window of its own.
+    review: `opener(path, caller_path, agent_channel)` (the main window passes its own), else a review window of its own.
     """
 
     def __init__(
@@ -57,7 +57,7 @@ class TrainerWindow(QMainWindow):
         output_device: str | int | None = None,
         agent: str | None = None,
         history: HistoryStore | None = None,
-        opener: Callable[[Path], object] | None = None,
+        opener: Opener | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Poise — trainer")

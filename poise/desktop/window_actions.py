@@ -42,15 +42,21 @@ def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, "About Poise", about_text())
 
 
-def open_for_review(window: QWidget, path: Path, opener: Callable[[Path], Any] | None) -> None:
-    """Open a recording in review: the app's `opener`, else a review window that `window` keeps
-    in its `review_windows` list while it is open."""
+Opener = Callable[[Path, "Path | None", str], object]  # (recording or agent side, caller side, agent channel) -> opens a review
+
+
+def open_for_review(
+    window: QWidget, path: Path, opener: Opener | None,
+    caller_path: Path | None = None, agent_channel: str = "left",
+) -> None:
+    """Open a recording (and its caller file, with the agent on `agent_channel`) in review: the app's
+    `opener`, else a review window that `window` keeps in its `review_windows` list while it is open."""
     if opener is not None:
-        opener(path)
+        opener(path, caller_path, agent_channel)
         return
     from poise.desktop.review_window import ReviewWindow
 
-    review = ReviewWindow(path)
+    review = ReviewWindow(path, caller_path, agent_channel=agent_channel)
     review.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     kept: list = window.review_windows  # type: ignore[attr-defined]
     kept.append(review)
@@ -212,13 +218,13 @@ class WindowActions:
         self.trainer_window.show()
         self.trainer_window.raise_()
 
-    def open_recording(self, path: str | Path, caller_path: str | Path | None = None) -> None:
-        """Open a recorded call in a review window (analysed off the UI thread)."""
+    def open_recording(self, path: str | Path, caller_path: str | Path | None = None, agent_channel: str = "left") -> None:
+        """Open a recorded call in a review window (analysed off the UI thread), the agent on `agent_channel`."""
         from poise.desktop.review_window import ReviewWindow
 
         # with the user's settings: the cues the agent would have seen live; a recording dropped
         # or opened in the review window opens here too
-        window = ReviewWindow(path, caller_path, opener=self.open_recording)
+        window = ReviewWindow(path, caller_path, agent_channel=agent_channel, opener=self.open_recording)
         window.setWindowIcon(self.windowIcon())
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.review_windows.append(window)

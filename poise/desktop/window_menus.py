@@ -15,10 +15,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-Opener = Callable[..., object]  # (recording or agent side[, caller side]) -> opens the review
+from poise.desktop.window_actions import Opener
 
 
-def install_history_menu(window: QMainWindow, opener: Callable[[Path], object] | None = None) -> None:
+def install_history_menu(window: QMainWindow, opener: Opener | None = None) -> None:
     """Give `window` a History menu: Call history (Ctrl+H) and Agent profiles; sets `window.history_window`."""
     window.history_window = None  # type: ignore[attr-defined]
 
