@@ -256,6 +256,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(format_summary(outcome.result))
         for _what, path in outputs:
             print(f"Wrote {path}")
+        if outcome.call_id is not None:
+            print(f"Saved to history as call {outcome.call_id} ({spec.agent}).")
     if outcome.warning:
         _say(outcome.warning)
     if args.save and outcome.call_id is None and NOT_SAVED in (outcome.warning or ""):

@@ -292,6 +292,17 @@ def test_mono_clip_has_no_caller(tmp_path: Path) -> None:
     assert doc["segments"] == []  # --no-transcript
 
 
+def test_save_says_where_the_call_went_and_a_second_save_says_why_it_was_not_saved(tmp_path: Path) -> None:
+    clip = speech_path("sb_ljspeech_LJ050-0131.wav")
+    first = run_poise("analyze", clip, "--no-transcript", "--save", "--agent", "Dana", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    saved = re.search(r"Saved to history as call (\d+) \(Dana\)\.", first.stdout)
+    assert saved, first.stdout
+    again = run_poise("analyze", clip, "--no-transcript", "--save", "--agent", "Sam", cwd=tmp_path)
+    assert again.returncode == 0 and "Saved to history" not in again.stdout
+    assert f"already in history as call {saved.group(1)} (Dana), so it was not saved again." in again.stderr, again.stderr
+
+
 def test_two_file_call(tmp_path: Path) -> None:
     """Agent and caller as separate files of different rates and lengths (a woman and a man)."""
     agent = speech_path("sb_ljspeech_LJ050-0131.wav")  # F, 22.05 kHz, 7.66 s

@@ -127,8 +127,11 @@ class History:
                 # so a profile that cannot be refined never keeps the call out (or the reverse).
                 if wants_call:
                     try:
-                        known = kind is CallKind.REVIEW and recording is not None and store.has_recording(recording)
-                        if not known:
+                        known = store.call_with_recording(recording) if kind is CallKind.REVIEW and recording else None
+                        if known is not None:
+                            owner = store.load_call(known)["call"]["agent"]
+                            self._notice = f"This recording is already in history as call {known} ({owner}), so it was not saved again."
+                        else:
                             call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
                             if kind is not CallKind.DEMO:  # a promised follow-up becomes a reminder (issue 10)
                                 _keep_draft_notes(store, call_id, result)

@@ -452,15 +452,6 @@ class HistoryStore:
 
         return self._run(query, "Reading the call from history")
 
-    def has_recording(self, recording: Path) -> bool:
-        """Whether a saved call already has this audio file as its recording."""
-
-        def query(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT 1 FROM calls WHERE recording = ? LIMIT 1", (str(Path(recording).absolute()),))
-            return row.fetchone() is not None
-
-        return self._run(query, "Reading the call history")
-
     def delete_call(self, call_id: int) -> Path | None:
         """Remove a call with its cues and transcript; returns its recording path (the file is left alone)."""
 
