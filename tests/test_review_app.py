@@ -49,6 +49,10 @@ def test_cue_evidence_reads_in_plain_words():
     assert explain_cue(words) == "after “as i said”"  # never "said at 3.2"
     upset = Cue(t=99.0, kind="acknowledge", message="Acknowledge how they feel", evidence={"heated_since": 93.0, "heat": 0.08})
     assert explain_cue(upset) == "the caller has sounded upset since 01:33"
+    closing = Cue(t=172.0, kind="next_steps", message="State the next step and when", evidence={"said_at": 170.1})
+    assert explain_cue(closing) == "the call was winding down at 02:50 and no next step had been stated"  # not "said at 170"
+    abuse = Cue(t=178.0, kind="set_boundary", message="Try: …", evidence={"said_at": 175.9})
+    assert explain_cue(abuse) == "the caller's words at 02:55 were abusive"
     assert explain_cue(Cue(t=1.0, kind="new_kind", message="Something", evidence={"x_st": 2})) == ""
 
 

@@ -164,6 +164,10 @@ def explain_cue(cue: Any) -> str:
         return f"nobody had spoken for {num('silence_s'):.0f} s"
     if kind == "acknowledge" and num("heated_since") is not None:
         return f"the caller has sounded upset since {fmt_clock(num('heated_since'))}"
+    if kind == "next_steps" and num("said_at") is not None:
+        return f"the call was winding down at {fmt_clock(num('said_at'))} and no next step had been stated"
+    if kind == "set_boundary" and num("said_at") is not None:
+        return f"the caller's words at {fmt_clock(num('said_at'))} were abusive"
     said = e.get("phrase") or e.get("text")  # a cue on words (poise.language): what was said explains it best
     if isinstance(said, str) and said.strip():
         said = " ".join(said.split())
