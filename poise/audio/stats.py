@@ -9,6 +9,7 @@ from .types import FRAME_HOP_S, ConversationStats, Role, RoleStats, Segment, Tim
 
 TURN_GAP_S = 2.0  # s: a silence this long between words ends a turn (how the 125–165 wpm norms are counted)
 DEAD_AIR_MIN_S = 2.0  # s: shorter mutual silences are ordinary turn-taking gaps
+CALL_WPM_MIN_WORDS = 10  # words before a side's pace is given: one word in 0.26 s read "231 wpm, fast" on a 0.3 s clip
 TIMELINE_MAX_POINTS = 900  # steps per series: fine enough for a plot, small enough for a report
 
 
@@ -61,7 +62,7 @@ def role_stats(track: RoleTrack | CallFrames, segments: list[Segment] | None, ro
     return RoleStats(
         talk_time_s=round(talk_time, 2),
         words=len(words) if words is not None else None,
-        wpm=_round(words_per_minute(words)) if words else None,
+        wpm=_round(words_per_minute(words)) if words and len(words) >= CALL_WPM_MIN_WORDS else None,
         articulation_rate_sps=_round(rate, 2),
         pitch_median_hz=_round(np.median(f0)) if len(f0) else None,
         pitch_p10_hz=_round(np.percentile(f0, 10)) if len(f0) else None,
