@@ -258,6 +258,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(f"Wrote {path}")
         if outcome.call_id is not None:
             print(f"Saved to history as call {outcome.call_id} ({spec.agent}).")
+    if outcome.note:
+        _say(outcome.note)
     if outcome.warning:
         _say(outcome.warning)
     if args.save and outcome.call_id is None and NOT_SAVED in (outcome.warning or ""):

@@ -56,6 +56,8 @@ class Saved:
     profile: Baseline | None = None  # the agent's profile after this call, if it was refined
     warning: str | None = None  # one sentence when history could not be used
     call_lost: bool = False  # the policy says keep this call, and it could not be saved
+    already_in: int | None = None  # a review of a recording history holds already: that call (one row per recording)
+    note: str | None = None  # a sentence for the user that is not a problem ("already in history as call 3 (Dana)")
 
 
 class History:
@@ -118,7 +120,7 @@ class History:
             result = _with_gaps(result, gaps, recording)
         policy = POLICY[kind]
         baseline = baseline if baseline is not None else (result.baseline if result is not None else None)
-        call_id = profile = None
+        call_id = profile = already_in = note = None
         problems: list[str] = []
         wants_call = policy.save_call and result is not None
         try:
@@ -127,10 +129,10 @@ class History:
                 # so a profile that cannot be refined never keeps the call out (or the reverse).
                 if wants_call:
                     try:
-                        known = store.call_with_recording(recording) if kind is CallKind.REVIEW and recording else None
-                        if known is not None:
-                            owner = store.load_call(known)["call"]["agent"]
-                            self._notice = f"This recording is already in history as call {known} ({owner}), so it was not saved again."
+                        already_in = store.call_with_recording(recording) if kind is CallKind.REVIEW and recording else None
+                        if already_in is not None:
+                            owner = store.load_call(already_in)["call"]["agent"]
+                            note = f"This recording is already in history as call {already_in} ({owner}), so it was not saved again."
                         else:
                             call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
                             if kind is not CallKind.DEMO:  # a promised follow-up becomes a reminder (issue 10)
@@ -161,7 +163,7 @@ class History:
             self.warning = message
         else:
             self.warning = self._take_notice()
-        return Saved(call_id, profile, self.warning, call_lost=lost)
+        return Saved(call_id, profile, self.warning, call_lost=lost, already_in=already_in, note=note)
 
 
 def _keep_draft_notes(store: HistoryStore, call_id: int, result: AnalysisResult) -> None:

@@ -60,7 +60,7 @@ def review_call(
     saved = history.record(
         CallKind.REVIEW, spec.agent, for_storage(result, keep_numbers), recording=Path(spec.file).absolute()
     )
-    return CallOutcome(result=result, call_id=saved.call_id, warning=saved.warning)
+    return CallOutcome(result=result, call_id=saved.call_id, warning=saved.warning, note=saved.note)
 
 
 

@@ -96,6 +96,7 @@ class CallOutcome:
     recording: Path | None = None  # the saved audio, if any
     call_id: int | None = None  # the history row, if the call was saved
     warning: str | None = None  # one sentence when history could not be used
+    note: str | None = None  # a sentence for the user that is not a problem (the recording was in history already)
     bad_input: bool = False  # the recording or a device was unusable (the CLI exits 2, not 1)
 
 

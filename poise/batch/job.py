@@ -169,11 +169,12 @@ class _Writer:
                     row["history_id"] = outcome.call_id
                     self.report.saved += 1
                     saved = True
+                elif outcome.already_in is not None:  # (the policy keeps one row per recording)
+                    row["history_id"] = outcome.already_in
+                    saved = True
                 elif outcome.warning:
                     notes.append(outcome.warning)
                     self.report.history_warning = outcome.warning
-                else:
-                    saved = True  # already in history (the policy keeps one row per recording)
         row["analysis_s"] = round(done.elapsed_s, 3)  # wall time in the worker: for sizing (docs/sizing.md)
         row["worker_peak_rss_mb"] = done.worker_peak_rss_mb or None
         row["status"] = "ok" if done.ok else "error"
