@@ -3,6 +3,7 @@ retention, orphans; the trends tab's dates; the profile picker and the profiles 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -196,6 +197,13 @@ def test_trends_use_real_dates(qtbot, filled) -> None:
     labels = [text for spacing, values in levels for text in axis.tickStrings(values, 1.0, spacing)]
     assert "Oct" in labels or any(label.isdigit() and 1 <= int(label) <= 31 for label in labels), labels  # dates
     assert "4 calls" in tab.summary.text()
+    with HistoryStore() as store:  # a 5 s clip Poise could not judge: no cue rate, not a perfect 0
+        short = replace(make_result(cues=[]), source=replace(make_result().source, duration_s=5.0))
+        store.save_call(short, "review", agent="sam", started_at=T0 + timedelta(days=21))
+    tab.set_agent("alex")
+    tab.set_agent("sam")
+    _, per10 = tab.cue_plot.getPlotItem().listDataItems()[0].getData()
+    assert len(per10) == 5 and np.isnan(per10[-1])
     window.close()
 
 

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,7 +44,20 @@ TREND_CALLS = 200  # the agent's latest calls drawn (a working month of calls at
 _LANGUAGE_COUNTS = LanguageCountCache()  # per process: a saved call's transcript never changes
 TABLE_MIN_ROWS = 4  # calls the table always shows under the four plots (it had room for one and a half)
 TABLE_HEADER_PX = 30  # px: the column header and the frame
+PLOT_MIN_PX = 110  # px per plot with its title and dates: room for three y labels that do not overlap
+RATE_MIN_CALL_S = 30.0  # s: a shorter call's cue rate is not plotted (0 cues in a 5 s clip is not a calm call)
 
+
+
+def _set_y(plot: pg.PlotWidget, lo: float, hi: float) -> None:
+    """The y range, labelled at two or three round values (0 among them when it is in range): a plot of ~50 px
+    with pyqtgraph's own ticks printed "200" over "180"."""
+    plot.setYRange(lo, hi, padding=0)
+    span = max(hi - max(lo, 0.0), 1e-9)
+    step = next(s * 10**k for k in range(-1, 6) for s in (1, 2, 5) if span / (s * 10**k) <= 2.5)
+    first = np.ceil(max(lo, 0.0) / step) * step
+    values = np.arange(first, hi + 1e-9, step)
+    plot.getAxis("left").setTicks([[(float(v), f"{v:g}") for v in values], []])
 
 class TrendsTab(QWidget):
     """One agent's pace, interruptions per call and cues per 10 minutes, oldest to newest.
@@ -85,14 +99,15 @@ class TrendsTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # the whole date
         self.table.setObjectName("trendsTable")
         self.table.setMinimumHeight(TABLE_MIN_ROWS * self.table.verticalHeader().defaultSectionSize() + TABLE_HEADER_PX)
         plots = QWidget()
-        c = QVBoxLayout(plots)
+        c = QGridLayout(plots)  # two by two: stacked four high, each plot had ~20 px of data at the window's size
         c.setContentsMargins(0, 0, 0, 0)
         c.setSpacing(6)
-        for plot in (self.pace_plot, self.interrupt_plot, self.cue_plot, self.language_plot):
-            c.addWidget(plot, 1)
+        for i, plot in enumerate((self.pace_plot, self.interrupt_plot, self.cue_plot, self.language_plot)):
+            c.addWidget(plot, i // 2, i % 2)
         content = QSplitter(Qt.Orientation.Vertical)
         content.addWidget(plots)
         content.addWidget(self.table)
@@ -116,6 +131,7 @@ class TrendsTab(QWidget):
         plot.showGrid(x=False, y=True, alpha=0.15)
         still_plot(plot)
         plot.getAxis("left").setWidth(44)
+        plot.setMinimumHeight(PLOT_MIN_PX)
         return plot
 
     def agent(self) -> str:
@@ -182,7 +198,7 @@ class TrendsTab(QWidget):
         plot.plot(xs, defensive, pen=pg.mkPen(CUE_COLOR, width=1.5, style=Qt.PenStyle.DashLine), symbol="x",
                   symbolSize=8, symbolPen=pg.mkPen(CUE_COLOR, width=1.5), symbolBrush=CUE_COLOR)
         high = max(3.0, float(max(acks.max(), defensive.max())) * 1.15)
-        plot.setYRange(-0.06 * high, high, padding=0)
+        _set_y(plot, -0.06 * high, high)
 
     def _draw(self) -> None:
         rows = self.rows
@@ -197,7 +213,8 @@ class TrendsTab(QWidget):
         xs = np.array([datetime.fromisoformat(r["started_at"]).timestamp() for r in rows], float)
         paces = np.array([np.nan if (p := _pace(r)[0]) is None else p for r in rows], float)
         interrupts = np.array([np.nan if r.get("interruptions") is None else r["interruptions"] for r in rows], float)
-        per10 = np.array([np.nan if r.get("cues_per_10min") is None else r["cues_per_10min"] for r in rows], float)
+        per10 = np.array([np.nan if r.get("cues_per_10min") is None or (r.get("duration_s") or 0.0) < RATE_MIN_CALL_S
+                          else r["cues_per_10min"] for r in rows], float)
         dot = dict(symbol="o", symbolSize=7, symbolPen=None, connect="finite")
         for plot, ys, colour in ((self.pace_plot, paces, AGENT_COLOR), (self.interrupt_plot, interrupts, CALLER_COLOR),
                                  (self.cue_plot, per10, CUE_COLOR)):
@@ -208,10 +225,10 @@ class TrendsTab(QWidget):
         for plot, ys, floor in ((self.interrupt_plot, interrupts, 3.0), (self.cue_plot, per10, 3.0)):
             top = np.nanmax(ys) if np.isfinite(ys).any() else 0.0
             high = max(floor, float(top) * 1.15)
-            plot.setYRange(-0.06 * high, high, padding=0)  # a call at 0 sits on the axis, whole
+            _set_y(plot, -0.06 * high, high)  # a call at 0 sits on the axis, whole
         if np.isfinite(paces).any():
             lo, hi = float(np.nanmin(paces)), float(np.nanmax(paces))
-            self.pace_plot.setYRange(max(0.0, lo - 20), hi + 20, padding=0)
+            _set_y(self.pace_plot, max(0.0, lo - 20), hi + 20)
         first = datetime.fromisoformat(rows[0]["started_at"]).astimezone()
         last = datetime.fromisoformat(rows[-1]["started_at"]).astimezone()
         self.summary.setText(
