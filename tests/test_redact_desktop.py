@@ -45,7 +45,7 @@ def test_review_window_exports_redacted_and_shows_the_words(qtbot, tmp_path: Pat
     assert win.result is not None and win.error is None
     shown = [s.text for s in win.result.segments]
     assert count_digit_runs(shown) >= 1, shown  # in memory (and on screen) the words stay
-    assert win.export(tmp_path / "r.json").startswith("Report saved")
+    assert win.export(tmp_path / "r.json").startswith("JSON report saved")
     doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     exported = [s["text"] for s in doc["segments"]]
     assert count_digit_runs(exported) == 0 and "[number]" in " ".join(exported), exported

@@ -126,6 +126,15 @@ def test_csv_exports_parse(booking, tmp_path):
     segments = list(csv.DictReader((tmp_path / "segments.csv").open(encoding="utf-8")))
     assert segments == [{"start_s": "1.000", "end_s": "2.500", "start": "00:01", "role": "agent", "words": "4",
                          "text": "Hello, thanks for calling"}]
+    from poise.audio.types import Word
+
+    # a recording's batched segment across the caller's reply: one CSV row per turn, in time order
+    words = [Word("I'm", 0.0, 0.3), Word("sorry.", 0.3, 0.8), Word("Let", 40.0, 40.2), Word("me", 40.2, 40.4), Word("check.", 40.4, 41.0)]
+    booking.segments = [Segment("agent", 0.0, 41.0, "I'm sorry. Let me check.", words), Segment("caller", 5.0, 9.0, "It was charged twice.", [])]
+    write_segments_csv(booking, tmp_path / "segments.csv")
+    rows = list(csv.DictReader((tmp_path / "segments.csv").open(encoding="utf-8")))
+    assert [(r["start"], r["role"], r["text"]) for r in rows] == [
+        ("00:00", "agent", "I'm sorry."), ("00:05", "caller", "It was charged twice."), ("00:40", "agent", "Let me check.")]
 
 
 def test_the_kept_numbers_note_says_what_is_true_for_each_kind_of_call(booking, tmp_path):

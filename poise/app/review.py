@@ -264,12 +264,13 @@ def write_cues_csv(result: AnalysisResult, path: Path) -> None:
 
 
 def write_segments_csv(result: AnalysisResult, path: Path) -> None:
-    """The transcript as CSV: start and end (s), who spoke, words, text."""
+    """The transcript as CSV, one line per turn as the review shows it (`transcript_lines`; a recording's batched
+    segment runs up to 30 s across the other side's turns): start and end (s), who spoke, words, text."""
     existed = Path(path).exists()
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["start_s", "end_s", "start", "role", "words", "text"])
-        for seg in sorted(result.segments, key=lambda s: s.start):
+        for seg in transcript_lines(result.segments):
             w.writerow([f"{seg.start:.3f}", f"{seg.end:.3f}", fmt_clock(seg.start), seg.role,
                         len(seg.words) or len(seg.text.split()), seg.text.strip()])
     paths.give_to_user(Path(path), existed)  # the user's umask, not the data folder's 077

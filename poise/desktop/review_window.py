@@ -111,6 +111,7 @@ EXPORT_KINDS = {  # what Export writes, by the choice's name: (suffix, file-dial
     "pdf": (".pdf", "PDF of the summary and timeline (*.pdf)"),
     "json": (".json", "JSON, schema poise.analysis/1 (*.json)"),
 }
+EXPORT_LABELS = {"html": "Report", "json": "JSON report", "cues": "Cues", "segments": "Transcript", "pdf": "PDF summary"}
 # The analysis reports progress once per second of audio measured and per Whisper segment, from two threads at
 # once (1,800+ calls for a 30-minute call, the labels "measuring voice" and "transcribing agent" taking turns).
 # Each one sent on was a queued call to the UI thread, a progress-bar repaint and, when the label flipped, a
@@ -763,7 +764,7 @@ class ReviewWindow(QMainWindow):
                 paths.give_to_user(target, existed)  # the user's umask, not the data folder's 077
             else:
                 write_html(exported, target)
-            message = f"Report saved to {target}"
+            message = f"{EXPORT_LABELS[kind]} saved to {target}"
         except OSError as exc:
             message = f"Could not save {target.name} ({exc.strerror or describe(exc)}): choose another folder."
         self.status.setText(message)
