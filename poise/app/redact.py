@@ -260,14 +260,23 @@ def redact_text(text: str) -> Redacted:
 
 
 def _redact_words(words: list[Word]) -> list[Word]:
+    """Each run's first word becomes its mark (with the run's closing punctuation), the rest empty words: the
+    words read as the text does ("[number]." rather than "[number] [number]", which also told the digits'
+    count), and keep their count and times."""
     marks = sensitive_tokens([w.word.strip() or "_" for w in words])
     result = []
-    for w, mark in zip(words, marks):
+    for k, (w, mark) in enumerate(zip(words, marks)):
         if mark is None:
             result.append(w)
+        elif k > 0 and marks[k - 1] == mark:
+            result.append(replace(w, word=""))
         else:
+            end = k
+            while end + 1 < len(words) and marks[end + 1] == mark:
+                end += 1
+            last = words[end].word.strip()
             lead = w.word[: len(w.word) - len(w.word.lstrip())]
-            result.append(replace(w, word=lead + mark))
+            result.append(replace(w, word=lead + mark + last[len(last.rstrip(".,;:!?")):]))
     return result
 
 

@@ -287,6 +287,8 @@ def words_text(words: list[Word]) -> str:
     out = ""
     for w in words:
         piece = w.word.strip()
+        if not piece:
+            continue  # a redacted run's later words (its mark stands on the first)
         out += piece if not out or piece[:1] in ATTACHED_PIECE_STARTS else " " + piece
     return out
 
