@@ -303,6 +303,18 @@ def test_save_says_where_the_call_went_and_a_second_save_says_why_it_was_not_sav
     assert f"already in history as call {saved.group(1)} (Dana), so it was not saved again." in again.stderr, again.stderr
 
 
+def test_a_cut_short_recording_says_so_in_its_reports_too(tmp_path: Path) -> None:
+    """The note went to the terminal only: a report read later showed a 1:33 call with nothing to say it was cut."""
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(Path(speech_path(REAL_CALL)).read_bytes()[:1_500_000])  # 93.7 s of the 182.8 s its header promises
+    proc = run_poise("analyze", cut, "--no-transcript", "--json", tmp_path / "c.json", "--html", tmp_path / "c.html",
+                     "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (note,) = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["source"]["notes"]
+    assert "cut short" in note and "182.8 s" in note and note in proc.stderr
+    assert html.escape(note) in (tmp_path / "c.html").read_text(encoding="utf-8")
+
+
 def test_two_file_call(tmp_path: Path) -> None:
     """Agent and caller as separate files of different rates and lengths (a woman and a man)."""
     agent = speech_path("sb_ljspeech_LJ050-0131.wav")  # F, 22.05 kHz, 7.66 s

@@ -228,6 +228,7 @@ def test_json_numbers_are_rounded_and_extra_keys_present():
         "channels": 2,
         "agent_channel": None,  # (additions: how the call was opened, so history can open it the same way)
         "caller_path": None,
+        "notes": [],
     }
     agent = doc["agent"]
     assert agent["talk_time_s"] == 81.235

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Callable
@@ -359,7 +360,7 @@ def analyze_file(
             speech_map.close()  # a transcription waiting for speech the pass did not reach stops waiting
         if worker.is_alive():
             worker.join()
-    result = session.finish(call.info, segments if transcribe else None)
+    result = session.finish(replace(call.info, notes=list(call.notes)), segments if transcribe else None)
     result.gaps = gaps
     if result.agent.talk_time_s == 0 and (result.caller is None or result.caller.talk_time_s == 0):
         raise AudioInputError(call.cut_short or f"{path} contains no speech Poise can hear: check that it is the right recording.")

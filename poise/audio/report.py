@@ -150,6 +150,7 @@ def to_json(result: AnalysisResult) -> dict[str, Any]:
             "channels": _int(src.channels) or 1,
             "agent_channel": src.agent_channel,  # additions to the contract's source: how to open the call again
             "caller_path": src.caller_path,
+            "notes": list(src.notes),  # e.g. "cut short: the header promises 182.8 s but the file holds 93.7 s"
         },
         "agent": _role_json(result.agent),
         "caller": _role_json(result.caller),

@@ -49,6 +49,7 @@ class SourceInfo:
     channels: int
     agent_channel: str | None = None  # a stereo file: the side that is the agent ("left" / "right")
     caller_path: str | None = None  # the caller's side as a file of its own
+    notes: list[str] = field(default_factory=list)  # what the user should know about the input (cut short, channels used)
 
 
 @dataclass

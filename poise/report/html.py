@@ -155,6 +155,7 @@ def render_html(result: AnalysisResult, generated: datetime | None = None) -> st
         length=call_numbers(result).length,
         sample_rate=src.sample_rate,
         channels="mono (agent only)" if result.caller is None else f"{src.channels} channels",
+        input_notes=src.notes,
         generated=generated.strftime("%Y-%m-%d %H:%M"),
         colours={"agent": theme.AGENT, "caller": theme.CALLER, "cue": theme.CUE},
         cards=_cards(result),
