@@ -37,24 +37,13 @@ from poise.app.redact import for_storage
 from poise.audio.store import HistoryStore, StoreError
 from poise.audio.types import AnalysisResult
 from poise.language.notes import SavedNotes, follow_up_due, follow_up_line
-from poise.language.summary import LanguageSummary, draft_notes_text, summarize
+from poise.language.summary import FAMILY_NAMES, LanguageSummary, draft_notes_text, summarize
 from poise.report.format import fmt_clock
 
 MOMENT_LEAD_S = 1.0  # s played before a moment, so its sentence is heard from its start
 NOTES_LINES = 5  # visible lines of the notes editor
 MOMENTS_MIN_PX = 90  # px: at least two moments visible under the notes (the pane scrolls to them)
 SAVE_AFTER_MS = 800  # ms after the last keystroke before the notes are saved (one write per pause, not per key)
-FAMILY_NAMES = {
-    "acknowledge": "acknowledged",
-    "apology": "apologised",
-    "defensive": "defensive",
-    "confirm": "repeated back",
-    "next_steps": "next step",
-    "escalation": "offered escalation",
-    "boundary": "set a boundary",
-    "abuse": "abusive",
-    "hostile": "hostile / distressed",
-}
 
 
 class LanguagePanel(QWidget):

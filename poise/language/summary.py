@@ -18,6 +18,19 @@ from poise.audio.types import Cue, Segment
 from .coach import LANGUAGE_KINDS, PhraseMoment, moments_of, sentences
 from .phrases import normalize
 
+FAMILY_NAMES = {  # how the review, the report and the moments list name a family
+    "acknowledge": "acknowledged",
+    "apology": "apologised",
+    "defensive": "defensive",
+    "confirm": "repeated back",
+    "next_steps": "next step",
+    "escalation": "offered escalation",
+    "boundary": "set a boundary",
+    "abuse": "abusive",
+    "hostile": "hostile / distressed",
+}
+
+
 ACKNOWLEDGING = ("acknowledge", "apology")
 COMPLAINT = ("hostile", "abuse")
 NOTES_MAX_ITEMS = 4  # offers / follow-ups listed in the draft notes (more is a transcript, not notes)

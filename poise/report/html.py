@@ -23,7 +23,7 @@ from ..audio.types import AnalysisResult, Cue, RoleStats
 from .format import (DEAD_AIR_NOTE, DEFAULT_WPM_BAND, LOUDNESS_NOTE, band_verdict, call_numbers, cue_evidence, finite, fmt_clock, fmt_duration,
                      fmt_durations_alike, fmt_number, no_cues_sentence, transcript_lines)
 from .timeline import band_svg, share_svg, timeline_svg
-from ..language.summary import join_said, summarize
+from ..language.summary import FAMILY_NAMES, join_said, summarize
 
 CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min in the warning colour, as the review's card (poise.app.review)
 
@@ -138,7 +138,7 @@ def _language(result: AnalysisResult) -> dict[str, Any]:
         "concern": notes.concern,
         "offered": join_said(notes.offered),
         "follow_up": join_said([f.said for f in notes.follow_up]),
-        "moments": [{"time": fmt_clock(m.t), "role": m.role, "family": m.family.replace("_", " "), "text": m.text}
+        "moments": [{"time": fmt_clock(m.t), "role": m.role, "family": FAMILY_NAMES.get(m.family, m.family), "text": m.text}
                     for m in summary.moments],
     }
 
