@@ -119,6 +119,17 @@ def test_a_steady_take_on_target_scores_100_and_silence_does_not_count():
     assert s.speech_s == pytest.approx(12)
 
 
+def test_a_live_take_is_scored_on_the_pace_its_gauge_showed():
+    """The read-along showed 138 wpm "On pace" while the score, from the timeline's own estimate, said "too slow"."""
+    result = _result([120.0] * 20, [120.0] * 20)  # the timeline's estimate: every step 120 wpm, under a 150 target's band
+    assert score_take(result, 150).time_in_band == 0.0
+    shown = [(i / 10, 150.0 if i < 150 else None) for i in range(200)]  # ten meters a second: 150 wpm for 15 s, then none
+    s = score_take(result, 150, shown)
+    assert s.median_wpm == pytest.approx(150.0) and s.time_in_band == pytest.approx(1.0)
+    assert s.wpm[:15] == [150.0] * 15 and s.wpm[15:] == [None] * 5
+    assert s.speech_s == pytest.approx(15)  # steps the gauge showed no pace for are not scored
+
+
 def test_a_take_too_short_to_score_says_so():
     s = score_take(_result([150.0, 150.0, None, None], [120.0, 120.0, None, None]), 150)
     assert s.overall is None and s.time_in_band is None

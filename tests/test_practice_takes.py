@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from conftest import speech_path
 
@@ -123,6 +124,8 @@ def test_a_finished_take_is_scored_saved_for_the_trainee_and_listed(qtbot, natur
     assert tab.target.isEnabled() and not tab.is_running()
     score = tab.last_score
     assert score is not None and score.overall is not None and 0 < score.overall <= 100
+    _, shown = tab.strip.pace_curve.getData()  # what the gauge showed while it was read: the score says the same
+    assert score.median_wpm == pytest.approx(float(np.nanmedian(shown)), rel=0.05)
     assert tab.score_line.isVisible() and f"Score {score.overall:.0f}/100" in tab.score_line.text()
     assert "sam" in tab.status.text()
 

@@ -314,12 +314,25 @@ def overall_score(time_in_band: float, steadiness: float, pitch_calm: float | No
     return 100.0 * sum(w * float(parts[k]) for k, w in used.items()) / total
 
 
-def score_take(result: AnalysisResult, target_wpm: float) -> PracticeScore:
-    """Score a finished practice take against `target_wpm` (see `PracticeScore`)."""
+def score_take(
+    result: AnalysisResult, target_wpm: float, shown_wpm: Iterable[tuple[float, float | None]] | None = None,
+) -> PracticeScore:
+    """Score a finished practice take against `target_wpm` (see `PracticeScore`).
+
+    `shown_wpm`: the (audio time s, wpm) the live read-along showed during the take; when given, the take is
+    scored on the median of what it showed in each timeline step, so the score's "on pace" is the gauge's (the
+    timeline's own estimate, over 4 s steps instead of the gauge's 8 s of speech, read 122 wpm where the gauge
+    had shown 138 "On pace"). Without it (a take replayed from a file), the timeline's estimate."""
     tl = result.timeline
     band = pace_band(target_wpm)
     t = [float(x) for x in tl.t]
     wpm = [None if r is None else wpm_from_rate(float(r)) for r in tl.agent_rate_sps]
+    shown = sorted((float(at), float(v)) for at, v in (shown_wpm or ()) if v is not None)
+    if shown:
+        at = np.array([a for a, _ in shown])
+        values = np.array([v for _, v in shown])
+        edges = np.searchsorted(at, np.array(t + [t[-1] + tl.step_s if t else 0.0]))
+        wpm = [float(np.median(values[a:b])) if b > a else None for a, b in zip(edges[:-1], edges[1:])]
     pitch = [None if f is None else float(f) for f in tl.agent_pitch_hz]
     base = PracticeScore(
         target_wpm=float(target_wpm), band=band, time_in_band=None, steadiness=None, pitch_calm=None,

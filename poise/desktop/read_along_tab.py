@@ -95,6 +95,7 @@ class ReadAtPaceTab(QWidget):
         self.last_take_id: int | None = None
         self._take_script: PracticeScript | None = None  # what this take reads (fixed at Start)
         self._take_started: datetime | None = None
+        self._shown_wpm: list[tuple[float, float | None]] = []  # (audio s, wpm) the gauge showed this take: it is scored on it
         self._take_agent = agent  # whose take this is (fixed at Start)
         self.take_audio: TakeAudio | None = None  # the sound of the take running (None: not kept)
         # whether takes are recorded (to play them back); default: the *Keep audio* setting, as for calls
@@ -248,6 +249,7 @@ class ReadAtPaceTab(QWidget):
         self.verdict.setText("")
         self.pitch_value.setText("")
         self.strip.clear_take()
+        self._shown_wpm = []
         self.status.setText("Opening the microphone…")
         self.script.setReadOnly(True)
         self.script_picker.setEnabled(False)
@@ -280,6 +282,7 @@ class ReadAtPaceTab(QWidget):
         wpm = m.agent_wpm_est
         if self.is_running():
             self.strip.add(m.t, wpm, m.agent_pitch_hz if m.agent_speaking else None)
+            self._shown_wpm.append((m.t, wpm))
         if m.agent_pitch_hz is not None:
             self.pitch_value.setText(f"pitch {m.agent_pitch_hz:.0f} Hz")
         if wpm is None:
@@ -317,7 +320,7 @@ class ReadAtPaceTab(QWidget):
 
     def _score(self, result) -> None:
         """Score the finished take, show it, and save it in the trainee's history."""
-        score = score_take(result, self.target.value())
+        score = score_take(result, self.target.value(), self._shown_wpm)
         self.last_score = score
         self.scored.emit(score)
         self.score_line.setText(score.summary())
