@@ -102,8 +102,8 @@ def test_overlay_is_draggable_and_remembers_its_position(qtbot):
 
     overlay = CueOverlay(display_s=5.0)
     qtbot.addWidget(overlay)
-    overlay.move(200, 150)
     overlay.show_cue("Slow down")
+    overlay.move(200, 150)
     start = overlay.pos() + QPoint(20, 20)
     _send_mouse(overlay, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
     _send_mouse(overlay, QEvent.Type.MouseMove, start + QPoint(60, 40), Qt.MouseButton.LeftButton)
@@ -114,6 +114,27 @@ def test_overlay_is_draggable_and_remembers_its_position(qtbot):
     again = CueOverlay()
     qtbot.addWidget(again)
     assert again.pos() == QPoint(260, 190)
+
+
+def test_a_cue_shows_clear_of_the_main_window_until_the_user_places_it(qtbot):
+    """At the screen's top right the cue covered the main window's Settings, Mute cues and Stop call."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QGuiApplication
+
+    from poise.desktop.overlay import CueOverlay
+
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    window = QRect(area.left(), area.top(), area.width(), area.height() // 3)  # a wide main window across the top
+    overlay = CueOverlay(display_s=5.0, keep_clear=lambda: window)
+    qtbot.addWidget(overlay)
+    overlay.show_cue("Let the caller finish")
+    assert not overlay.frameGeometry().intersects(window) and overlay.y() > area.center().y()
+    overlay.dismiss()
+    overlay.save_position()  # placed by the user: it stays there, main window or not
+    placed = overlay.pos()
+    window.moveTop(placed.y())
+    overlay.show_cue("Slow down")
+    assert overlay.pos() == placed
 
 
 def test_overlay_click_through_comes_from_settings(qtbot):
@@ -503,6 +524,8 @@ def test_demo_call_runs_end_to_end_through_the_real_pipeline(window, qtbot, shor
     assert any(word in text for word in expected), text
     assert window.windowTitle() == "Poise — demo call (ended)"
     assert window.state == "idle" and window.start_button.text() == "Start call"
+    # the ended call's view keeps its caller (it said "no caller channel" with no caller device chosen)
+    assert window.live_view.caller_heat.text() != "Caller: no caller channel"
 
     from poise.audio.store import HistoryStore
 

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow, WindowActions):
 
         self.bridge = SessionBridge(self)
         self.live_view = LiveView()
-        self.overlay = CueOverlay(display_s=self.coach_config.display_s)
+        self.overlay = CueOverlay(display_s=self.coach_config.display_s, keep_clear=self._frame_on_screen)
         self.live_view.notes_panel.seek_requested.connect(self._review_from)  # a phrase clicked after the call
         self.bridge.meters.connect(self.live_view.on_meters)
         self.bridge.segment.connect(self.live_view.on_segment)
@@ -262,11 +262,14 @@ class MainWindow(QMainWindow, WindowActions):
         self.settings.caller_device = self.caller_combo.currentData() or ""
         self._update_device_status()
 
-    def _update_device_status(self) -> None:
+    def _update_device_status(self, follow_choice: bool = True) -> None:
+        """The devices line; with `follow_choice`, the caller's panels follow the chosen caller device (not when a
+        call has just ended: its view stays as the call had it, a demo's caller included)."""
         if self._call is not None and self._state in ("running", "stopping"):
             self.device_status.setText(_devices_text(self._call.spec))
             return
-        self.live_view.set_has_caller(bool(self.caller_combo.currentData()))  # "None (agent only)": no caller to show
+        if follow_choice:
+            self.live_view.set_has_caller(bool(self.caller_combo.currentData()))  # "None (agent only)": no caller to show
         if not self.devices:
             self.device_status.setText("No input devices")
         else:
@@ -413,7 +416,7 @@ class MainWindow(QMainWindow, WindowActions):
             self._what = f"{call.spec.describe()} (ended)"
         self._update_title()
         self._update_controls()
-        self._update_device_status()
+        self._update_device_status(follow_choice=False)
         self.overflow_status.hide()
         self.lag_status.hide()
         self.call_finished.emit(outcome.result)
@@ -430,6 +433,10 @@ class MainWindow(QMainWindow, WindowActions):
             window.audio_ready.connect(lambda: window.seek(t))
 
     # Events from the pipeline ---------------------------------------------------------
+
+    def _frame_on_screen(self) -> QRect | None:
+        """Where this window is on screen (None when hidden or minimised): a cue shows clear of it by default."""
+        return self.frameGeometry() if self.isVisible() and not self.isMinimized() else None
 
     def _on_cue(self, cue: Cue) -> None:
         self.live_view.on_cue(cue)

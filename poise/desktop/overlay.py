@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import (
     QAbstractAnimation,
     QEasingCurve,
     QPoint,
     QPropertyAnimation,
+    QRect,
     QRectF,
     Qt,
     QTimer,
@@ -24,7 +27,7 @@ FADE_IN_MS = 250  # ms: quick enough to notice, slow enough not to startle
 FADE_OUT_MS = 700  # ms: a slow fade reads as "done", not as a flicker
 DEFAULT_DISPLAY_S = 4.0  # s: the coach's default display time for a cue
 PANEL_OPACITY = 0.94  # fully opaque panels feel heavy over other windows
-SCREEN_MARGIN_PX = 32  # px: default distance from the screen's top-right corner
+SCREEN_MARGIN_PX = 32  # px: default distance from the screen's corner
 PANEL_RADIUS_PX = 16.0
 CUE_FONT_PX = 26  # px: readable at a glance from the corner of the eye
 PANEL_COLOR = QColor(30, 38, 46, 235)  # dark slate, slightly translucent
@@ -58,7 +61,10 @@ class CueOverlay(QWidget):
 
     muted_changed = Signal(bool)
 
-    def __init__(self, display_s: float = DEFAULT_DISPLAY_S, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, display_s: float = DEFAULT_DISPLAY_S, parent: QWidget | None = None,
+        keep_clear: Callable[[], QRect | None] | None = None,
+    ) -> None:
         super().__init__(
             parent,
             Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint,
@@ -71,6 +77,7 @@ class CueOverlay(QWidget):
         self._muted = False
         self._drag_offset: QPoint | None = None
         self._current: Cue | None = None
+        self._keep_clear = keep_clear  # where the overlay should not land by default: the main window's controls
 
         self._panel = _Panel(self)
         outer = QHBoxLayout(self)
@@ -169,6 +176,8 @@ class CueOverlay(QWidget):
         self._fading_out = False
         if not self.isVisible():
             self._set_opacity(0.0)
+            if self._settings.overlay_pos is None:  # not placed by the user: clear of the main window now
+                self.move(self._default_position())
             self._keep_on_screen()
             self.show()
         self._animate_to(PANEL_OPACITY, FADE_IN_MS)
@@ -227,12 +236,20 @@ class CueOverlay(QWidget):
     # Position ---------------------------------------------------------------------
 
     def _default_position(self) -> QPoint:
+        """A screen corner, top right first, that leaves the main window clear (its Stop and Mute sit at its top
+        right, and the top right of the screen covered them); bottom right when every corner overlaps it."""
         screen = QGuiApplication.primaryScreen()
         if screen is None:
             return QPoint(SCREEN_MARGIN_PX, SCREEN_MARGIN_PX)
         area = screen.availableGeometry()
-        size = self.sizeHint()
-        return QPoint(area.right() - size.width() - SCREEN_MARGIN_PX, area.top() + SCREEN_MARGIN_PX)
+        size = self.sizeHint().expandedTo(self.size()) if self.isVisible() else self.sizeHint()
+        left, right = area.left() + SCREEN_MARGIN_PX, area.right() - size.width() - SCREEN_MARGIN_PX
+        top, bottom = area.top() + SCREEN_MARGIN_PX, area.bottom() - size.height() - SCREEN_MARGIN_PX
+        corners = [QPoint(right, top), QPoint(right, bottom), QPoint(left, top), QPoint(left, bottom)]
+        clear = self._keep_clear() if self._keep_clear is not None else None
+        if clear is None or clear.isEmpty():
+            return corners[0]
+        return next((p for p in corners if not QRect(p, size).intersects(clear)), corners[1])
 
     def _restore_position(self) -> None:
         pos = self._settings.overlay_pos
