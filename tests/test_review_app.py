@@ -83,6 +83,11 @@ def test_pace_per_turn_counts_words_over_the_turn_pauses_included():
     assert [round(s.start, 2) for s in spans] == [0.0, 10.0]
     assert spans[0].wpm == pytest.approx(60 * 10 / (turn1[-1].end - turn1[0].start))
     assert spans[1].wpm == pytest.approx(60 * 6 / (turn2[-1].end - turn2[0].start))
+    # a long turn with a fast stretch inside: spans of 15 words show it (the last 2 words join the span before)
+    long = words(0.0, 15, 0.4) + words(6.0, 15, 0.2) + words(9.0, 2, 0.4)
+    spans = pace_spans(type("R", (), {"segments": [Segment("agent", 0.0, 10.0, "x", long)], "timeline": None}))
+    assert [len([w for w in long if s.start <= w.start < s.end]) for s in spans] == [15, 17]
+    assert spans[1].wpm > 1.5 * spans[0].wpm
 
 
 def test_transcript_lines_split_long_segments_at_pauses_and_sentences():

@@ -125,6 +125,8 @@ CUE_LEAD_S = 2.0  # s: a clicked cue plays from a little before it, to hear what
 LEVEL_STEP_S = 0.1  # s per point of the audio level lane: 18,000 points for 30 minutes, drawn at once
 LEVEL_FLOOR_DB = -60.0  # dBFS: quieter steps are drawn as silence
 PACE_MIN_WORDS = 4  # words: a shorter agent turn gives no pace of its own (two words say nothing)
+PACE_SPAN_WORDS = 15  # words per span of a long turn (~5 s): the demo's 24 s turn read one flat 216 wpm where its
+#   fast stretch, the one "Slow down" is about, reads 285-331 wpm
 PACE_TURN_GAP_S = 2.0  # s: a longer pause ends a turn, as RoleStats.wpm counts "pauses under 2 s included"
 CUES_PER_MINUTES = 10.0  # minutes: cue rate is given per 10 minutes, as in the README's numbers
 CUES_WARN_PER_10_MIN = 3.0  # cues per 10 min shown in the warning colour: one every ~3 minutes is already a lot to hear live
@@ -162,8 +164,9 @@ class PaceSpan:
 
 
 def pace_spans(result: AnalysisResult) -> list[PaceSpan]:
-    """The agent's pace per turn, counted as the cards count it: words over the turn's span,
-    pauses under PACE_TURN_GAP_S inside it included (from the words' times).
+    """The agent's pace through her turns, counted as the cards count it: words over their span, pauses
+    under PACE_TURN_GAP_S included (from the words' times); a long turn in spans of PACE_SPAN_WORDS words
+    (a shorter last piece joins the one before).
 
     Without a transcript, the articulation rate of the timeline in words per minute (each step
     with speech a span of its own), which reads higher: it leaves the pauses out.
@@ -173,8 +176,15 @@ def pace_spans(result: AnalysisResult) -> list[PaceSpan]:
     run: list = []
 
     def close() -> None:
-        if len(run) >= PACE_MIN_WORDS and run[-1].end > run[0].start:
-            spans.append(PaceSpan(run[0].start, run[-1].end, 60.0 * len(run) / (run[-1].end - run[0].start)))
+        if len(run) < PACE_MIN_WORDS:
+            return
+        cuts = list(range(0, len(run), PACE_SPAN_WORDS))
+        if len(cuts) > 1 and len(run) - cuts[-1] < PACE_MIN_WORDS:
+            cuts.pop()
+        for a, b in zip(cuts, cuts[1:] + [len(run)]):
+            piece = run[a:b]
+            if piece[-1].end > piece[0].start:
+                spans.append(PaceSpan(piece[0].start, piece[-1].end, 60.0 * len(piece) / (piece[-1].end - piece[0].start)))
 
     for w in words:
         if run and w.start - run[-1].end >= PACE_TURN_GAP_S:

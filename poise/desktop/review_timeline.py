@@ -38,7 +38,7 @@ LABEL_WIDTH_PX = 84  # px: the lanes' names, in a column of their own, left of t
 AXIS_WIDTH_PX = 34  # px: the tick numbers; the same on every lane so the lanes line up
 MARKER_PX = 13  # px: a cue dot, and the least distance between two dots on one row
 MARKER_ROWS = 3
-PACE_RANGE_WPM = (60.0, 260.0)  # the pace lane's scale (as the live pace gauge)
+PACE_RANGE_WPM = (60.0, 340.0)  # the pace lane's scale: a rushed stretch reads 280-330 wpm (the demo's), clipped at 260
 PITCH_RANGE_ST = (-6.0, 9.0)  # semitones against the normal: a stressed voice rises 3-6
 LOUDNESS_RANGE_DB = (-15.0, 15.0)  # dB against the normal
 MATCH_COLOR = QColor("#d9a400")  # search matches: amber, apart from the cue red
@@ -149,7 +149,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         self.plots["pace"].setYRange(*PACE_RANGE_WPM, padding=0)
         self.plots["pitch"].setYRange(*PITCH_RANGE_ST, padding=0)
         self.plots["loudness"].setYRange(*LOUDNESS_RANGE_DB, padding=0)
-        self.plots["pace"].getAxis("left").setTicks([[(100, "100"), (150, "150"), (200, "200"), (250, "250")]])
+        self.plots["pace"].getAxis("left").setTicks([[(100, "100"), (200, "200"), (300, "300")]])
         self.plots["pitch"].getAxis("left").setTicks([[(-3, "-3"), (0, "0"), (3, "+3"), (6, "+6")]])
         self.plots["loudness"].getAxis("left").setTicks([[(-10, "-10"), (0, "0"), (10, "+10")]])
         self.cue_dots = pg.ScatterPlotItem(size=MARKER_PX, pen=pg.mkPen("w", width=1.5), brush=CUE_COLOR,
