@@ -122,3 +122,15 @@ def test_pointing_at_a_marked_phrase_says_what_it_does(qtbot):
     qtbot.waitUntil(lambda: QToolTip.isVisible(), timeout=2_000)
     assert QToolTip.text() == FAMILY_LABELS["escalation"] == "offers to escalate"
     QToolTip.hideText()
+
+
+@pytest.mark.parametrize(("text", "marked"), [
+    ("I will refund it today, and you will see it back in your account within three to five working days.",
+     [("next_steps", "I will refund it today"), ("next_steps", "you will see it back in your account within three to five working days")]),
+    ("As I said, it's our policy and it's not my fault.",
+     [("defensive", "As I said"), ("defensive", "it's our policy"), ("defensive", "not my fault")]),
+    ("So you're worried someone else can see your details, is that right?",  # the rule takes the clause, not "So you're"
+     [("confirm", "So you're worried someone else can see your details, is that right")]),
+])
+def test_every_phrase_of_a_sentence_is_marked_whole(text: str, marked: list[tuple[str, str]]) -> None:
+    assert [(m.family, m.text) for m in phrase_marks(text)] == marked

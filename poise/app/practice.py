@@ -116,6 +116,16 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+def _clauses(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """(start, end) of each clause of the sentence text[lo:hi], cut at , ; : and at " and "."""
+    spans, start = [], lo
+    for m in re.finditer(r"[,;:]\s*|\s+and\s+", text[lo:hi]):
+        spans.append((start, lo + m.start()))
+        start = lo + m.end()
+    spans.append((start, hi))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
 def _bare(token: str) -> str:
     return re.sub(r"[^a-z0-9]", "", token)
 
@@ -160,19 +170,26 @@ def phrase_marks(text: str) -> list[PhraseMark]:
 
     Found by `poise.language.phrases.classify`, sentence by sentence, so the marks are what
     the live coach recognises, not a hand-kept list; a phrase whose words cannot be traced
-    back marks its whole sentence. Marks never overlap (the read-along's highlight needs that).
+    back, or a rule that takes the whole clause ("so you ...?"), marks its whole sentence. A
+    sentence's clauses are looked at too, for the families the sentence has: "I will refund it
+    today, and you will see it within five days" holds two next steps ("it's our policy and
+    it's not my fault", two defences). Marks never overlap (the read-along's highlight needs that).
     """
     marks: list[PhraseMark] = []
     for lo, hi in _sentences(text):
         matches = classify(text[lo:hi], role="agent")
         placed = any(m.rule != "model" for m in matches)
-        for match in matches:
+        families = {m.family for m in matches}
+        located = [(m, lo, hi) for m in matches]
+        located += [(m, a, b) for a, b in _clauses(text, lo, hi)
+                    for m in classify(text[a:b], role="agent") if m.family in families and m.rule != "model"]
+        for match, lo_m, hi_m in located:
             if match.rule == "model" and placed:
                 continue  # the model judges the whole sentence; where the rules placed a phrase in it, that is the mark
-            span = _locate(text, lo, hi, match.text)
-            if span is None:
-                lo_s = lo + len(text[lo:hi]) - len(text[lo:hi].lstrip())
-                span = (lo_s, lo + len(text[lo:hi].rstrip()))
+            span = None if "..." in match.rule else _locate(text, lo_m, hi_m, match.text)
+            if span is None:  # the whole sentence, trimmed of its spaces and end marks
+                piece = text[lo:hi]
+                span = (lo + len(piece) - len(piece.lstrip(" \n" + _TRIM)), lo + len(piece.rstrip(" \n" + _TRIM)))
             marks.append(PhraseMark(span[0], span[1], match.family, text[span[0]:span[1]]))
     disjoint: list[PhraseMark] = []  # two rules' phrases that overlap: the first keeps it
     for mark in sorted(marks, key=lambda m: (m.start, -m.end)):
