@@ -40,7 +40,7 @@ class LiveStrip(pg.GraphicsLayoutWidget):
         self.pitch.setXLink(self.pace)
         self.pace.setYRange(*PACE_RANGE_WPM, padding=0)
         self.pitch.setYRange(*PITCH_RANGE_ST, padding=0)
-        self.pace.getAxis("left").setTicks([[(v, f"{v:.0f}") for v in (100.0, 150.0, 200.0, 250.0)]])
+        self.pace.getAxis("left").setTicks([[(v, f"{v:.0f}") for v in (100.0, 200.0)]])
         self.pitch.getAxis("left").setTicks([[(-PITCH_CALM_ST, f"−{PITCH_CALM_ST:.0f}"), (0.0, "0"), (PITCH_CALM_ST, f"+{PITCH_CALM_ST:.0f}")]])
         self.setToolTip(
             "Pace in words per minute against the target band; pitch in semitones from your median in this take "
