@@ -223,7 +223,8 @@ def summary_cards(result: AnalysisResult, band: tuple[float, float]) -> list[Sum
     verdict = band_verdict(wpm, band)
     cards = [
         SummaryCard("wpm", "Agent pace", shown.pace,  # word joiners (U+2060): the range never breaks at its dash
-                    BAND_WORDS[verdict] + f" · comfortable {lo:.0f}\u2060–\u2060{hi:.0f}"
+                    (f"comfortable ({lo:.0f}\u2060–\u2060{hi:.0f})" if verdict == "in"  # not "comfortable · comfortable 125-165"
+                     else BAND_WORDS[verdict] + f" · comfortable {lo:.0f}\u2060–\u2060{hi:.0f}")
                     if verdict else "no words",
                     "Callers follow a pace inside the comfortable range; faster sounds rushed.", verdict not in ("in", "")),
         SummaryCard("length", "Length", shown.length, "the whole call",
