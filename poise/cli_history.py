@@ -74,6 +74,8 @@ def cmd_history(args: argparse.Namespace) -> int:
                     return EXIT_BAD_INPUT
                 batch = found[0]
             rows = store.list_calls(limit=None if batch else args.limit, agent=args.agent)
+            alike = [a.name for a in store.list_agents() if args.agent and a.name.casefold() == args.agent.casefold()
+                     and a.name != args.agent and a.calls] if not rows else []
             if batch is not None:
                 ids = store.batch_call_ids(batch.id)
                 rows = [r for r in rows if r.id in ids][: args.limit]
@@ -98,8 +100,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         if batch is not None:
             print(f"No calls of batch “{batch.name}” ({batch.id})" + (f" for “{args.agent}”." if args.agent else " are in history."))
         else:
-            print(f"No calls in history for “{args.agent}”." if args.agent
-                  else "No calls in history yet: calls coached in the app are kept; `poise analyze FILE --save` adds a recording.")
+            print(f"No calls in history for “{args.agent}”" + (f"; names are exact: did you mean “{alike[0]}”?" if alike else ".")
+                  if args.agent else "No calls in history yet: calls coached in the app are kept; `poise analyze FILE --save` adds a recording.")
         return 0
     print(f"{'id':>5}  {'date':<16}  {'agent':<16} {'kind':<6} {'length':>7} {'pace':>8} {'cues':>4} {'interr.':>7}")
     for r in rows:

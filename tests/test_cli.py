@@ -301,6 +301,8 @@ def test_save_says_where_the_call_went_and_a_second_save_says_why_it_was_not_sav
     again = run_poise("analyze", clip, "--no-transcript", "--save", "--agent", "Sam", cwd=tmp_path)
     assert again.returncode == 0 and "Saved to history" not in again.stdout
     assert f"already in history as call {saved.group(1)} (Dana), so it was not saved again." in again.stderr, again.stderr
+    listed = run_poise("history", "--agent", "dana", cwd=tmp_path)
+    assert listed.returncode == 0 and "did you mean “Dana”?" in listed.stdout, listed.stdout
 
 
 def test_a_cut_short_recording_says_so_in_its_reports_too(tmp_path: Path) -> None:
