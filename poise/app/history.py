@@ -196,7 +196,6 @@ def _other_voice(profile: Baseline | None, heard: Baseline) -> bool:
     return abs(float(hz_to_st(heard.pitch_hz)) - float(hz_to_st(profile.pitch_hz))) >= MISMATCH_ST
 
 
-__all__ = ["POLICY", "History", "Policy", "Saved"]
 
 
 @dataclass(frozen=True)
@@ -219,3 +218,6 @@ def call_audio(store: HistoryStore, row: CallRow) -> CallAudio | None:
     if caller is not None and not caller.is_file():
         return None
     return CallAudio(file, caller, source.get("agent_channel") or "left")
+
+
+__all__ = ["POLICY", "CallAudio", "History", "Policy", "Saved", "call_audio"]

@@ -20,7 +20,6 @@ each in its own module:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
