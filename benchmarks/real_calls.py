@@ -615,16 +615,17 @@ def section_booking(speech: Path, words: bool) -> tuple[dict, str, CueScore]:
 # ----------------------------------------------------------------------------- section 3: built calls
 
 
-BOOKING_GOODBYES_S = (176.6, 181.3)  # s of the booking call: its goodbyes, cut from the first pass. By the energy truth
-#   of the tracks, the agent's "You're welcome." ends at 176.18 s, the caller's "Have a nice day. Bye." is 177.07-178.53
-#   and the agent's closing ("... Bye.") 179.52-181.06; after it the file holds 1.5 s of line. With the
+BOOKING_GOODBYES_S = (176.6, 181.3)  # s of the booking call: its goodbyes, silenced in the first pass. By the energy
+#   truth of the tracks, the agent's "You're welcome." ends at 176.18 s, the caller's "Have a nice day. Bye." is
+#   177.07-178.53 and the agent's closing ("... Bye.") 179.52-181.06; after it the file holds 1.5 s of line. With the
 #   goodbyes kept, the seam before the second pass was 7 s of "dead air" after both sides had said bye, which a coach
-#   must not prompt (the coach reads a farewell nobody has spoken since as the call's end)
+#   must not prompt (the coach reads a farewell nobody has spoken since as the call's end). They are replaced by that
+#   line, not cut, so every later situation stays where it was
 
 
 def booking_base(speech: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """The booking call played twice (the first pass, less its goodbyes, is the agent's calibration: ~56 s of
-    speech; the seam is 7.2 s of mid-call silence), then a 52 s agent monologue built from the agent's own
+    """The booking call played twice (the first pass, its goodbyes silenced, is the agent's calibration: ~56 s of
+    speech; the seam is 12 s of mid-call silence), then a 52 s agent monologue built from the agent's own
     utterances (the caller's line silent), then the call's first 30 s again so the monologue ends in a caller
     turn; and the truth of the whole."""
     agent, caller = load_stereo(speech / BOOKING)
@@ -634,11 +635,13 @@ def booking_base(speech: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     mono_a = B.monologue(agent, ta1, np.random.default_rng(61))
     mono_c = B.background(caller, tc1, len(mono_a))
     close = slice(int(4.5 * T.SR), int(30.0 * T.SR))
-    cut, resume = (int(s * T.SR) // T.HOP * T.HOP for s in BOOKING_GOODBYES_S)
-    first_a, first_c = np.concatenate([agent[:cut], agent[resume:]]), np.concatenate([caller[:cut], caller[resume:]])
+    cut, resume = (int(s * T.SR) for s in BOOKING_GOODBYES_S)
+    first_a, first_c = agent.copy(), caller.copy()
+    for first, side in ((first_a, agent), (first_c, caller)):
+        first[cut:resume] = np.resize(side[resume:], resume - cut)  # the line after the last "Bye.", repeated
     a = np.concatenate([first_a, agent, mono_a, agent[close]])
     c = np.concatenate([first_c, caller, mono_c, caller[close]])
-    return a, c, T.energy_speech(a).speech, T.energy_speech(c).speech, len(first_a) / T.SR
+    return a, c, T.energy_speech(a).speech, T.energy_speech(c).speech, len(agent) / T.SR
 
 
 def read_base(speech: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
