@@ -27,13 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QMarginsF, QPoint, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QMarginsF, QPoint, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
     QColor,
     QFont,
+    QFontMetrics,
     QKeySequence,
     QPageLayout,
     QPageSize,
@@ -771,7 +772,8 @@ class ReviewWindow(QMainWindow):
         return message
 
     def write_pdf(self, target: Path) -> None:
-        """One A4 landscape page: the file and date, the cards, the timeline (vector, from the widgets)."""
+        """A4 landscape: the file and date, the cards and the timeline (vector, from the widgets), then the cues
+        by time with what each was about (the timeline's dots carry no names), on further pages if need be."""
         if not target.parent.is_dir():
             raise FileNotFoundError(2, "No such folder", str(target.parent))
         writer = QPdfWriter(str(target))
@@ -814,8 +816,35 @@ class ReviewWindow(QMainWindow):
             finally:
                 for head in view.playheads.values():
                     head.show()
+            self._paint_cue_list(writer, painter, page, y + view.height() * scale + 16, QFont(self.font()), small)
         finally:
             painter.end()
+
+    def _paint_cue_list(self, writer: QPdfWriter, painter: QPainter, page: QRect, y: float, head_font: QFont,
+                        small: QFont) -> None:
+        """The cues from `y` down, time, prompt and why (redacted as every export is), onto new pages as needed."""
+        assert self.result is not None
+        cues = sorted(for_storage(self.result).cues, key=lambda c: c.t)
+        if not cues:
+            return
+        head_font.setPointSizeF(12)
+        head_font.setBold(True)
+        line_px = QFontMetrics(small).lineSpacing()
+        painter.setFont(small)
+        for i, cue in enumerate(cues):
+            why = explain_cue(cue)
+            text = f"{fmt_clock(cue.t)}   {cue.message}" + (f" — {why}" if why else "")
+            box = painter.boundingRect(QRectF(0, 0, page.width(), 10 * line_px), Qt.TextFlag.TextWordWrap, text)
+            if i == 0 or y + box.height() > page.height():
+                if i > 0 or y + 24 + box.height() > page.height():
+                    writer.newPage()
+                    y = 0.0
+                painter.setFont(head_font)
+                painter.drawText(QRectF(0, y, page.width(), 20), f"Cues ({len(cues)})" + (", continued" if i else ""))
+                painter.setFont(small)
+                y += 24
+            painter.drawText(QRectF(0, y, page.width(), box.height()), Qt.TextFlag.TextWordWrap, text)
+            y += box.height() + line_px * 0.4
 
     # --- window ------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
