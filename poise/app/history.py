@@ -131,7 +131,7 @@ class History:
                     try:
                         already_in = store.call_with_recording(recording) if kind is CallKind.REVIEW and recording else None
                         if already_in is not None:
-                            owner = store.load_call(already_in)["call"]["agent"]
+                            owner = (store.call_origin(already_in) or ("someone", {}))[0]
                             note = f"This recording is already in history as call {already_in} ({owner}), so it was not saved again."
                         else:
                             call_id = store.save_call(result, kind.value, agent=agent, recording=recording)
@@ -213,7 +213,7 @@ def call_audio(store: HistoryStore, row: CallRow) -> CallAudio | None:
     file = next((p for p in (row.recording, Path(row.source) if row.source else None) if p is not None and p.is_file()), None)
     if file is None or row.kind != "review":
         return None if file is None else CallAudio(file)
-    source = store.load_call(row.id).get("source") or {}
+    source = (store.call_origin(row.id) or ("", {}))[1]
     caller = Path(source["caller_path"]) if source.get("caller_path") else None
     if caller is not None and not caller.is_file():
         return None

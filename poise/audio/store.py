@@ -877,6 +877,16 @@ class HistoryStore:
 
         return self._run(query, "Reading the call history")
 
+    def call_origin(self, call_id: int) -> tuple[str, dict[str, Any]] | None:
+        """(agent, the report's `source` object) of a saved call, without reading its cues and transcript."""
+
+        def query(conn: sqlite3.Connection) -> tuple[str, dict[str, Any]] | None:
+            row = conn.execute("SELECT agent, json_extract(summary, '$.source') FROM calls WHERE id = ?",
+                               (int(call_id),)).fetchone()
+            return None if row is None else (str(row[0]), json.loads(row[1]) if row[1] else {})
+
+        return self._run(query, "Reading the call history")
+
     def call_started_at(self, call_id: int) -> datetime | None:
         """When the saved call began (UTC), or None when it is not in the history."""
 
